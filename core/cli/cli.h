@@ -1,0 +1,61 @@
+/* cli.h: what the files of the ztc command share: global options, output and error helpers. */
+#ifndef ZTC_CLI_H
+#define ZTC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ztc/ztc.h"
+
+#define EXIT_USAGE 2
+
+struct cli {
+	ztc_ctx *ctx;
+	bool json;
+	bool quiet;
+	int verbose;
+};
+
+/* A command: argv[0] is the command name; returns the process exit status. */
+typedef int (*cli_cmd_fn)(struct cli *cli, int argc, char **argv);
+
+struct cli_cmd {
+	const char *name;
+	cli_cmd_fn fn;
+	const char *usage;   /* arguments after "ztc GROUP NAME" */
+	const char *summary; /* one line for --help */
+};
+
+/* Run the command of `cmds` named by argv[0] (argv[0] is the group's first argument). */
+int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *cmds, int argc, char **argv);
+/* Print "ztc: <message>" and a usage line on stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "ztc: <what libztc said failed>" on stderr; returns 1. */
+int cli_fail(struct cli *cli, int err);
+/* Print "ztc: <message>" on stderr; returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parse a positive decimal integer that fits an int; false on anything else. */
+bool cli_parse_positive(const char *s, int *ret);
+/* getopt_long over argv with our own messages: returns the option, -1 at the end, or '?' after
+ * printing the usage error (the caller then returns EXIT_USAGE). */
+struct option;
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	       const char *usage);
+
+/* Records printed as an aligned table, or as JSON Lines with -J (output.c). Cells are borrowed. */
+struct out_records {
+	const char *const *keys;
+	size_t ncols;
+	size_t n, cap;
+	const char **cells; /* n * ncols, NULL prints as JSON null or "-" */
+};
+void out_init(struct out_records *o, const char *const *keys, size_t ncols);
+int out_add(struct out_records *o, const char *const *row);
+/* empty_msg is the one line printed instead of an empty table (nothing is printed with -J). */
+void out_print(const struct cli *cli, const struct out_records *o, const char *empty_msg);
+void out_free(struct out_records *o);
+
+/* Command groups. */
+int cmd_device(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,355 @@
+/* discover.c: raw USB discovery through libudev, records fused by uid, and the hotplug monitor. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmount.h>
+#include <libudev.h>
+
+#include "internal.h"
+
+/* Enumeration order matters: when records fuse, the first non-empty value of a field wins. */
+static const char *const subsystems[] = { "tty", "block", "usb", "hid" };
+
+struct rawrec {
+	ztc_usbdev d;
+	size_t seq; /* enumeration order, kept through the sort */
+};
+
+struct reclist {
+	struct rawrec *v;
+	size_t n, cap;
+};
+
+static void usbdev_clear(ztc_usbdev *d)
+{
+	free(d->vid);
+	free(d->pid);
+	free(d->sid);
+	free(d->uid);
+	free(d->port);
+	free(d->disk);
+	free(d->desc);
+	free(d->block);
+	memset(d, 0, sizeof(*d));
+}
+
+static const char *prop(struct udev_device *dev, const char *name, const char *fallback)
+{
+	const char *v = udev_device_get_property_value(dev, name);
+
+	if (ztc_str_empty(v) && fallback)
+		v = udev_device_get_property_value(dev, fallback);
+	return ztc_str_empty(v) ? NULL : v;
+}
+
+/* "0003:0000046D:0000C31C" -> vendor "046D", product "C31C". Only USB HID (bus 0003) counts. */
+static bool parse_hid_id(const char *hid_id, char vid[5], char pid[5])
+{
+	unsigned int bus, v, p;
+	char tail;
+
+	if (!hid_id || sscanf(hid_id, "%x:%x:%x%c", &bus, &v, &p, &tail) != 3)
+		return false;
+	if (bus != 3 || v > 0xffff || p > 0xffff)
+		return false;
+	snprintf(vid, 5, "%04X", v);
+	snprintf(pid, 5, "%04X", p);
+	return true;
+}
+
+static bool is_hex4(const char *s)
+{
+	if (!s || strlen(s) != 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Build the raw record of one udev device; false when it is not a USB device we can identify. */
+static bool make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
+			ztc_ctx *ctx, ztc_usbdev *r)
+{
+	const char *devnode = udev_device_get_devnode(dev);
+	const char *sid;
+
+	memset(r, 0, sizeof(*r));
+	if (strcmp(subsystem, "hid") == 0) {
+		char vid[5], pid[5];
+
+		if (!parse_hid_id(udev_device_get_property_value(dev, "HID_ID"), vid, pid))
+			return false;
+		r->vid = strdup(vid);
+		r->pid = strdup(pid);
+		sid = prop(dev, "HID_UNIQ", NULL);
+		r->desc = ztc_str_empty(prop(dev, "HID_NAME", NULL)) ? NULL : strdup(prop(dev, "HID_NAME", NULL));
+	} else {
+		const char *vid = prop(dev, "ID_VENDOR_ID", "ID_USB_VENDOR_ID");
+		const char *pid = prop(dev, "ID_MODEL_ID", "ID_USB_MODEL_ID");
+		const char *desc = prop(dev, "ID_SERIAL", "ID_USB_SERIAL");
+
+		if (!is_hex4(vid) || !is_hex4(pid))
+			return false;
+		if (strcmp(subsystem, "usb") == 0 && !devnode)
+			return false; /* interfaces: their device node is on the parent */
+		r->vid = ztc_strdup_upper(vid);
+		r->pid = ztc_strdup_upper(pid);
+		sid = prop(dev, "ID_SERIAL_SHORT", "ID_USB_SERIAL_SHORT");
+		r->desc = desc ? strdup(desc) : NULL;
+		if (strcmp(subsystem, "tty") == 0 && devnode)
+			r->port = strdup(devnode);
+		if (strcmp(subsystem, "block") == 0 && devnode) {
+			r->block = strdup(devnode);
+			if (!*mounts)
+				*mounts = ztc_mounts_load(ctx);
+			r->disk = ztc_mounts_find(*mounts, devnode);
+		}
+	}
+	r->sid = sid ? ztc_strdup_upper(sid) : strdup("no_sid");
+	r->uid = malloc(41);
+	if (!r->vid || !r->pid || !r->sid || !r->uid ||
+	    ztc_uid_compute(r->vid, r->pid, r->sid, r->uid) != ZTC_OK) {
+		usbdev_clear(r);
+		return false;
+	}
+	return true;
+}
+
+static int reclist_push(struct reclist *l, const ztc_usbdev *d)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		struct rawrec *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return ZTC_ERR_NOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].d = *d;
+	l->v[l->n].seq = l->n;
+	l->n++;
+	return ZTC_OK;
+}
+
+static int cmp_rawrec(const void *a, const void *b)
+{
+	const struct rawrec *x = a, *y = b;
+	int c = strcmp(x->d.uid, y->d.uid);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void take_if_empty(char **dst, char **src)
+{
+	if (ztc_str_empty(*dst) && !ztc_str_empty(*src)) {
+		free(*dst);
+		*dst = *src;
+		*src = NULL;
+	}
+}
+
+/* Fuse records with the same uid (sorted, enumeration order within a uid): first non-empty wins. */
+static ztc_usbdev_list *fuse(struct reclist *l)
+{
+	ztc_usbdev_list *out = calloc(1, sizeof(*out));
+	size_t i = 0;
+
+	if (!out)
+		return NULL;
+	out->dev = calloc(l->n ? l->n : 1, sizeof(ztc_usbdev));
+	if (!out->dev) {
+		free(out);
+		return NULL;
+	}
+	qsort(l->v, l->n, sizeof(*l->v), cmp_rawrec);
+	while (i < l->n) {
+		ztc_usbdev *d = &out->dev[out->n++];
+		size_t j = i + 1;
+
+		*d = l->v[i].d;
+		memset(&l->v[i].d, 0, sizeof(ztc_usbdev));
+		for (; j < l->n && strcmp(l->v[j].d.uid, d->uid) == 0; j++) {
+			ztc_usbdev *o = &l->v[j].d;
+
+			take_if_empty(&d->port, &o->port);
+			take_if_empty(&d->disk, &o->disk);
+			take_if_empty(&d->desc, &o->desc);
+			take_if_empty(&d->block, &o->block);
+			usbdev_clear(o);
+		}
+		i = j;
+	}
+	return out;
+}
+
+static int enumerate(ztc_ctx *ctx, struct udev *udev, const char *subsystem, struct reclist *l,
+		     struct libmnt_table **mounts)
+{
+	struct udev_enumerate *en = udev_enumerate_new(udev);
+	struct udev_list_entry *e;
+	int rc;
+
+	if (!en)
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: cannot enumerate devices");
+	udev_enumerate_add_match_subsystem(en, subsystem);
+	rc = udev_enumerate_scan_devices(en);
+	if (rc < 0) {
+		udev_enumerate_unref(en);
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: cannot scan %s devices (%s)",
+				subsystem, strerror(-rc));
+	}
+	rc = ZTC_OK;
+	udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+		struct udev_device *dev = udev_device_new_from_syspath(udev, udev_list_entry_get_name(e));
+		ztc_usbdev r;
+
+		if (!dev)
+			continue; /* unplugged while we looked */
+		if (make_record(subsystem, dev, mounts, ctx, &r)) {
+			ztc_dbg(ctx, "%s record %s:%s sid %s uid %s", subsystem, r.vid, r.pid, r.sid, r.uid);
+			rc = reclist_push(l, &r);
+			if (rc < 0)
+				usbdev_clear(&r);
+		}
+		udev_device_unref(dev);
+		if (rc < 0)
+			break;
+	}
+	udev_enumerate_unref(en);
+	return rc;
+}
+
+ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list)
+{
+	struct reclist l = { 0 };
+	struct libmnt_table *mounts = NULL;
+	ztc_usbdev_list *out = NULL;
+	struct udev *udev;
+	int rc = ZTC_OK;
+
+	if (!ctx || !ret_list)
+		return ZTC_ERR_ARG;
+	udev = udev_new();
+	if (!udev)
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(subsystems) / sizeof(*subsystems) && rc == ZTC_OK; i++)
+		rc = enumerate(ctx, udev, subsystems[i], &l, &mounts);
+	if (rc == ZTC_OK) {
+		out = fuse(&l);
+		if (!out)
+			rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < l.n; i++)
+		usbdev_clear(&l.v[i].d);
+	free(l.v);
+	if (mounts)
+		mnt_unref_table(mounts);
+	udev_unref(udev);
+	if (rc == ZTC_OK)
+		*ret_list = out;
+	return rc;
+}
+
+ZTC_API void ztc_usbdev_list_free(ztc_usbdev_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		usbdev_clear(&list->dev[i]);
+	free(list->dev);
+	free(list);
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+ZTC_API int ztc_usbdev_list_equal(const ztc_usbdev_list *a, const ztc_usbdev_list *b)
+{
+	if (!a || !b || a->n != b->n)
+		return a == b;
+	for (size_t i = 0; i < a->n; i++) {
+		const ztc_usbdev *x = &a->dev[i], *y = &b->dev[i];
+
+		if (!str_eq(x->uid, y->uid) || !str_eq(x->port, y->port) || !str_eq(x->disk, y->disk) ||
+		    !str_eq(x->desc, y->desc) || !str_eq(x->block, y->block))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- monitor ---------------------------------------------------------------------------------- */
+
+struct ztc_monitor {
+	ztc_ctx *ctx;
+	struct udev *udev;
+	struct udev_monitor *mon;
+};
+
+ZTC_API int ztc_monitor_new(ztc_ctx *ctx, ztc_monitor **ret_mon)
+{
+	ztc_monitor *m;
+
+	if (!ctx || !ret_mon)
+		return ZTC_ERR_ARG;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ZTC_ERR_NOMEM;
+	m->ctx = ctx;
+	m->udev = udev_new();
+	if (m->udev)
+		m->mon = udev_monitor_new_from_netlink(m->udev, "udev");
+	if (!m->mon) {
+		ztc_monitor_free(m);
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "cannot create a udev monitor");
+	}
+	for (size_t i = 0; i < sizeof(subsystems) / sizeof(*subsystems); i++)
+		udev_monitor_filter_add_match_subsystem_devtype(m->mon, subsystems[i], NULL);
+	if (udev_monitor_enable_receiving(m->mon) < 0) {
+		ztc_monitor_free(m);
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "cannot receive udev events");
+	}
+	*ret_mon = m;
+	return ZTC_OK;
+}
+
+ZTC_API void ztc_monitor_free(ztc_monitor *m)
+{
+	if (!m)
+		return;
+	if (m->mon)
+		udev_monitor_unref(m->mon);
+	if (m->udev)
+		udev_unref(m->udev);
+	free(m);
+}
+
+ZTC_API int ztc_monitor_get_fd(const ztc_monitor *m)
+{
+	return m ? udev_monitor_get_fd(m->mon) : -1;
+}
+
+ZTC_API int ztc_monitor_drain(ztc_monitor *m)
+{
+	struct udev_device *dev;
+	int n = 0;
+
+	/* The monitor socket is non-blocking: receive until it is empty. */
+	while ((dev = udev_monitor_receive_device(m->mon)) != NULL) {
+		ztc_dbg(m->ctx, "udev event %s %s", udev_device_get_action(dev) ? udev_device_get_action(dev) : "?",
+			udev_device_get_syspath(dev));
+		udev_device_unref(dev);
+		n++;
+	}
+	return n;
+}
