@@ -1,0 +1,1 @@
+# adm/local.mk: libzadm, zadm-sandbox, the examples and their tests.

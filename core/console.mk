@@ -1,0 +1,1 @@
+# core/console.mk: the serial console (ztc device open): sources, tests, benchmark.

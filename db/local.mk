@@ -1,0 +1,1 @@
+# db/local.mk: the built-in board database, installed to $(boarddbdir).

@@ -1,0 +1,1 @@
+# plugins/local.mk: the built-in board plugin modules.
