@@ -1,15 +1,20 @@
 # core/local.mk: libztc and the ztc command.
 lib_LTLIBRARIES += core/lib/libztc.la
 ztcincludedir = $(includedir)/ztc
-ztcinclude_HEADERS = core/include/ztc/ztc.h
+ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/plugin.h
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \
+	core/lib/board.c \
+	core/lib/db.c \
 	core/lib/discover.c \
 	core/lib/error.c \
 	core/lib/log.c \
+	core/lib/match.c \
 	core/lib/mounts.c \
+	core/lib/plugin.c \
 	core/lib/std.c \
+	core/lib/store.c \
 	core/lib/uid.c
 core_lib_libztc_la_CPPFLAGS = $(AM_CPPFLAGS) -DBUILDING_LIBZTC \
 	-DZTC_PLUGIN_DIR='"$(plugindir)"' -DZTC_BOARD_DB_DIR='"$(boarddbdir)"' \

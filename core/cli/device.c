@@ -1,6 +1,7 @@
 /* device.c: the `ztc device` commands. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -19,6 +20,8 @@
 #define SETTLE_MS 50
 
 static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc" };
+static const char *const match_keys[] = { "name", "alias", "target", "uid", "chipid", "remote_id",
+					   "classname", "port", "disk" };
 
 static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 {
@@ -35,6 +38,44 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	out_free(&o);
 }
 
+/* Match the devices against the database and the known-device store, and print the records. */
+static int print_matched(struct cli *cli, const ztc_db *db, const ztc_usbdev_list *list)
+{
+	ztc_match_list *ml = NULL;
+	ztc_store *store = NULL;
+	struct out_records o;
+	int rc;
+
+	rc = ztc_store_load(cli->ctx, &store);
+	if (rc == ZTC_OK)
+		rc = ztc_match_devices(cli->ctx, db, store, list, &ml);
+	if (rc < 0) {
+		ztc_store_free(store);
+		return cli_fail(cli, rc);
+	}
+	out_init(&o, match_keys, sizeof(match_keys) / sizeof(*match_keys));
+	for (size_t i = 0; i < ml->n; i++) {
+		const ztc_match *m = &ml->m[i];
+		const char *row[] = { m->name, m->alias, m->target, m->uid, m->chipid, m->remote_id,
+				      m->classname, m->port, m->disk };
+
+		out_add(&o, row);
+	}
+	out_print(cli, &o, "No supported boards found.");
+	out_free(&o);
+	ztc_match_list_free(ml);
+	ztc_store_free(store);
+	return 0;
+}
+
+static int print_set(struct cli *cli, const ztc_db *db, const ztc_usbdev_list *list)
+{
+	if (db)
+		return print_matched(cli, db, list);
+	print_raw(cli, list);
+	return 0;
+}
+
 /* A signalfd for SIGINT and SIGTERM, so the loop ends cleanly between two prints. */
 static int open_signalfd(sigset_t *old)
 {
@@ -48,7 +89,7 @@ static int open_signalfd(sigset_t *old)
 	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
-static int discover_loop(struct cli *cli, int looptime)
+static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 {
 	ztc_usbdev_list *prev = NULL, *cur = NULL;
 	ztc_monitor *mon = NULL;
@@ -76,7 +117,11 @@ static int discover_loop(struct cli *cli, int looptime)
 			break;
 		}
 		if (!prev || !ztc_usbdev_list_equal(prev, cur)) {
-			print_raw(cli, cur);
+			if (print_set(cli, db, cur) != 0) {
+				ztc_usbdev_list_free(cur);
+				rc = 1;
+				break;
+			}
 			fputc('\n', stdout);
 			fflush(stdout);
 		}
@@ -119,6 +164,7 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 	bool matchdb = false, loop = false;
 	int looptime = 2000, c, rc;
 	ztc_usbdev_list *list;
+	ztc_db *db = NULL;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, DISCOVER_USAGE)) != -1) {
 		switch (c) {
@@ -142,21 +188,348 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(DISCOVER_USAGE, "unexpected argument '%s'", argv[optind]);
-	if (matchdb)
-		return cli_error("--matchdb needs the board database, which this build does not have yet");
-	if (loop)
-		return discover_loop(cli, looptime);
-	rc = ztc_discover(cli->ctx, &list);
-	if (rc < 0)
+	if (matchdb && (rc = ztc_db_load(cli->ctx, &db)) < 0)
 		return cli_fail(cli, rc);
-	print_raw(cli, list);
-	ztc_usbdev_list_free(list);
+	if (loop) {
+		rc = discover_loop(cli, db, looptime);
+	} else if ((rc = ztc_discover(cli->ctx, &list)) < 0) {
+		rc = cli_fail(cli, rc);
+	} else {
+		rc = print_set(cli, db, list);
+		ztc_usbdev_list_free(list);
+	}
+	ztc_db_free(db);
+	return rc;
+}
+
+
+#define ALIAS_PUT_USAGE \
+	"ztc device alias put UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]"
+#define ALIAS_DEL_USAGE "ztc device alias del ALIAS"
+#define SUPPORTED_USAGE "ztc device supported [--type board|jtag|usbtoserial]"
+
+static const char *const known_keys[] = { "alias", "uid", "name", "target", "chipid", "remote_id",
+					   "classname" };
+
+static void print_known(struct cli *cli, const ztc_known *k)
+{
+	struct out_records o;
+	const char *row[] = { k->alias, k->uid, k->name, k->target, k->chipid, k->remote_id, k->classname };
+
+	out_init(&o, known_keys, sizeof(known_keys) / sizeof(*known_keys));
+	out_add(&o, row);
+	out_print(cli, &o, "");
+	out_free(&o);
+}
+
+static bool valid_alias(const char *a)
+{
+	if (!*a || *a == '-')
+		return false;
+	for (; *a; a++)
+		if (isspace((unsigned char)*a) || iscntrl((unsigned char)*a))
+			return false;
+	return true;
+}
+
+/* Is the device a programmer or a USB-serial adapter, through which a board without USB circuitry
+ * of its own is reached? */
+static bool is_adapter(const ztc_db *db, const ztc_usbdev *d)
+{
+	for (size_t i = 0; i < ztc_db_count(db); i++) {
+		const ztc_target *t = ztc_db_get(db, i);
+
+		if (strcmp(ztc_target_get_type(t), "board") == 0)
+			continue;
+		for (size_t c = 0; c < ztc_target_class_count(t); c++)
+			if (ztc_target_class_matches(t, c, d))
+				return true;
+	}
+	return false;
+}
+
+static void list_classes(char *buf, size_t len, const ztc_target *t, const ztc_usbdev *d)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t c = 0; c < ztc_target_class_count(t) && off < len; c++)
+		if (!d || ztc_target_class_matches(t, c, d))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
+						ztc_target_class_name(t, c));
+}
+
+/* The class the alias will pin: see ztc-device(1), "alias put". -1 after printing the error. */
+static int pick_class(const ztc_db *db, const ztc_target *t, const ztc_usbdev *d, const char *classname)
+{
+	size_t nmatch = 0;
+	char names[1024];
+	int ci;
+
+	for (size_t c = 0; c < ztc_target_class_count(t); c++)
+		nmatch += (size_t)ztc_target_class_matches(t, c, d);
+	if (classname) {
+		ci = ztc_target_class_find(t, classname);
+		list_classes(names, sizeof(names), t, NULL);
+		if (ci < 0)
+			return cli_error("target %s has no class '%s' (its classes: %s)", ztc_target_get_id(t),
+					 classname, names), -1;
+		if (nmatch && !ztc_target_class_matches(t, (size_t)ci, d)) {
+			list_classes(names, sizeof(names), t, d);
+			return cli_error("class %s of %s does not match device %s:%s (matching classes: %s)",
+					 classname, ztc_target_get_id(t), d->vid, d->pid, names), -1;
+		}
+		if (!nmatch && !is_adapter(db, d))
+			return cli_error("device %s:%s does not match any class of %s", d->vid, d->pid,
+					 ztc_target_get_id(t)), -1;
+		return ci;
+	}
+	if (nmatch > 1) {
+		list_classes(names, sizeof(names), t, d);
+		return cli_error("--classname is required: several classes of %s match this device: %s",
+				 ztc_target_get_id(t), names), -1;
+	}
+	for (size_t c = 0; c < ztc_target_class_count(t); c++)
+		if (ztc_target_class_matches(t, c, d))
+			return (int)c;
+	if (is_adapter(db, d)) {
+		const char *jc = ztc_target_get_str(t, "jtag_class");
+
+		ci = jc ? ztc_target_class_find(t, jc) : -1;
+		return ci >= 0 ? ci : (int)ztc_target_class_count(t) - 1;
+	}
+	return cli_error("device %s:%s does not match any class of %s (see 'ztc device discover --matchdb')",
+			 d->vid, d->pid, ztc_target_get_id(t)), -1;
+}
+
+struct alias_put {
+	ztc_known k;
+};
+
+static int do_alias_put(ztc_ctx *ctx, ztc_store *store, void *userdata)
+{
+	struct alias_put *ap = userdata;
+	const ztc_known *old = ztc_store_find_uid(store, ap->k.uid);
+	ztc_known k = ap->k;
+
+	/* Re-aliasing a registered board to the same target keeps what registration stored. */
+	if (old && strcmp(old->target, k.target) == 0) {
+		if (!k.chipid)
+			k.chipid = old->chipid;
+		if (!k.remote_id)
+			k.remote_id = old->remote_id;
+		if (!k.name)
+			k.name = old->name;
+	}
+	return ztc_store_put(ctx, store, &k);
+}
+
+static int cmd_alias_put(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "chipid", required_argument, NULL, 'c' },
+		{ "remote_id", required_argument, NULL, 'r' },
+		{ "classname", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct alias_put ap = { { 0 } };
+	ztc_usbdev_list *devs = NULL;
+	const char *classname = NULL;
+	const ztc_target *t;
+	const char **uids = NULL;
+	ztc_db *db = NULL;
+	int c, rc, idx, ci;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, ALIAS_PUT_USAGE)) != -1) {
+		switch (c) {
+		case 'n': ap.k.name = optarg; break;
+		case 'c': ap.k.chipid = optarg; break;
+		case 'r': ap.k.remote_id = optarg; break;
+		case 'k': classname = optarg; break;
+		case 'h':
+			printf("Usage: " ALIAS_PUT_USAGE "\n\n"
+			       "Give the connected device whose uid starts with UID the alias ALIAS and the target\n"
+			       "TARGET. --classname picks the class when several classes of TARGET match it.\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (argc - optind < 3)
+		return cli_usage_error(ALIAS_PUT_USAGE, "missing arguments: UID ALIAS TARGET");
+	if (argc - optind > 3)
+		return cli_usage_error(ALIAS_PUT_USAGE, "unexpected argument '%s'", argv[optind + 3]);
+	ap.k.alias = argv[optind + 1];
+	if (!valid_alias(ap.k.alias))
+		return cli_usage_error(ALIAS_PUT_USAGE, "invalid alias '%s': it must be non-empty, without spaces, "
+				       "and not start with '-'", ap.k.alias);
+	if ((rc = ztc_db_load(cli->ctx, &db)) < 0)
+		return cli_fail(cli, rc);
+	t = ztc_db_find(db, argv[optind + 2]);
+	if (!t) {
+		rc = cli_error("unknown target '%s' (see 'ztc device supported')", argv[optind + 2]);
+		goto out;
+	}
+	if ((rc = ztc_discover(cli->ctx, &devs)) < 0) {
+		rc = cli_fail(cli, rc);
+		goto out;
+	}
+	uids = calloc(devs->n + 1, sizeof(*uids));
+	for (size_t i = 0; uids && i < devs->n; i++)
+		uids[i] = devs->dev[i].uid;
+	idx = uids ? cli_resolve_prefix("uid of a connected device", argv[optind], uids, devs->n) : -1;
+	if (idx < 0) {
+		rc = 1;
+		goto out;
+	}
+	ci = pick_class(db, t, &devs->dev[idx], classname);
+	if (ci < 0) {
+		rc = 1;
+		goto out;
+	}
+	ap.k.uid = devs->dev[idx].uid;
+	ap.k.target = (char *)ztc_target_get_id(t);
+	ap.k.classname = (char *)ztc_target_class_name(t, (size_t)ci);
+	rc = ztc_store_update(cli->ctx, do_alias_put, &ap);
+	if (rc < 0) {
+		rc = cli_fail(cli, rc);
+		goto out;
+	}
+	if (cli->json) {
+		print_known(cli, &ap.k);
+	} else if (!cli->quiet) {
+		printf("%s is now the alias of %s (%s, class %s)\n", ap.k.alias, ap.k.uid, ztc_target_get_id(t),
+		       ap.k.classname);
+	}
+	rc = 0;
+out:
+	free(uids);
+	ztc_usbdev_list_free(devs);
+	ztc_db_free(db);
+	return rc;
+}
+
+struct alias_del {
+	const char *prefix;
+	char *deleted;
+};
+
+static int do_alias_del(ztc_ctx *ctx, ztc_store *store, void *userdata)
+{
+	struct alias_del *ad = userdata;
+	size_t n = ztc_store_count(store);
+	const char **aliases = calloc(n + 1, sizeof(*aliases));
+	int idx;
+
+	if (!aliases)
+		return ZTC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		aliases[i] = ztc_store_get(store, i)->alias;
+	/* Resolved under the store's lock, so the alias deleted is the one seen. */
+	idx = cli_resolve_prefix("alias", ad->prefix, aliases, n);
+	free(aliases);
+	if (idx < 0)
+		return ZTC_ERR_NOT_FOUND;
+	ad->deleted = strdup(ztc_store_get(store, (size_t)idx)->alias);
+	return ad->deleted ? ztc_store_del(ctx, store, ad->deleted) : ZTC_ERR_NOMEM;
+}
+
+static int cmd_alias_del(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct alias_del ad = { 0 };
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, ALIAS_DEL_USAGE)) != -1) {
+		if (c == 'h') {
+			printf("Usage: " ALIAS_DEL_USAGE "\n\nForget the device with alias ALIAS (or a unique prefix of it).\n");
+			return 0;
+		}
+		return EXIT_USAGE;
+	}
+	if (argc - optind < 1)
+		return cli_usage_error(ALIAS_DEL_USAGE, "missing ALIAS");
+	if (argc - optind > 1)
+		return cli_usage_error(ALIAS_DEL_USAGE, "unexpected argument '%s'", argv[optind + 1]);
+	ad.prefix = argv[optind];
+	rc = ztc_store_update(cli->ctx, do_alias_del, &ad);
+	if (rc == ZTC_ERR_NOT_FOUND && !ad.deleted)
+		rc = 1; /* the prefix error was printed */
+	else if (rc < 0)
+		rc = cli_fail(cli, rc);
+	else if (!cli->quiet && !cli->json)
+		printf("alias %s deleted\n", ad.deleted);
+	free(ad.deleted);
+	return rc;
+}
+
+static const struct cli_cmd alias_cmds[] = {
+	{ "put", cmd_alias_put, "UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]",
+	  "give a connected device an alias and a target" },
+	{ "del", cmd_alias_del, "ALIAS", "forget an aliased device" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static int cmd_alias(struct cli *cli, int argc, char **argv)
+{
+	return cli_dispatch(cli, "device alias", alias_cmds, argc - 1, argv + 1);
+}
+
+static int cmd_supported(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const keys[] = { "target", "name", "type", "path" };
+	const char *type = NULL;
+	struct out_records o;
+	ztc_db *db;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, SUPPORTED_USAGE)) != -1) {
+		switch (c) {
+		case 't':
+			if (strcmp(optarg, "board") && strcmp(optarg, "jtag") && strcmp(optarg, "usbtoserial"))
+				return cli_usage_error(SUPPORTED_USAGE, "--type must be board, jtag or usbtoserial, not '%s'",
+						       optarg);
+			type = optarg;
+			break;
+		case 'h':
+			printf("Usage: " SUPPORTED_USAGE "\n\nList the devices of the board database: target name type path.\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(SUPPORTED_USAGE, "unexpected argument '%s'", argv[optind]);
+	if ((rc = ztc_db_load(cli->ctx, &db)) < 0)
+		return cli_fail(cli, rc);
+	out_init(&o, keys, 4);
+	for (size_t i = 0; i < ztc_db_count(db); i++) {
+		const ztc_target *t = ztc_db_get(db, i);
+		const char *row[] = { ztc_target_get_id(t), ztc_target_get_name(t), ztc_target_get_type(t),
+				      ztc_target_get_path(t) };
+
+		if (!type || strcmp(type, row[2]) == 0)
+			out_add(&o, row);
+	}
+	out_print(cli, &o, "No supported devices of that type.");
+	out_free(&o);
+	ztc_db_free(db);
 	return 0;
 }
 
 static const struct cli_cmd device_cmds[] = {
 	{ "discover", cmd_discover, "[--matchdb] [--loop] [--looptime MS]",
 	  "list connected USB devices, raw or matched against the board database" },
+	{ "alias", cmd_alias, "put|del ...", "give a device an alias and a target, or forget it" },
+	{ "supported", cmd_supported, "[--type board|jtag|usbtoserial]", "list the devices of the board database" },
 	{ NULL, NULL, NULL, NULL },
 };
 

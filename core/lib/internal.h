@@ -17,7 +17,12 @@ struct ztc_ctx {
 	char *mountinfo; /* ZTC_MOUNTINFO, NULL for the system's */
 	char *db_path;   /* ZTC_DB_PATH (colon list), may be NULL */
 	char *plugin_path; /* ZTC_PLUGIN_PATH (colon list), may be NULL */
+	struct ztc_module *modules; /* loaded plugin modules (plugin.c) */
+	size_t nmodules;
 };
+
+/* Unload every plugin module of ctx (plugin.c). */
+void ztc_plugins_unload(ztc_ctx *ctx);
 
 #define ZTC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -43,5 +48,22 @@ struct libmnt_table;
 struct libmnt_table *ztc_mounts_load(ztc_ctx *ctx);
 /* The mount point of a block device node, or NULL. Caller frees. */
 char *ztc_mounts_find(struct libmnt_table *tb, const char *devnode);
+
+/* Read a whole file (at most max bytes) into a NUL-terminated buffer; NULL with *ret_errno set. */
+char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errno);
+
+/* mkdir -p; 0 or -errno. */
+#include <sys/types.h>
+int ztc_mkdir_p(const char *path, mode_t mode);
+/* Replace path with data: temp file beside it, fsync, rename, fsync the directory. */
+int ztc_write_atomic(ztc_ctx *ctx, const char *path, const char *data, size_t len, mode_t mode);
+
+/* The board object handed to plugin callbacks (board.c); m must outlive it. */
+struct ztc_board;
+struct ztc_board *ztc_board_new(ztc_ctx *ctx, const ztc_match *m);
+void ztc_board_free(struct ztc_board *b);
+
+/* The class index a known device resolves to in t, or -1 (match.c). */
+int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);
 
 #endif

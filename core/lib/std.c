@@ -79,6 +79,7 @@ ZTC_API void ztc_ctx_free(ztc_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	ztc_plugins_unload(ctx);
 	free(ctx->home);
 	free(ctx->mountinfo);
 	free(ctx->db_path);

@@ -1,0 +1,491 @@
+/* db.c: the board database: device.json folders from ZTC_DB_PATH and the installed database. */
+#include "config.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "internal.h"
+
+#define DEVICE_JSON_MAX (1024 * 1024)
+
+struct ztc_class {
+	char *module;
+	char *name;
+	char (*usb)[10]; /* "VID:PID" */
+	size_t nusb;
+	char *sid;       /* constraint, or NULL */
+};
+
+struct ztc_target {
+	char *id;
+	char *name;
+	char *type;
+	char *path;
+	yajl_val json;
+	struct ztc_class *classes;
+	size_t nclasses;
+};
+
+struct ztc_db {
+	struct ztc_target *t;
+	size_t n, cap;
+};
+
+static void target_clear(struct ztc_target *t)
+{
+	for (size_t i = 0; i < t->nclasses; i++) {
+		free(t->classes[i].module);
+		free(t->classes[i].name);
+		free(t->classes[i].usb);
+		free(t->classes[i].sid);
+	}
+	free(t->classes);
+	free(t->id);
+	free(t->name);
+	free(t->type);
+	free(t->path);
+	yajl_tree_free(t->json);
+}
+
+char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errno)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		*ret_errno = errno;
+		return NULL;
+	}
+	for (;;) {
+		size_t r;
+
+		if (len + 4097 > cap) {
+			char *nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > max + 4097)
+				cap = max + 4097;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				*ret_errno = ENOMEM;
+				goto fail;
+			}
+			buf = nb;
+		}
+		r = fread(buf + len, 1, cap - len - 1, f);
+		len += r;
+		if (len > max) {
+			*ret_errno = EFBIG;
+			goto fail;
+		}
+		if (r == 0) {
+			if (ferror(f)) {
+				*ret_errno = EIO;
+				goto fail;
+			}
+			break;
+		}
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (ret_len)
+		*ret_len = len;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static const char *json_str(yajl_val obj, const char *key)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
+
+	return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static bool parse_usb_id(const char *s, char out[10])
+{
+	unsigned int v, p;
+	char tail;
+
+	if (!s || strlen(s) != 9 || s[4] != ':' || sscanf(s, "%4x:%4x%c", &v, &p, &tail) != 2)
+		return false;
+	for (int i = 0; i < 9; i++)
+		if (i != 4 && !isxdigit((unsigned char)s[i]))
+			return false;
+	snprintf(out, 10, "%04X:%04X", v, p);
+	return true;
+}
+
+/* Validate one classes[] entry; on failure write the problem into why. */
+static bool parse_class(yajl_val c, size_t idx, struct ztc_class *out, char *why, size_t whylen)
+{
+	const char *cls, *dot, *sid;
+	yajl_val usb;
+
+	if (!YAJL_IS_OBJECT(c)) {
+		snprintf(why, whylen, "classes[%zu] is not an object", idx);
+		return false;
+	}
+	cls = json_str(c, "class");
+	dot = cls ? strchr(cls, '.') : NULL;
+	if (!dot || dot == cls || !dot[1] || strchr(dot + 1, '.')) {
+		snprintf(why, whylen, "classes[%zu].class must be \"module.Class\"", idx);
+		return false;
+	}
+	{
+		const char *path[] = { "usb", NULL };
+		usb = yajl_tree_get(c, path, yajl_t_array);
+	}
+	if (!usb) {
+		snprintf(why, whylen, "classes[%zu].usb must be a list of \"VID:PID\"", idx);
+		return false;
+	}
+	out->module = strndup(cls, (size_t)(dot - cls));
+	out->name = strdup(dot + 1);
+	out->nusb = YAJL_GET_ARRAY(usb)->len;
+	out->usb = calloc(out->nusb ? out->nusb : 1, sizeof(*out->usb));
+	sid = json_str(c, "sid");
+	out->sid = sid ? strdup(sid) : NULL;
+	for (size_t i = 0; i < out->nusb; i++) {
+		yajl_val u = YAJL_GET_ARRAY(usb)->values[i];
+
+		if (!parse_usb_id(YAJL_IS_STRING(u) ? YAJL_GET_STRING(u) : NULL, out->usb[i])) {
+			snprintf(why, whylen, "classes[%zu].usb[%zu] is not \"VID:PID\" (4 hex digits each)", idx, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool class_key_ok(const struct ztc_target *t, const char *key, char *why, size_t whylen)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v = yajl_tree_get(t->json, path, yajl_t_any);
+
+	if (!v || YAJL_IS_FALSE(v) || YAJL_IS_NULL(v))
+		return true;
+	if (!YAJL_IS_STRING(v) || ztc_target_class_find(t, YAJL_GET_STRING(v)) < 0) {
+		snprintf(why, whylen, "%s must name one of the target's classes", key);
+		return false;
+	}
+	return true;
+}
+
+/* Parse and validate dir/device.json into t; false with the problem in why. */
+static bool load_target(const char *dir, struct ztc_target *t, char *why, size_t whylen)
+{
+	char *path = ztc_strdup_printf("%s/device.json", dir);
+	char errbuf[256] = "";
+	const char *id, *name, *type;
+	yajl_val classes;
+	char *text;
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	text = path ? ztc_read_file(path, DEVICE_JSON_MAX, NULL, &err) : NULL;
+	free(path);
+	if (!text) {
+		snprintf(why, whylen, "cannot read it: %s", strerror(err ? err : ENOMEM));
+		return false;
+	}
+	t->json = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	free(text);
+	if (!t->json) {
+		/* yajl's message spans lines; the first one says what is wrong. */
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		snprintf(why, whylen, "invalid JSON: %s", *errbuf ? errbuf : "parse error");
+		return false;
+	}
+	if (!YAJL_IS_OBJECT(t->json)) {
+		snprintf(why, whylen, "not a JSON object");
+		return false;
+	}
+	id = json_str(t->json, "target");
+	name = json_str(t->json, "name");
+	type = json_str(t->json, "type");
+	if (ztc_str_empty(id) || strchr(id, '/') || strchr(id, ' ')) {
+		snprintf(why, whylen, "missing or invalid \"target\"");
+		return false;
+	}
+	if (ztc_str_empty(name)) {
+		snprintf(why, whylen, "missing \"name\"");
+		return false;
+	}
+	if (!type || (strcmp(type, "board") && strcmp(type, "jtag") && strcmp(type, "usbtoserial"))) {
+		snprintf(why, whylen, "\"type\" must be board, jtag or usbtoserial");
+		return false;
+	}
+	{
+		const char *p[] = { "classes", NULL };
+		classes = yajl_tree_get(t->json, p, yajl_t_array);
+	}
+	if (!classes) {
+		snprintf(why, whylen, "missing \"classes\" list");
+		return false;
+	}
+	t->id = strdup(id);
+	t->name = strdup(name);
+	t->type = strdup(type);
+	t->path = strdup(dir);
+	t->classes = calloc(YAJL_GET_ARRAY(classes)->len + 1, sizeof(*t->classes));
+	if (!t->id || !t->name || !t->type || !t->path || !t->classes) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < YAJL_GET_ARRAY(classes)->len; i++) {
+		if (!parse_class(YAJL_GET_ARRAY(classes)->values[i], i, &t->classes[i], why, whylen)) {
+			t->nclasses = i + 1;
+			return false;
+		}
+		t->nclasses = i + 1;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t->classes[j].name, t->classes[i].name) == 0) {
+				snprintf(why, whylen, "class %s is listed twice", t->classes[i].name);
+				return false;
+			}
+	}
+	return class_key_ok(t, "virtualizable", why, whylen) && class_key_ok(t, "has_alter_ego", why, whylen) &&
+	       class_key_ok(t, "jtag_class", why, whylen);
+}
+
+static int cmp_target(const void *a, const void *b)
+{
+	return strcmp(((const struct ztc_target *)a)->id, ((const struct ztc_target *)b)->id);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Has a target with this id been loaded already (from an earlier dir)? Earlier dirs win. */
+static bool have_target(const struct ztc_db *db, size_t upto, const char *id)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (strcmp(db->t[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static int scan_dir(ztc_ctx *ctx, struct ztc_db *db, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = ZTC_OK;
+
+	if (!d) {
+		ztc_dbg(ctx, "board database dir %s: %s", dir, strerror(errno));
+		return ZTC_OK;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+
+			if (!nn) {
+				rc = ZTC_ERR_NOMEM;
+				break;
+			}
+			names = nn;
+		}
+		names[n] = strdup(e->d_name);
+		if (!names[n]) {
+			rc = ZTC_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	/* Sorted, so which of two same-id folders of one dir wins does not depend on readdir order. */
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n && rc == ZTC_OK; i++) {
+		char *sub = ztc_strdup_printf("%s/%s", dir, names[i]);
+		char *json = ztc_strdup_printf("%s/device.json", sub);
+		struct ztc_target t;
+		char why[512];
+
+		if (!sub || !json) {
+			rc = ZTC_ERR_NOMEM;
+		} else if (access(json, F_OK) == 0) {
+			if (!load_target(sub, &t, why, sizeof(why))) {
+				ztc_warn(ctx, "%s: %s; board skipped", json, why);
+				target_clear(&t);
+			} else if (have_target(db, db->n, t.id)) {
+				ztc_dbg(ctx, "%s: target %s already defined earlier in the search path", json, t.id);
+				target_clear(&t);
+			} else {
+				if (db->n == db->cap) {
+					struct ztc_target *nt = realloc(db->t, (db->cap = db->cap ? db->cap * 2 : 64) *
+										       sizeof(*db->t));
+					if (!nt) {
+						target_clear(&t);
+						rc = ZTC_ERR_NOMEM;
+					} else
+						db->t = nt;
+				}
+				if (rc == ZTC_OK)
+					db->t[db->n++] = t;
+			}
+		}
+		free(sub);
+		free(json);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+ZTC_API int ztc_db_load(ztc_ctx *ctx, ztc_db **ret_db)
+{
+	struct ztc_db *db;
+	int rc = ZTC_OK;
+
+	if (!ctx || !ret_db)
+		return ZTC_ERR_ARG;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	if (ctx->db_path) {
+		char *copy = strdup(ctx->db_path), *save = NULL;
+
+		for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && rc == ZTC_OK;
+		     dir = strtok_r(NULL, ":", &save))
+			rc = scan_dir(ctx, db, dir);
+		free(copy);
+	}
+	if (rc == ZTC_OK)
+		rc = scan_dir(ctx, db, ZTC_BOARD_DB_DIR);
+	if (rc < 0) {
+		ztc_db_free(db);
+		return ztc_fail(ctx, rc, "cannot load the board database: %s", ztc_strerror(rc));
+	}
+	if (db->n == 0) {
+		ztc_db_free(db);
+		return ztc_fail(ctx, ZTC_ERR_NOT_FOUND,
+				"the board database is empty: no device.json under %s%s%s", ZTC_BOARD_DB_DIR,
+				ctx->db_path ? " or ZTC_DB_PATH=" : "", ctx->db_path ? ctx->db_path : "");
+	}
+	qsort(db->t, db->n, sizeof(*db->t), cmp_target);
+	*ret_db = db;
+	return ZTC_OK;
+}
+
+ZTC_API void ztc_db_free(ztc_db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->n; i++)
+		target_clear(&db->t[i]);
+	free(db->t);
+	free(db);
+}
+
+ZTC_API size_t ztc_db_count(const ztc_db *db)
+{
+	return db ? db->n : 0;
+}
+
+ZTC_API const ztc_target *ztc_db_get(const ztc_db *db, size_t i)
+{
+	return db && i < db->n ? &db->t[i] : NULL;
+}
+
+ZTC_API const ztc_target *ztc_db_find(const ztc_db *db, const char *id)
+{
+	struct ztc_target key = { .id = (char *)id };
+
+	if (!db || !id)
+		return NULL;
+	return bsearch(&key, db->t, db->n, sizeof(*db->t), cmp_target);
+}
+
+ZTC_API const char *ztc_target_get_id(const ztc_target *t) { return t->id; }
+ZTC_API const char *ztc_target_get_name(const ztc_target *t) { return t->name; }
+ZTC_API const char *ztc_target_get_type(const ztc_target *t) { return t->type; }
+ZTC_API const char *ztc_target_get_path(const ztc_target *t) { return t->path; }
+
+ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key)
+{
+	return t && key ? json_str(t->json, key) : NULL;
+}
+
+ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)
+{
+	const char *path[] = { key, NULL };
+	yajl_val v;
+
+	if (!t || !key)
+		return def;
+	v = yajl_tree_get(t->json, path, yajl_t_any);
+	if (v && YAJL_IS_INTEGER(v))
+		return (long)YAJL_GET_INTEGER(v);
+	if (v && YAJL_IS_DOUBLE(v))
+		return (long)YAJL_GET_DOUBLE(v);
+	if (v && YAJL_IS_TRUE(v))
+		return 1;
+	if (v && YAJL_IS_FALSE(v))
+		return 0;
+	return def;
+}
+
+ZTC_API size_t ztc_target_class_count(const ztc_target *t) { return t->nclasses; }
+
+ZTC_API const char *ztc_target_class_name(const ztc_target *t, size_t i)
+{
+	return i < t->nclasses ? t->classes[i].name : NULL;
+}
+
+ZTC_API const char *ztc_target_class_module(const ztc_target *t, size_t i)
+{
+	return i < t->nclasses ? t->classes[i].module : NULL;
+}
+
+ZTC_API int ztc_target_class_matches(const ztc_target *t, size_t i, const ztc_usbdev *dev)
+{
+	const struct ztc_class *c;
+	char id[10];
+
+	if (!t || i >= t->nclasses || !dev || !dev->vid || !dev->pid)
+		return 0;
+	c = &t->classes[i];
+	if (c->sid && (!dev->sid || strcmp(c->sid, dev->sid) != 0))
+		return 0;
+	snprintf(id, sizeof(id), "%s:%s", dev->vid, dev->pid);
+	for (size_t k = 0; k < c->nusb; k++)
+		if (strcmp(c->usb[k], id) == 0)
+			return 1;
+	return 0;
+}
+
+ZTC_API int ztc_target_class_find(const ztc_target *t, const char *name)
+{
+	const char *dot;
+
+	if (!t || !name)
+		return -1;
+	dot = strchr(name, '.');
+	for (size_t i = 0; i < t->nclasses; i++) {
+		const struct ztc_class *c = &t->classes[i];
+
+		if (dot ? (strncmp(c->module, name, (size_t)(dot - name)) == 0 &&
+			   c->module[dot - name] == '\0' && strcmp(c->name, dot + 1) == 0)
+			: strcmp(c->name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}

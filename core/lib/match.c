@@ -1,0 +1,207 @@
+/* match.c: discovered devices matched to targets and classes of the board database (pure data). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct mlist {
+	ztc_match *m;
+	size_t n, cap;
+};
+
+static void match_clear(ztc_match *m)
+{
+	free(m->name);
+	free(m->alias);
+	free(m->target);
+	free(m->uid);
+	free(m->chipid);
+	free(m->remote_id);
+	free(m->classname);
+	free(m->port);
+	free(m->disk);
+	memset(m, 0, sizeof(*m));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int add(struct mlist *l, const ztc_target *t, size_t ci, const ztc_usbdev *d, const ztc_known *k)
+{
+	ztc_match *m;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		ztc_match *nm = realloc(l->m, cap * sizeof(*nm));
+
+		if (!nm)
+			return ZTC_ERR_NOMEM;
+		l->m = nm;
+		l->cap = cap;
+	}
+	m = &l->m[l->n];
+	memset(m, 0, sizeof(*m));
+	m->name = strdup(k && k->name ? k->name : ztc_target_get_name(t));
+	m->alias = k ? dup_or_null(k->alias) : NULL;
+	m->target = strdup(ztc_target_get_id(t));
+	m->uid = strdup(d->uid);
+	m->chipid = k ? dup_or_null(k->chipid) : NULL;
+	m->remote_id = k ? dup_or_null(k->remote_id) : NULL;
+	m->classname = strdup(ztc_target_class_name(t, ci));
+	m->port = dup_or_null(d->port);
+	m->disk = dup_or_null(d->disk);
+	m->t = t;
+	m->dev = d;
+	m->class_idx = ci;
+	if (!m->name || !m->target || !m->uid || !m->classname || (k && k->alias && !m->alias) ||
+	    (d->port && !m->port) || (d->disk && !m->disk)) {
+		match_clear(m);
+		return ZTC_ERR_NOMEM;
+	}
+	l->n++;
+	return ZTC_OK;
+}
+
+/* The class a known device was stored with: its classname, else the only class matching it, else
+ * the target's jtag_class, else its last class (a board reached through a probe or a USB-serial
+ * adapter, whose own USB ids are not the board's). */
+int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d)
+{
+	const char *jc;
+	int ci = -1;
+
+	if (k->classname)
+		return ztc_target_class_find(t, k->classname);
+	for (size_t i = 0; i < ztc_target_class_count(t); i++)
+		if (ztc_target_class_matches(t, i, d)) {
+			if (ci >= 0)
+				return -1;
+			ci = (int)i;
+		}
+	if (ci >= 0)
+		return ci;
+	jc = ztc_target_get_str(t, "jtag_class");
+	if (jc && ztc_target_class_find(t, jc) >= 0)
+		return ztc_target_class_find(t, jc);
+	return ztc_target_class_count(t) ? (int)ztc_target_class_count(t) - 1 : -1;
+}
+
+static int match_one(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, const ztc_usbdev *d,
+		     struct mlist *l)
+{
+	const ztc_known *k = ztc_store_find_uid(store, d->uid);
+	int rc = ZTC_OK;
+
+	if (k) {
+		const ztc_target *t = ztc_db_find(db, k->target);
+		int ci = t ? ztc_known_class(t, k, d) : -1;
+
+		if (t && ci >= 0)
+			return add(l, t, (size_t)ci, d, k);
+		ztc_warn(ctx, "alias '%s' names %s %s%s%s, which the board database does not have; "
+			      "the device is matched as unknown", k->alias, t ? "class" : "target",
+			 t ? (k->classname ? k->classname : "?") : k->target, t ? " of " : "", t ? k->target : "");
+	}
+	for (size_t i = 0; i < ztc_db_count(db) && rc == ZTC_OK; i++) {
+		const ztc_target *t = ztc_db_get(db, i);
+
+		for (size_t c = 0; c < ztc_target_class_count(t) && rc == ZTC_OK; c++)
+			if (ztc_target_class_matches(t, c, d))
+				rc = add(l, t, c, d, NULL);
+	}
+	return rc;
+}
+
+static bool is_ser_class(const char *name)
+{
+	return strstr(name, "ser") != NULL;
+}
+
+/* has_double_dev boards show two USB identities at once (a probe and a serial console): the
+ * console's port goes to the probe's record, and the console identity disappears from the list. */
+static void fuse_double_devs(struct mlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		ztc_match *ser = &l->m[i];
+		ztc_match *main_rec = NULL;
+		char *ser_uid;
+
+		if (!ztc_target_get_int(ser->t, "has_double_dev", 0) || !is_ser_class(ser->classname))
+			continue;
+		for (size_t j = 0; j < l->n; j++)
+			if (l->m[j].t == ser->t && !is_ser_class(l->m[j].classname) &&
+			    (!main_rec || (main_rec->port && !l->m[j].port)))
+				main_rec = &l->m[j];
+		if (!main_rec) {
+			match_clear(ser);
+			l->m[i] = l->m[--l->n];
+			i--;
+			continue;
+		}
+		if (ztc_str_empty(main_rec->port) && ser->port) {
+			free(main_rec->port);
+			main_rec->port = strdup(ser->port);
+		}
+		ser_uid = strdup(ser->uid);
+		for (size_t j = 0; ser_uid && j < l->n; j++)
+			if (strcmp(l->m[j].uid, ser_uid) == 0) {
+				match_clear(&l->m[j]);
+				l->m[j] = l->m[--l->n];
+				j--;
+			}
+		free(ser_uid);
+		i = (size_t)-1; /* the list was reordered: look again from the start */
+	}
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+	const ztc_match *x = a, *y = b;
+	int c = strcmp(x->uid, y->uid);
+
+	if (!c)
+		c = strcmp(x->target, y->target);
+	if (!c)
+		c = strcmp(x->classname, y->classname);
+	return c;
+}
+
+ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store,
+			      const ztc_usbdev_list *devs, ztc_match_list **ret_list)
+{
+	struct mlist l = { 0 };
+	ztc_match_list *out;
+	int rc = ZTC_OK;
+
+	if (!ctx || !db || !devs || !ret_list)
+		return ZTC_ERR_ARG;
+	for (size_t i = 0; i < devs->n && rc == ZTC_OK; i++)
+		rc = match_one(ctx, db, store, &devs->dev[i], &l);
+	out = rc == ZTC_OK ? calloc(1, sizeof(*out)) : NULL;
+	if (!out) {
+		for (size_t i = 0; i < l.n; i++)
+			match_clear(&l.m[i]);
+		free(l.m);
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	}
+	fuse_double_devs(&l);
+	qsort(l.m, l.n, sizeof(*l.m), cmp_match);
+	out->n = l.n;
+	out->m = l.m;
+	*ret_list = out;
+	return ZTC_OK;
+}
+
+ZTC_API void ztc_match_list_free(ztc_match_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		match_clear(&list->m[i]);
+	free(list->m);
+	free(list);
+}

@@ -1,0 +1,423 @@
+/* store.c: the known-device store $ZTC_HOME/devices.json: aliases, chip ids, remote ids. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "internal.h"
+
+#define STORE_MAX (16 * 1024 * 1024)
+
+struct ztc_store {
+	ztc_known *k;
+	size_t n, cap;
+};
+
+/* The keys of an entry, in file order; offsets into ztc_known. */
+static const struct {
+	const char *key;
+	size_t off;
+} fields[] = {
+	{ "alias", offsetof(ztc_known, alias) },
+	{ "uid", offsetof(ztc_known, uid) },
+	{ "name", offsetof(ztc_known, name) },
+	{ "target", offsetof(ztc_known, target) },
+	{ "chipid", offsetof(ztc_known, chipid) },
+	{ "remote_id", offsetof(ztc_known, remote_id) },
+	{ "classname", offsetof(ztc_known, classname) },
+};
+#define NFIELDS (sizeof(fields) / sizeof(*fields))
+
+static char **field(ztc_known *k, size_t i)
+{
+	return (char **)((char *)k + fields[i].off);
+}
+
+static void known_clear(ztc_known *k)
+{
+	for (size_t i = 0; i < NFIELDS; i++)
+		free(*field(k, i));
+	memset(k, 0, sizeof(*k));
+}
+
+static int known_copy(ztc_known *dst, const ztc_known *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	for (size_t i = 0; i < NFIELDS; i++) {
+		const char *v = *field((ztc_known *)src, i);
+
+		if (v && !(*field(dst, i) = strdup(v))) {
+			known_clear(dst);
+			return ZTC_ERR_NOMEM;
+		}
+	}
+	return ZTC_OK;
+}
+
+static char *store_path(ztc_ctx *ctx, const char *suffix)
+{
+	return ztc_strdup_printf("%s/devices.json%s", ctx->home, suffix);
+}
+
+static int cmp_alias(const void *a, const void *b)
+{
+	return strcmp(((const ztc_known *)a)->alias, ((const ztc_known *)b)->alias);
+}
+
+static int store_append(struct ztc_store *s, ztc_known *k)
+{
+	if (s->n == s->cap) {
+		ztc_known *nk = realloc(s->k, (s->cap ? s->cap * 2 : 16) * sizeof(*nk));
+
+		if (!nk)
+			return ZTC_ERR_NOMEM;
+		s->k = nk;
+		s->cap = s->cap ? s->cap * 2 : 16;
+	}
+	s->k[s->n++] = *k;
+	return ZTC_OK;
+}
+
+/* Parse the file text; false with the problem in why. */
+static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t whylen)
+{
+	char errbuf[256] = "";
+	yajl_val root = yajl_tree_parse(text, errbuf, sizeof(errbuf)), list;
+	const char *path[] = { "devices", NULL };
+	bool ok = false;
+
+	if (!root) {
+		errbuf[strcspn(errbuf, "\n")] = '\0';
+		snprintf(why, whylen, "invalid JSON: %s", *errbuf ? errbuf : "parse error");
+		return false;
+	}
+	list = yajl_tree_get(root, path, yajl_t_array);
+	if (!YAJL_IS_OBJECT(root) || !list) {
+		snprintf(why, whylen, "expected an object with a \"devices\" list");
+		goto out;
+	}
+	for (size_t i = 0; i < YAJL_GET_ARRAY(list)->len; i++) {
+		yajl_val e = YAJL_GET_ARRAY(list)->values[i];
+		ztc_known k = { 0 };
+
+		if (!YAJL_IS_OBJECT(e)) {
+			snprintf(why, whylen, "devices[%zu] is not an object", i);
+			goto out;
+		}
+		for (size_t f = 0; f < NFIELDS; f++) {
+			const char *p[] = { fields[f].key, NULL };
+			yajl_val v = yajl_tree_get(e, p, yajl_t_any);
+
+			if (v && YAJL_IS_STRING(v))
+				*field(&k, f) = strdup(v->u.string);
+			else if (v && !YAJL_IS_NULL(v)) {
+				known_clear(&k);
+				snprintf(why, whylen, "devices[%zu].%s is not a string", i, fields[f].key);
+				goto out;
+			}
+		}
+		if (ztc_str_empty(k.alias) || ztc_str_empty(k.uid) || ztc_str_empty(k.target)) {
+			known_clear(&k);
+			snprintf(why, whylen, "devices[%zu] lacks alias, uid or target", i);
+			goto out;
+		}
+		if (store_append(s, &k) < 0) {
+			known_clear(&k);
+			snprintf(why, whylen, "out of memory");
+			goto out;
+		}
+	}
+	qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
+	ok = true;
+out:
+	yajl_tree_free(root);
+	return ok;
+}
+
+static int load_path(ztc_ctx *ctx, const char *path, ztc_store **ret_store)
+{
+	struct ztc_store *s = calloc(1, sizeof(*s));
+	char why[512];
+	char *text;
+	int err = 0;
+
+	if (!s)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	text = ztc_read_file(path, STORE_MAX, NULL, &err);
+	if (!text && err != ENOENT) {
+		free(s);
+		return ztc_fail(ctx, ZTC_ERR_IO, "cannot read %s: %s", path, strerror(err));
+	}
+	if (text && !parse_store(text, s, why, sizeof(why))) {
+		free(text);
+		ztc_store_free(s);
+		return ztc_fail(ctx, ZTC_ERR_CORRUPT,
+				"%s is corrupt (%s); it was left untouched: fix or remove it", path, why);
+	}
+	free(text);
+	*ret_store = s;
+	return ZTC_OK;
+}
+
+ZTC_API int ztc_store_load(ztc_ctx *ctx, ztc_store **ret_store)
+{
+	char *path;
+	int rc;
+
+	if (!ctx || !ret_store)
+		return ZTC_ERR_ARG;
+	path = store_path(ctx, "");
+	if (!path)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	rc = load_path(ctx, path, ret_store);
+	free(path);
+	return rc;
+}
+
+ZTC_API void ztc_store_free(ztc_store *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		known_clear(&s->k[i]);
+	free(s->k);
+	free(s);
+}
+
+ZTC_API size_t ztc_store_count(const ztc_store *s) { return s ? s->n : 0; }
+
+ZTC_API const ztc_known *ztc_store_get(const ztc_store *s, size_t i)
+{
+	return s && i < s->n ? &s->k[i] : NULL;
+}
+
+ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *s, const char *uid)
+{
+	for (size_t i = 0; s && uid && i < s->n; i++)
+		if (strcmp(s->k[i].uid, uid) == 0)
+			return &s->k[i];
+	return NULL;
+}
+
+ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *s, const char *alias)
+{
+	for (size_t i = 0; s && alias && i < s->n; i++)
+		if (strcmp(s->k[i].alias, alias) == 0)
+			return &s->k[i];
+	return NULL;
+}
+
+ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *s, const ztc_known *k)
+{
+	const ztc_known *other;
+	ztc_known copy;
+	int rc;
+
+	if (!s || !k || ztc_str_empty(k->alias) || ztc_str_empty(k->uid) || ztc_str_empty(k->target))
+		return ztc_fail(ctx, ZTC_ERR_ARG, "an entry needs an alias, a uid and a target");
+	other = ztc_store_find_alias(s, k->alias);
+	if (other && strcmp(other->uid, k->uid) != 0)
+		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s", k->alias,
+				other->uid);
+	rc = known_copy(&copy, k);
+	if (rc < 0)
+		return ztc_fail(ctx, rc, "out of memory");
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->k[i].uid, k->uid) == 0) {
+			known_clear(&s->k[i]);
+			s->k[i] = copy;
+			qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
+			return ZTC_OK;
+		}
+	rc = store_append(s, &copy);
+	if (rc < 0) {
+		known_clear(&copy);
+		return ztc_fail(ctx, rc, "out of memory");
+	}
+	qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
+	return ZTC_OK;
+}
+
+ZTC_API int ztc_store_del(ztc_ctx *ctx, ztc_store *s, const char *alias)
+{
+	for (size_t i = 0; s && alias && i < s->n; i++)
+		if (strcmp(s->k[i].alias, alias) == 0) {
+			known_clear(&s->k[i]);
+			memmove(&s->k[i], &s->k[i + 1], (s->n - i - 1) * sizeof(*s->k));
+			s->n--;
+			return ZTC_OK;
+		}
+	return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no device has the alias '%s'", alias ? alias : "");
+}
+
+static char *serialize(const struct ztc_store *s, size_t *ret_len)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	char *out = NULL;
+	size_t len;
+
+	if (!g)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"devices", 7);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->n; i++) {
+		yajl_gen_map_open(g);
+		for (size_t f = 0; f < NFIELDS; f++) {
+			const char *v = *field(&s->k[i], f);
+
+			yajl_gen_string(g, (const unsigned char *)fields[f].key, strlen(fields[f].key));
+			if (v)
+				yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+			else
+				yajl_gen_null(g);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && (out = malloc(len + 1))) {
+		memcpy(out, buf, len);
+		out[len] = '\0';
+		*ret_len = len;
+	}
+	yajl_gen_free(g);
+	return out;
+}
+
+int ztc_mkdir_p(const char *path, mode_t mode)
+{
+	char *copy = strdup(path);
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p && rc == 0; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(copy, mode) < 0 && errno != EEXIST)
+				rc = -errno;
+			*p = '/';
+		}
+	if (rc == 0 && mkdir(copy, mode) < 0 && errno != EEXIST)
+		rc = -errno;
+	free(copy);
+	return rc;
+}
+
+int ztc_write_atomic(ztc_ctx *ctx, const char *path, const char *data, size_t len, mode_t mode)
+{
+	char *tmp = ztc_strdup_printf("%s.XXXXXX", path);
+	char *dir, *slash;
+	int fd, dfd, rc = ZTC_OK;
+	size_t done = 0;
+
+	if (!tmp)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot create a temporary file beside %s: %s", path, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	fchmod(fd, mode);
+	while (done < len) {
+		ssize_t w = write(fd, data + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+			break;
+		}
+		done += (size_t)w;
+	}
+	if (rc == ZTC_OK && fsync(fd) < 0)
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot flush %s: %s", tmp, strerror(errno));
+	if (close(fd) < 0 && rc == ZTC_OK)
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+	if (rc == ZTC_OK && rename(tmp, path) < 0)
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+	if (rc != ZTC_OK) {
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	free(tmp);
+	/* The rename is durable only once the directory is flushed too. */
+	dir = strdup(path);
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash) {
+		*slash = '\0';
+		dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(dir);
+	return ZTC_OK;
+}
+
+ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdata)
+{
+	char *path = NULL, *lockpath = NULL, *text = NULL;
+	ztc_store *s = NULL;
+	size_t len = 0;
+	int lfd = -1, rc;
+
+	if (!ctx || !fn)
+		return ZTC_ERR_ARG;
+	rc = ztc_mkdir_p(ctx->home, 0700);
+	if (rc < 0)
+		return ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", ctx->home, strerror(-rc));
+	path = store_path(ctx, "");
+	lockpath = store_path(ctx, ".lock");
+	if (!path || !lockpath) {
+		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* A separate lock file: the data file itself is replaced by rename on every write. */
+	lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0) {
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot open %s: %s", lockpath, strerror(errno));
+		goto out;
+	}
+	while (flock(lfd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot lock %s: %s", lockpath, strerror(errno));
+			goto out;
+		}
+	}
+	rc = load_path(ctx, path, &s);
+	if (rc < 0)
+		goto out;
+	rc = fn(ctx, s, userdata);
+	if (rc < 0)
+		goto out;
+	text = serialize(s, &len);
+	if (!text) {
+		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = ztc_write_atomic(ctx, path, text, len, 0600);
+out:
+	if (lfd >= 0)
+		close(lfd); /* releases the lock */
+	ztc_store_free(s);
+	free(text);
+	free(path);
+	free(lockpath);
+	return rc;
+}
