@@ -25,6 +25,7 @@ ZTC_API const char *ztc_strerror(int err)
 	case ZTC_ERR_TIMEOUT: return "timed out";
 	case ZTC_ERR_UNSUPPORTED: return "not supported";
 	case ZTC_ERR_BUSY: return "busy";
+	case ZTC_ERR_GONE: return "device disconnected";
 	}
 	return "unknown error";
 }

@@ -34,6 +34,7 @@ enum ztc_error {
 	ZTC_ERR_TIMEOUT = -14,  /* operation timed out */
 	ZTC_ERR_UNSUPPORTED = -15, /* the board or class cannot do this */
 	ZTC_ERR_BUSY = -16,     /* resource held by another process */
+	ZTC_ERR_GONE = -17,     /* the device went away (board unplugged, port hung up) */
 };
 
 /* Short generic description of an error code; never NULL. */
