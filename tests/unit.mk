@@ -1,0 +1,1 @@
+# tests/unit.mk: Check unit suites of libztc (uid, records, fusion), the hotplug test.
