@@ -1,0 +1,30 @@
+/* jlink.c: board plugin for the boards flashed with SEGGER J-Link Commander (nRF52 DKs, XMC4800, TB-S5D5). */
+#include "config.h"
+
+#include <ztc/plugin.h>
+
+/* The TB-S5D5 FTDI port is only the console of the board the J-Link identity flashes (has_double_dev);
+ * the original toolchain accepts a burn on it and does nothing, and ztc keeps that behaviour. */
+static int burn_console_identity(ztc_board *b, const ztc_image *img, size_t nimg)
+{
+	return ZTC_OK;
+}
+
+static const ztc_class_desc classes[] = {
+	/* flashing: step 3 (jlinkexe loadbin, reset with J-Link "r") */
+	{ .name = "NordicPCA10040" },
+	{ .name = "NordicPCA10056" },
+	{ .name = "XMC4800ConnectivityKit" },
+	{ .name = "Renesas_TBS5D5" },
+	{ .name = "Renesas_TBS5D5ser", .burn = burn_console_identity },
+	{ .name = NULL }
+};
+
+ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
+	.abi_major = ZTC_PLUGIN_ABI_MAJOR,
+	.abi_minor = ZTC_PLUGIN_ABI_MINOR,
+	.module = "jlink",
+	.version = PACKAGE_VERSION,
+	.license = "MIT",
+	.classes = classes,
+};

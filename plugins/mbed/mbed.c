@@ -1,0 +1,39 @@
+/* mbed.c: board plugin for the boards flashed by copying the image to their probe's USB disk (ST-Link, DAPLink). */
+#include "config.h"
+
+#include <ztc/plugin.h>
+
+/* The original toolchain gave up on the RedBear DAPLink disk as unreliable, so a copy that "succeeds"
+ * proves nothing; these boards are flashed through their probe (preferred_burn_with_jtag). */
+static int burn_disk_unreliable(ztc_board *b, const ztc_image *img, size_t nimg)
+{
+	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "mass storage burning is unreliable, use jtag");
+}
+
+static const ztc_class_desc classes[] = {
+	/* flashing: step 3 (copy to the ST-Link disk) */
+	{ .name = "STNucleo401RE" },
+	{ .name = "STNucleo429ZI" },
+	{ .name = "STNucleoF746ZG" },
+	{ .name = "STNucleoL4R5P" },
+	{ .name = "STDiscoveryF407VG" },
+	/* Console-only identity: has_double_dev lends its port to STDiscoveryF407VG and drops it, so it is
+	 * never flashed; the core default (burn unsupported) is the honest answer if it ever is. */
+	{ .name = "STDiscoveryF407VGser" },
+	/* flashing: step 3 (copy to the ST-Link disk) */
+	{ .name = "AZ3166" },
+	/* flashing: step 3 (copy to the DAPLink disk) */
+	{ .name = "Hexiwear" },
+	{ .name = "RedBearNano2", .burn = burn_disk_unreliable },
+	{ .name = "RedBearBlend2", .burn = burn_disk_unreliable },
+	{ .name = NULL }
+};
+
+ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
+	.abi_major = ZTC_PLUGIN_ABI_MAJOR,
+	.abi_minor = ZTC_PLUGIN_ABI_MINOR,
+	.module = "mbed",
+	.version = PACKAGE_VERSION,
+	.license = "MIT",
+	.classes = classes,
+};
