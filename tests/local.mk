@@ -8,4 +8,19 @@ AM_TESTS_ENVIRONMENT = \
 
 EXTRA_DIST += tests/lib.sh tests/data
 
+# Tools the shell tests use: read JSON Lines (yajl), load and resolve plugins through libztc.
+check_PROGRAMS += tests/tools/jsonl tests/tools/plugin-check
+tests_tools_jsonl_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
+tests_tools_jsonl_LDADD = $(YAJL_LIBS)
+tests_tools_plugin_check_LDADD = core/lib/libztc.la
+
+if UMOCKDEV_TESTS
+TESTS += \
+	tests/discover-records.sh \
+	tests/matchdb.sh \
+	tests/alias.sh \
+	tests/plugins.sh
+endif
+EXTRA_DIST += tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
+
 include tests/unit.mk

@@ -35,9 +35,9 @@ int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The index of the candidate equal to prefix, else of the only one starting with it. Otherwise prints
- * one error line listing the candidates ("what" names them: "uid of a connected device") and
- * returns -1. */
-int cli_resolve_prefix(const char *what, const char *prefix, const char *const *cands, size_t n);
+ * one error line listing the candidates (what/whats name them: "alias"/"aliases") and returns -1. */
+int cli_resolve_prefix(const char *what, const char *whats, const char *prefix, const char *const *cands,
+		       size_t n);
 /* Parse a positive decimal integer that fits an int; false on anything else. */
 bool cli_parse_positive(const char *s, int *ret);
 /* getopt_long over argv with our own messages: returns the option, -1 at the end, or '?' after
@@ -61,5 +61,7 @@ void out_free(struct out_records *o);
 
 /* Command groups. */
 int cmd_device(struct cli *cli, int argc, char **argv);
+/* `ztc device open` (open.c). */
+int cmd_open(struct cli *cli, int argc, char **argv);
 
 #endif

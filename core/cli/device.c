@@ -378,7 +378,7 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 	uids = calloc(devs->n + 1, sizeof(*uids));
 	for (size_t i = 0; uids && i < devs->n; i++)
 		uids[i] = devs->dev[i].uid;
-	idx = uids ? cli_resolve_prefix("uid of a connected device", argv[optind], uids, devs->n) : -1;
+	idx = uids ? cli_resolve_prefix("connected device uid", "connected device uids", argv[optind], uids, devs->n) : -1;
 	if (idx < 0) {
 		rc = 1;
 		goto out;
@@ -427,7 +427,7 @@ static int do_alias_del(ztc_ctx *ctx, ztc_store *store, void *userdata)
 	for (size_t i = 0; i < n; i++)
 		aliases[i] = ztc_store_get(store, i)->alias;
 	/* Resolved under the store's lock, so the alias deleted is the one seen. */
-	idx = cli_resolve_prefix("alias", ad->prefix, aliases, n);
+	idx = cli_resolve_prefix("alias", "aliases", ad->prefix, aliases, n);
 	free(aliases);
 	if (idx < 0)
 		return ZTC_ERR_NOT_FOUND;
@@ -530,6 +530,8 @@ static const struct cli_cmd device_cmds[] = {
 	  "list connected USB devices, raw or matched against the board database" },
 	{ "alias", cmd_alias, "put|del ...", "give a device an alias and a target, or forget it" },
 	{ "supported", cmd_supported, "[--type board|jtag|usbtoserial]", "list the devices of the board database" },
+	{ "open", cmd_open, "ALIAS [--echo] [--baud N] [--timeout S] [--timestamp] [--log FILE] [--reconnect]",
+	  "open a serial console on the board's port" },
 	{ NULL, NULL, NULL, NULL },
 };
 

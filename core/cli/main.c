@@ -75,7 +75,8 @@ static void print_candidates(const char *prefix, const char *const *cands, size_
 		}
 }
 
-int cli_resolve_prefix(const char *what, const char *prefix, const char *const *cands, size_t n)
+int cli_resolve_prefix(const char *what, const char *whats, const char *prefix, const char *const *cands,
+		       size_t n)
 {
 	size_t len = strlen(prefix), hits = 0;
 	int found = -1;
@@ -91,10 +92,10 @@ int cli_resolve_prefix(const char *what, const char *prefix, const char *const *
 	if (hits == 1 && len > 0)
 		return found;
 	if (hits > 1 && len > 0) {
-		fprintf(stderr, "ztc: '%s' is ambiguous: it starts %zu %ss: ", prefix, hits, what);
+		fprintf(stderr, "ztc: '%s' matches several %s: ", prefix, whats);
 		print_candidates(prefix, cands, n, true);
 	} else if (n == 0) {
-		fprintf(stderr, "ztc: no %s matches '%s' (there is none)", what, prefix);
+		fprintf(stderr, "ztc: no %s matches '%s' (there are no %s)", what, prefix, whats);
 	} else {
 		fprintf(stderr, "ztc: no %s matches '%s'; candidates: ", what, prefix);
 		print_candidates(prefix, cands, n, false);

@@ -1,0 +1,291 @@
+/* open.c: `ztc device open`: a serial console on a board's port. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ztc/console.h"
+
+#define OPEN_USAGE \
+	"ztc device open ALIAS [--echo] [--baud N] [--timeout S] [--timestamp] [--log FILE] [--reconnect]"
+/* While waiting for an unplugged board: how often to look for its port, and (when it is found by
+ * uid through udev) how often to enumerate even without udev events. */
+#define RECONNECT_POLL_MS 200
+#define REDISCOVER_MS 1000
+
+/* Where the console goes. */
+struct open_target {
+	char *port;               /* serial port node */
+	char *uid;                /* the board, to find it again by uid after an unplug; NULL: same port */
+	ztc_serial_params params; /* the board's `connection` */
+};
+
+static void target_clear(struct open_target *t)
+{
+	free(t->port);
+	free(t->uid);
+	memset(t, 0, sizeof(*t));
+}
+
+/* ALIAS -> port, uid and connection parameters. Needs the known-device store and the board database
+ * (step 2): until they are wired here, only --port works. */
+static int resolve_alias(struct cli *cli, const char *alias, struct open_target *t)
+{
+	(void)cli;
+	(void)t;
+	return cli_error("cannot open '%s': aliases are not wired into 'device open' yet; use --port PATH",
+			 alias);
+}
+
+static void describe(const ztc_serial_params *p, char *buf, size_t size)
+{
+	snprintf(buf, size, "%d %d%c%d%s", p->baud, p->databits, p->parity == 'e' ? 'E' : p->parity == 'o' ? 'O' : 'N',
+		 p->stopbits, p->rtscts ? " RTS/CTS" : "");
+}
+
+static bool parse_seconds(const char *s, int *ret_ms)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v <= 0 || v > INT_MAX / 1000)
+		return false;
+	*ret_ms = v * 1000 < 1 ? 1 : (int)(v * 1000 + 0.5);
+	return true;
+}
+
+/* The port of the board with this uid, if it is connected now. */
+static char *port_of_uid(struct cli *cli, const char *uid)
+{
+	ztc_usbdev_list *list;
+	char *port = NULL;
+
+	if (ztc_discover(cli->ctx, &list) < 0)
+		return NULL;
+	for (size_t i = 0; i < list->n; i++)
+		if (list->dev[i].uid && strcmp(list->dev[i].uid, uid) == 0 && list->dev[i].port)
+			port = strdup(list->dev[i].port);
+	ztc_usbdev_list_free(list);
+	return port;
+}
+
+/* Wait for the board to come back and open its port again. Returns 0 with *ret_fd set once reopened,
+ * 1 when SIGINT, SIGTERM or SIGHUP ended the wait, or minus the exit status after printing why not. */
+static int wait_reconnect(struct cli *cli, struct open_target *t, int *ret_fd)
+{
+	ztc_monitor *mon = NULL;
+	sigset_t set, old;
+	long long last_scan = 0;
+	bool busy_told = false;
+	int sfd, rc = -1;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
+		return -cli_error("cannot watch for signals: %s", strerror(errno));
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -cli_error("cannot watch for signals: %s", strerror(errno));
+	}
+	if (t->uid && ztc_monitor_new(cli->ctx, &mon) < 0)
+		mon = NULL; /* polling alone still finds it */
+	for (;;) {
+		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { mon ? ztc_monitor_get_fd(mon) : -1, POLLIN, 0 } };
+		struct timespec ts;
+		long long now;
+		int fd, err;
+
+		if (poll(pfd, 2, RECONNECT_POLL_MS) < 0 && errno != EINTR) {
+			rc = -cli_error("poll failed: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			rc = 1;
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (t->uid) {
+			char *port;
+
+			if (!(pfd[1].revents & POLLIN) && now - last_scan < REDISCOVER_MS)
+				continue;
+			if (mon)
+				ztc_monitor_drain(mon);
+			last_scan = now;
+			port = port_of_uid(cli, t->uid);
+			if (!port)
+				continue;
+			free(t->port);
+			t->port = port;
+		}
+		err = ztc_serial_open(cli->ctx, t->port, &t->params, &fd);
+		if (err == ZTC_OK) {
+			*ret_fd = fd;
+			rc = 0;
+			break;
+		}
+		if (err == ZTC_ERR_BUSY) {
+			if (!busy_told && !cli->quiet)
+				fprintf(stderr, "ztc: %s; still waiting\n", ztc_ctx_errmsg(cli->ctx));
+			busy_told = true;
+		} else if (err == ZTC_ERR_ARG || err == ZTC_ERR_UNSUPPORTED) {
+			rc = -cli_fail(cli, err);
+			break;
+		}
+		/* Not there yet, or there but not yet usable (udev still setting its permissions): retry. */
+	}
+	ztc_monitor_free(mon);
+	close(sfd);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+static int run(struct cli *cli, struct open_target *t, const ztc_console_opts *opts, bool reconnect)
+{
+	bool tty = isatty(STDIN_FILENO);
+	char desc[64];
+	int fd, rc;
+
+	rc = ztc_serial_open(cli->ctx, t->port, &t->params, &fd);
+	if (rc < 0)
+		return cli_fail(cli, rc);
+	describe(&t->params, desc, sizeof(desc));
+	if (!cli->quiet) {
+		if (tty)
+			fprintf(stderr, "ztc: connected to %s (%s); type Ctrl-] then q to quit\n", t->port, desc);
+		else
+			fprintf(stderr, "ztc: connected to %s (%s)\n", t->port, desc);
+	}
+	for (;;) {
+		rc = ztc_console_run(cli->ctx, fd, STDIN_FILENO, STDOUT_FILENO, opts);
+		close(fd);
+		if (rc != ZTC_ERR_GONE)
+			break;
+		if (!reconnect)
+			return cli_error("%s: the board was disconnected", t->port);
+		if (!cli->quiet)
+			fprintf(stderr, "ztc: %s: the board was disconnected; waiting for it to come back "
+				"(Ctrl-C quits)\n", t->port);
+		rc = wait_reconnect(cli, t, &fd);
+		if (rc == 1)
+			return 0;
+		if (rc < 0)
+			return -rc;
+		if (!cli->quiet)
+			fprintf(stderr, "ztc: reconnected to %s\n", t->port);
+	}
+	if (rc < 0)
+		return cli_fail(cli, rc);
+	return 0;
+}
+
+int cmd_open(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "echo", no_argument, NULL, 'e' },
+		{ "baud", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "timestamp", no_argument, NULL, 'T' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "reconnect", no_argument, NULL, 'r' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct open_target t = { 0 };
+	ztc_console_opts copts;
+	const char *port = NULL, *alias = NULL;
+	bool reconnect = false;
+	int baud = 0, c, rc;
+
+	ztc_console_opts_init(&copts);
+	while ((c = cli_getopt(argc, argv, "h", opts, OPEN_USAGE)) != -1) {
+		switch (c) {
+		case 'e': copts.echo = 1; break;
+		case 'b':
+			if (!cli_parse_positive(optarg, &baud) || !ztc_serial_baud_supported(baud))
+				return cli_usage_error(OPEN_USAGE,
+						       "--baud needs a standard rate (9600, 19200, 38400, 57600, 115200, "
+						       "230400, 460800, 921600, 1000000 ... 4000000), not '%s'", optarg);
+			break;
+		case 't':
+			if (!parse_seconds(optarg, &copts.timeout_ms))
+				return cli_usage_error(OPEN_USAGE, "--timeout needs a positive number of seconds, not '%s'",
+						       optarg);
+			break;
+		case 'T': copts.timestamp = 1; break;
+		case 'l':
+			if (!*optarg)
+				return cli_usage_error(OPEN_USAGE, "--log needs a file name");
+			copts.log_path = optarg;
+			break;
+		case 'r': reconnect = true; break;
+		case 'p':
+			if (!*optarg)
+				return cli_usage_error(OPEN_USAGE, "--port needs a device path");
+			port = optarg;
+			break;
+		case 'h':
+			printf("Usage: " OPEN_USAGE "\n\n"
+			       "Open a serial console on the board's port, with the board's connection settings.\n"
+			       "Board output goes to stdout as it arrives; stdin goes to the board.\n"
+			       "  --echo          also show what is typed\n"
+			       "  --baud N        use this speed instead of the board's\n"
+			       "  --timeout S     stdin not a terminal: once it has ended and been sent, quit after\n"
+			       "                  S seconds (decimals allowed) without output from the board\n"
+			       "  --timestamp     prefix each received line with the local time [HH:MM:SS.mmm]\n"
+			       "  --log FILE      append what is received to FILE\n"
+			       "  --reconnect     when the board is unplugged, wait for it and reopen\n"
+			       "  --port PATH     (testing) open this port directly at 115200 8N1, without ALIAS\n"
+			       "When stdin is a terminal it is put in raw mode; type Ctrl-] then q to quit, Ctrl-]\n"
+			       "twice to send one Ctrl-]. Exit status: 0 quit, 1 failure (port missing or busy,\n"
+			       "board unplugged, I/O error), 2 usage error.\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		alias = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(OPEN_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (alias && port)
+		return cli_usage_error(OPEN_USAGE, "give either ALIAS or --port PATH, not both");
+	if (!alias && !port)
+		return cli_usage_error(OPEN_USAGE, "missing ALIAS");
+	if (port) {
+		t.port = strdup(port);
+		if (!t.port)
+			return cli_error("out of memory");
+		ztc_serial_params_init(&t.params);
+	} else {
+		rc = resolve_alias(cli, alias, &t);
+		if (rc != 0) {
+			target_clear(&t);
+			return rc;
+		}
+	}
+	if (baud)
+		t.params.baud = baud;
+	rc = run(cli, &t, &copts, reconnect);
+	target_clear(&t);
+	return rc;
+}

@@ -1,0 +1,56 @@
+# tests/lib.sh: shared helpers of the shell tests (sourced; the harness exports ZTC, top_srcdir, ...).
+set -u
+: "${top_srcdir:?run through make check}" "${top_builddir:?}" "${ZTC:?}"
+DATA="$top_srcdir/tests/data"
+JSONL="$top_builddir/tests/tools/jsonl"
+UMOCKDEV_RUN=${UMOCKDEV_RUN:-umockdev-run}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/ztc-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export ZTC_HOME="$TMP/home"
+# The built database and plugins, never the installed ones.
+export ZTC_DB_PATH="$top_srcdir/db"
+export ZTC_PLUGIN_PATH="$top_builddir/plugins"
+unset ZTC_DEBUG ZTC_TOKEN ZTC_MOUNTINFO
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# ztc_under RECORD ARGS...: run ztc with the udev devices of tests/data/RECORD.umockdev (comma list).
+# Sets $out, $err and $rc.
+ztc_under() {
+	local rec=$1 devs=() r
+	shift
+	IFS=, read -ra recs <<<"$rec"
+	for r in "${recs[@]}"; do devs+=(-d "$DATA/$r.umockdev"); done
+	set +e
+	"$UMOCKDEV_RUN" "${devs[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+
+# ztc_run ARGS...: run ztc without umockdev (no device). Sets $out, $err and $rc.
+ztc_run() {
+	set +e
+	"$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+
+expect_rc() { [ "$rc" = "$1" ] && pass "$2 (exit $1)" || fail "$2: exit $rc, expected $1; stderr: $err"; }
+expect_err() { case "$err" in *"$1"*) pass "$2: stderr says '$1'" ;; *) fail "$2: stderr '$err' lacks '$1'" ;; esac; }
+expect_out() { [ "$out" = "$1" ] && pass "$2" || fail "$2: stdout was [$out], expected [$1]"; }
+# One error line: exactly one line on stderr.
+expect_one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && pass "$1: one error line" || fail "$1: stderr has several lines: $err"; }
+
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$failures check(s) failed" >&2
+		exit 1
+	fi
+	exit 0
+}
