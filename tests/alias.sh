@@ -84,7 +84,7 @@ ztc_run device alias del ''
 expect_rc 1 "del empty"; unchanged "del empty"
 ztc_run device alias del tw
 expect_rc 0 "del by unique prefix"
-grep -q '"flip"' "$STORE" && fail "flip still stored" || pass "flip deleted"
+grep -q '"two"' "$STORE" && fail "two still stored" || pass "two deleted by a unique prefix"
 ztc_run device alias del
 expect_rc 2 "del without ALIAS"
 
