@@ -31,6 +31,16 @@ got=$(printf '%s\n' "$out" | "$JSONL" get target | tr '\n' ' ')
 [ "$got" = "az3166 st_discoveryf407vg st_nucleof401re st_nucleof429zi st_nucleof746zg st_nucleol4r5p stlink_v21 " ] &&
 	pass "ST-Link V2-1 matches every ST-Link board" || fail "nucleo: $got"
 
+# has_double_dev: the Discovery F407's console identity (0483:5740) lends its port to the ST-Link
+# record of the same target and disappears, taking the other 5740 candidates with it.
+ztc_under discovery_f407_vcp -J device discover --matchdb
+[ "$(printf '%s\n' "$out" | "$JSONL" get target classname | tr '\n' ' ')" = "polaristracker_v3|PolaristrackerV3 " ] &&
+	pass "a lone 5740 CDC: the console-only class of a double-identity board is not listed" || fail "lone 5740: $out"
+ztc_under nucleo_f401re,discovery_f407_vcp -J device discover --matchdb
+got=$(printf '%s\n' "$out" | "$JSONL" get target port | tr '\n' ' ')
+[ "$got" = "az3166|/dev/ttyACM0 st_discoveryf407vg|/dev/ttyACM1 st_nucleof401re|/dev/ttyACM0 st_nucleof429zi|/dev/ttyACM0 st_nucleof746zg|/dev/ttyACM0 st_nucleol4r5p|/dev/ttyACM0 stlink_v21|/dev/ttyACM0 " ] &&
+	pass "double identity: console port lent to the ST-Link record, 5740 records dropped" || fail "double dev: $got"
+
 ztc_under keyboard -J device discover --matchdb
 expect_rc 0 "keyboard matchdb"
 expect_out "" "keyboard never matches (-J prints nothing)"

@@ -133,8 +133,7 @@ static void fuse_double_devs(struct mlist *l)
 		if (!ztc_target_get_int(ser->t, "has_double_dev", 0) || !is_ser_class(ser->classname))
 			continue;
 		for (size_t j = 0; j < l->n; j++)
-			if (l->m[j].t == ser->t && !is_ser_class(l->m[j].classname) &&
-			    (!main_rec || (main_rec->port && !l->m[j].port)))
+			if (l->m[j].t == ser->t && !is_ser_class(l->m[j].classname) && !main_rec)
 				main_rec = &l->m[j];
 		if (!main_rec) {
 			match_clear(ser);
@@ -142,7 +141,8 @@ static void fuse_double_devs(struct mlist *l)
 			i--;
 			continue;
 		}
-		if (ztc_str_empty(main_rec->port) && ser->port) {
+		/* The probe's own port (if any) is not the board's console; the serial identity's is. */
+		if (ser->port) {
 			free(main_rec->port);
 			main_rec->port = strdup(ser->port);
 		}
