@@ -86,25 +86,20 @@ static char *port_of_uid(struct cli *cli, const char *uid)
 
 /* Wait for the board to come back and open its port again. Returns 0 with *ret_fd set once reopened,
  * 1 when SIGINT, SIGTERM or SIGHUP ended the wait, or minus the exit status after printing why not. */
-static int wait_reconnect(struct cli *cli, struct open_target *t, int *ret_fd)
+static int wait_reconnect(struct cli *cli, struct open_target *t, const sigset_t *sigs, int *ret_fd)
 {
 	ztc_monitor *mon = NULL;
-	sigset_t set, old;
 	long long last_scan = 0;
 	bool busy_told = false;
 	int sfd, rc = -1;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, &old) < 0)
+	/* The signals are blocked (see run()): one sent since the console ended is pending, and read here. */
+	sfd = signalfd(-1, sigs, SFD_CLOEXEC);
+	if (sfd < 0)
 		return -cli_error("cannot watch for signals: %s", strerror(errno));
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		return -cli_error("cannot watch for signals: %s", strerror(errno));
-	}
+	if (!cli->quiet)
+		fprintf(stderr, "ztc: %s: the board was disconnected; waiting for it to come back "
+			"(Ctrl-C quits)\n", t->port);
 	if (t->uid && ztc_monitor_new(cli->ctx, &mon) < 0)
 		mon = NULL; /* polling alone still finds it */
 	for (;;) {
@@ -118,6 +113,11 @@ static int wait_reconnect(struct cli *cli, struct open_target *t, int *ret_fd)
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			/* Consumed, or it would strike again once the mask is put back. */
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				si.ssi_signo = 0;
 			rc = 1;
 			break;
 		}
@@ -155,13 +155,12 @@ static int wait_reconnect(struct cli *cli, struct open_target *t, int *ret_fd)
 	}
 	ztc_monitor_free(mon);
 	close(sfd);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
-static int run(struct cli *cli, struct open_target *t, const ztc_console_opts *opts, bool reconnect)
+static int session(struct cli *cli, struct open_target *t, const ztc_console_opts *opts, bool reconnect,
+		   bool tty, const sigset_t *sigs)
 {
-	bool tty = isatty(STDIN_FILENO);
 	char desc[64];
 	int fd, rc;
 
@@ -182,10 +181,7 @@ static int run(struct cli *cli, struct open_target *t, const ztc_console_opts *o
 			break;
 		if (!reconnect)
 			return cli_error("%s: the board was disconnected", t->port);
-		if (!cli->quiet)
-			fprintf(stderr, "ztc: %s: the board was disconnected; waiting for it to come back "
-				"(Ctrl-C quits)\n", t->port);
-		rc = wait_reconnect(cli, t, &fd);
+		rc = wait_reconnect(cli, t, sigs, &fd);
 		if (rc == 1)
 			return 0;
 		if (rc < 0)
@@ -196,6 +192,26 @@ static int run(struct cli *cli, struct open_target *t, const ztc_console_opts *o
 	if (rc < 0)
 		return cli_fail(cli, rc);
 	return 0;
+}
+
+static int run(struct cli *cli, struct open_target *t, const ztc_console_opts *opts, bool reconnect)
+{
+	bool tty = isatty(STDIN_FILENO);
+	sigset_t sigs, old;
+	int rc;
+
+	/* Blocked for the whole session: the console unblocks them while it runs, and in between (an
+	 * unplugged board, the wait for it) a signal stays pending instead of killing ztc with the
+	 * terminal in an unknown state. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &old);
+	rc = session(cli, t, opts, reconnect, tty, &sigs);
+	/* A signal still pending here arrived after the session ended: the default action applies. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
 }
 
 int cmd_open(struct cli *cli, int argc, char **argv)
