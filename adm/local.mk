@@ -23,3 +23,19 @@ adm_lib_libzadm_la_CPPFLAGS = $(ADM_CPPFLAGS) -DBUILDING_LIBZADM
 adm_lib_libzadm_la_CFLAGS = $(AM_CFLAGS)
 adm_lib_libzadm_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBZADM_LT_VERSION) -no-undefined
 adm_lib_libzadm_la_LIBADD = $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
+
+bin_PROGRAMS += adm/sandbox/zadm-sandbox
+adm_sandbox_zadm_sandbox_SOURCES = \
+	adm/sandbox/sandbox.h \
+	adm/sandbox/main.c \
+	adm/sandbox/server.c \
+	adm/sandbox/control.c \
+	adm/lib/json.h \
+	adm/lib/json.c
+adm_sandbox_zadm_sandbox_CPPFLAGS = $(ADM_CPPFLAGS)
+adm_sandbox_zadm_sandbox_LDADD = $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
+
+noinst_PROGRAMS += adm/examples/zadm-demo
+adm_examples_zadm_demo_SOURCES = adm/examples/zadm-demo.c
+adm_examples_zadm_demo_CPPFLAGS = $(ADM_CPPFLAGS)
+adm_examples_zadm_demo_LDADD = adm/lib/libzadm.la $(YAJL_LIBS)

@@ -47,7 +47,6 @@ static void send_line(zadm_device *dev, unsigned int gen, char *line, size_t len
 static void fail(zadm_device *dev, unsigned int gen, const char *reason)
 {
 	size_t len;
-
 	char *line = zadm_proto_ota_ko(reason, &len);
 
 	zadm_warn(dev, "FOTA failed: %s", reason);
@@ -59,7 +58,6 @@ static void ask(zadm_device *dev, unsigned int gen, const char *key, long long n
 {
 	char ts[2] = { (char)t, 0 };
 	size_t len;
-
 	char *line = zadm_proto_ota_req(key, n, ts, &len);
 
 	send_line(dev, gen, line, len);
