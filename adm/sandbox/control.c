@@ -314,10 +314,8 @@ static char *handle(char *line)
 		return sb_reply_error("empty command");
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list();
-	if (strcmp(cmd, "quit") == 0) {
-		(void)!write(sb_quit_fd, "q", 1);
-		return sb_reply_ok();
-	}
+	if (strcmp(cmd, "quit") == 0)
+		return sb_reply_ok(); /* the caller exits after sending this reply */
 	if (strcmp(cmd, "call") == 0)
 		return cmd_call(p);
 	if (strcmp(cmd, "fota") == 0)
@@ -359,6 +357,7 @@ void *sb_control_main(void *arg)
 	char *line;
 
 	while (sb_io_read_line(&io, -1, &line) == 0) {
+		bool quit = strcmp(line, "quit") == 0;
 		char *reply = handle(line);
 
 		if (!reply || sb_io_write(&io, reply, strlen(reply)) < 0) {
@@ -366,6 +365,8 @@ void *sb_control_main(void *arg)
 			break;
 		}
 		free(reply);
+		if (quit)
+			(void)!write(sb_quit_fd, "q", 1);
 	}
 	close(io.fd);
 	free(io.buf);
