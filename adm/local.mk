@@ -39,3 +39,11 @@ noinst_PROGRAMS += adm/examples/zadm-demo
 adm_examples_zadm_demo_SOURCES = adm/examples/zadm-demo.c
 adm_examples_zadm_demo_CPPFLAGS = $(ADM_CPPFLAGS)
 adm_examples_zadm_demo_LDADD = adm/lib/libzadm.la $(YAJL_LIBS)
+
+# Tests: a Check suite (API, file store, the wire against an in-process fake server) and shell
+# integration tests of zadm-demo against zadm-sandbox, plain and TLS, on 127.0.0.1.
+check_PROGRAMS += tests/adm/test-zadm
+tests_adm_test_zadm_SOURCES = tests/adm/test-zadm.c
+tests_adm_test_zadm_CPPFLAGS = $(ADM_CPPFLAGS) $(CHECK_CFLAGS)
+tests_adm_test_zadm_LDADD = adm/lib/libzadm.la $(CHECK_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS)
+TESTS += tests/adm/test-zadm

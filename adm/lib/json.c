@@ -98,9 +98,19 @@ int zj_gen_value(yajl_gen g, yajl_val v)
 
 yajl_val zj_parse(const char *text, char *err, size_t errlen)
 {
+	yajl_val v;
+
 	if (err && errlen)
 		err[0] = '\0';
-	return yajl_tree_parse(text, err, errlen);
+	v = yajl_tree_parse(text, err, errlen);
+	/* yajl's message spans lines (it quotes the input); a log line wants the first only. */
+	if (!v && err && errlen) {
+		char *nl = strchr(err, '\n');
+
+		if (nl)
+			*nl = '\0';
+	}
+	return v;
 }
 
 yajl_val zj_get(yajl_val obj, const char *key)

@@ -473,9 +473,11 @@ static void retn(struct sb_client *c, yajl_val v)
 		call->reply = line_of(g, &len);
 		call->done = true;
 		pthread_cond_broadcast(&sb.cond);
-		break;
+		pthread_mutex_unlock(&sb.lock);
+		return;
 	}
 	pthread_mutex_unlock(&sb.lock);
+	sb_log("%s: RETN for id %lld, which no one waits for", c->uid, id);
 }
 
 static void handle(struct sb_client *c, yajl_val v)

@@ -76,7 +76,8 @@ typedef struct zadm_rpc {
 /* ---- FOTA ------------------------------------------------------------------------------------ */
 
 /* Called at the three FOTA decision points, on the worker thread:
- *   0: an update was announced and the slots are acceptable, nothing erased yet;
+ *   0: an update was announced for slots other than the running ones; nothing erased yet (a slot
+ *      the store cannot hold is refused right after, with "Bad slots");
  *   1: every part was received and its MD5 matched, the attempt is not recorded yet;
  *   2: the attempt is recorded, the device is about to close the connection and restart.
  * Return 0 to go on, non-zero to stop: the server gets {"ko":1,"reason":"stopped by callback"}.

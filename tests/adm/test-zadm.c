@@ -1,0 +1,802 @@
+/* test-zadm.c: Check suites of libzadm: API checks, the file FOTA store, and the wire protocol
+ * against an in-process fake server on 127.0.0.1. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <yajl/yajl_tree.h>
+
+#include "zadm/zadm.h"
+
+/* ---- helpers ---- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *make_tmpdir(void)
+{
+	char tmpl[] = "/tmp/zadm-unit.XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	ck_assert_ptr_nonnull(d);
+	return strdup(d);
+}
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[8192];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+/* Log capture: every message, for checks on what was (and was not) logged. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char logbuf[65536];
+
+static void capture_log(void *ud, int level, const char *msg)
+{
+	pthread_mutex_lock(&log_lock);
+	if (strlen(logbuf) + strlen(msg) + 2 < sizeof(logbuf)) {
+		strcat(logbuf, msg);
+		strcat(logbuf, "\n");
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+static bool log_has(const char *s)
+{
+	bool r;
+
+	pthread_mutex_lock(&log_lock);
+	r = strstr(logbuf, s) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return r;
+}
+
+/* ---- a fake ADM server: one listening socket, one client at a time ---- */
+
+struct fake {
+	int lfd, cfd;
+	unsigned int port;
+	char buf[1 << 17];
+	size_t len;
+};
+
+static void fake_listen(struct fake *f)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+
+	memset(f, 0, sizeof(*f));
+	f->cfd = -1;
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(f->lfd, 0);
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(f->lfd, 8), 0);
+	ck_assert_int_eq(getsockname(f->lfd, (struct sockaddr *)&sa, &sl), 0);
+	f->port = ntohs(sa.sin_port);
+}
+
+static bool fake_accept(struct fake *f, int timeout_ms)
+{
+	struct pollfd p = { f->lfd, POLLIN, 0 };
+
+	if (f->cfd >= 0)
+		close(f->cfd);
+	f->cfd = -1;
+	f->len = 0;
+	if (poll(&p, 1, timeout_ms) != 1)
+		return false;
+	f->cfd = accept(f->lfd, NULL, NULL);
+	return f->cfd >= 0;
+}
+
+/* The next line from the client (static buffer), or NULL on timeout/close. */
+static char *fake_line(struct fake *f, int timeout_ms)
+{
+	static char line[1 << 17];
+	long long until = now_ms() + timeout_ms;
+
+	for (;;) {
+		char *nl = memchr(f->buf, '\n', f->len);
+		struct pollfd p = { f->cfd, POLLIN, 0 };
+		long long left = until - now_ms();
+		ssize_t n;
+
+		if (nl) {
+			size_t l = (size_t)(nl - f->buf);
+
+			memcpy(line, f->buf, l);
+			line[l] = '\0';
+			memmove(f->buf, nl + 1, f->len - l - 1);
+			f->len -= l + 1;
+			return line;
+		}
+		if (left <= 0 || poll(&p, 1, (int)left) != 1)
+			return NULL;
+		n = recv(f->cfd, f->buf + f->len, sizeof(f->buf) - f->len, 0);
+		if (n <= 0)
+			return NULL;
+		f->len += (size_t)n;
+	}
+}
+
+/* The next line that is not a heartbeat. */
+static char *fake_msg(struct fake *f, int timeout_ms)
+{
+	char *l;
+
+	while ((l = fake_line(f, timeout_ms)) && strcmp(l, "{\"cmd\":\"HTBM\"}") == 0)
+		;
+	return l;
+}
+
+static void fake_send(struct fake *f, const char *line)
+{
+	size_t len = strlen(line);
+
+	ck_assert_int_eq(send(f->cfd, line, len, MSG_NOSIGNAL), (ssize_t)len);
+	ck_assert_int_eq(send(f->cfd, "\n", 1, MSG_NOSIGNAL), 1);
+}
+
+static void fake_close(struct fake *f)
+{
+	if (f->cfd >= 0)
+		close(f->cfd);
+	close(f->lfd);
+}
+
+static void opts_for(zadm_options *o, struct fake *f)
+{
+	zadm_options_init(o);
+	o->ip = "127.0.0.1";
+	o->port = f->port;
+	o->reconnect_min_ms = 50;
+	o->reconnect_max_ms = 200;
+	o->timeout_ms = 3000;
+	o->log = capture_log;
+	o->loglevel = ZADM_LOG_DBG;
+	logbuf[0] = '\0';
+}
+
+/* Accept the device and answer its login with reply; returns the login line (static). */
+static char *fake_login(struct fake *f, const char *reply)
+{
+	static char login[4096];
+	char *l;
+
+	ck_assert_msg(fake_accept(f, 3000), "the device did not connect");
+	l = fake_line(f, 3000);
+	ck_assert_ptr_nonnull(l);
+	snprintf(login, sizeof(login), "%s", l);
+	fake_send(f, reply);
+	return login;
+}
+
+/* ---- API ---- */
+
+START_TEST(test_strerror)
+{
+	for (int e = 0; e >= ZADM_ERR_TOO_LONG; e--)
+		ck_assert_str_ne(zadm_strerror(e), "unknown error");
+	ck_assert_str_eq(zadm_strerror(-1000), "unknown error");
+	ck_assert_str_eq(zadm_strerror(ZADM_ERR_QUEUE_FULL), "send queue full");
+}
+END_TEST
+
+START_TEST(test_options_defaults)
+{
+	zadm_options o;
+
+	zadm_options_init(&o);
+	ck_assert_uint_eq(o.port, 12345);
+	ck_assert_uint_eq(o.heartbeat, 60);
+	ck_assert_uint_eq(o.max_line, 65536);
+	ck_assert_uint_eq(o.send_queue_max, 64);
+	ck_assert_int_eq(o.tls.enable, 0);
+	ck_assert_int_eq(o.tls.insecure, 0);
+	ck_assert_ptr_null(o.fota_store);
+}
+END_TEST
+
+START_TEST(test_new_bad_args)
+{
+	zadm_device *dev = (zadm_device *)0x1;
+	zadm_options o;
+	zadm_rpc bad = { "x", NULL, NULL };
+
+	zadm_options_init(&o);
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG); /* no ip nor address */
+	ck_assert_ptr_eq(dev, (zadm_device *)0x1);                            /* untouched */
+	o.address = "localhost";
+	ck_assert_int_eq(zadm_device_new("", "t", &o, &dev), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_device_new("u", "", &o, &dev), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_device_new(NULL, "t", &o, &dev), ZADM_ERR_ARG);
+	o.port = 70000;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.port = 1;
+	o.heartbeat = 0;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.heartbeat = 1;
+	o.rpc = &bad;
+	o.n_rpc = 1;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.n_rpc = 0;
+	o.tls.enable = 1;
+	o.tls.ca_file = "/nonexistent/ca.pem";
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_TLS);
+	ck_assert_ptr_eq(dev, (zadm_device *)0x1);
+	zadm_device_free(NULL);
+	zadm_fota_store_free(NULL);
+	ck_assert_int_eq(zadm_device_stop(NULL), ZADM_ERR_ARG);
+}
+END_TEST
+
+START_TEST(test_send_checks)
+{
+	zadm_device *dev = NULL;
+	zadm_options o;
+
+	zadm_options_init(&o);
+	o.address = "localhost";
+	o.send_queue_max = 3;
+	o.max_line = 100;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send(dev, "[1,2]"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send(dev, NULL), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_device_send_event(dev, "42"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send_notification(dev, "t", "\xff\xfe"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send_notification(dev, NULL, "x"), ZADM_ERR_ARG);
+	{
+		char big[200];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "{\"a\":\"", 6);
+		strcpy(big + sizeof(big) - 3, "\"}");
+		ck_assert_int_eq(zadm_device_send(dev, big), ZADM_ERR_TOO_LONG);
+	}
+	/* Not started: messages wait in the bounded queue; the fourth is refused, nothing dropped. */
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":1}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send_notification(dev, "t", "x"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":2}"), ZADM_ERR_QUEUE_FULL);
+	ck_assert_int_eq(zadm_device_is_connected(dev), 0);
+	ck_assert_int_eq(zadm_device_stop(dev), ZADM_OK); /* not started: no-op */
+	zadm_device_free(dev);
+}
+END_TEST
+
+/* ---- the file store ---- */
+
+START_TEST(test_store_fresh_and_attempt_accept)
+{
+	char *dir = make_tmpdir(), path[512];
+	zadm_fota_store *st = NULL;
+	zadm_fota_record rec;
+
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 0, 0, &st), ZADM_OK);
+	ck_assert_int_eq(zadm_fota_store_get_record(st, &rec), ZADM_OK);
+	ck_assert_int_eq(rec.valid, 1);
+	ck_assert_int_eq(rec.bc, 0);
+	ck_assert_int_eq(rec.vm, 0);
+	ck_assert_uint_gt(rec.chunk, 0);
+	/* Slots must exist before a record points at them. */
+	ck_assert_int_eq(zadm_fota_store_attempt(st, 1, 1), ZADM_ERR_IO);
+	snprintf(path, sizeof(path), "%s/bc1.bin", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	snprintf(path, sizeof(path), "%s/vm1.bin", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	ck_assert_int_eq(zadm_fota_store_attempt(st, 2, 1), ZADM_ERR_SLOT);
+	ck_assert_int_eq(zadm_fota_store_attempt(st, 1, 1), ZADM_OK);
+	/* Until the restart the old configuration runs. */
+	zadm_fota_store_get_record(st, &rec);
+	ck_assert_int_eq(rec.bc, 0);
+	ck_assert_int_eq(zadm_fota_store_boot(st), ZADM_OK);
+	zadm_fota_store_get_record(st, &rec);
+	ck_assert_int_eq(rec.bc, 1);
+	ck_assert_int_eq(rec.vm, 1);
+	ck_assert_int_eq(zadm_fota_store_accept(st), ZADM_OK);
+	zadm_fota_store_free(st);
+	/* Re-opening is a restart: the accepted configuration stays. */
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 0, 0, &st), ZADM_OK);
+	zadm_fota_store_get_record(st, &rec);
+	ck_assert_int_eq(rec.bc, 1);
+	ck_assert_int_eq(rec.vm, 1);
+	zadm_fota_store_free(st);
+	snprintf(path, sizeof(path), "%s/.record.json.tmp", dir);
+	ck_assert_int_ne(access(path, F_OK), 0); /* no temp file left */
+	rm_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_store_rollback_without_accept)
+{
+	char *dir = make_tmpdir(), path[512];
+	zadm_fota_store *st = NULL;
+	zadm_fota_record rec;
+
+	snprintf(path, sizeof(path), "%s/bc1.bin", dir);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 0, &st), ZADM_OK);
+	ck_assert_int_eq(zadm_fota_store_attempt(st, 1, 0), ZADM_OK);
+	zadm_fota_store_free(st);
+	/* First restart: the attempt runs. */
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 0, &st), ZADM_OK);
+	zadm_fota_store_get_record(st, &rec);
+	ck_assert_int_eq(rec.bc, 1);
+	zadm_fota_store_free(st);
+	/* Second restart without accept: back to the last working configuration. */
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 0, &st), ZADM_OK);
+	zadm_fota_store_get_record(st, &rec);
+	ck_assert_int_eq(rec.bc, 0);
+	ck_assert_int_eq(rec.vm, 0);
+	snprintf(path, sizeof(path), "%s/record.json", dir);
+	ck_assert_ptr_nonnull(strstr(slurp(path), "\"state\":\"ok\""));
+	zadm_fota_store_free(st);
+	rm_tree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_store_corrupt_record)
+{
+	char *dir = make_tmpdir(), path[512];
+	zadm_fota_store *st = (zadm_fota_store *)0x1;
+	const char *bad[] = { "{\"bc\":0,", "{\"bc\":0,\"vm\":0,\"last_bc\":0,\"last_vm\":0,\"state\":\"weird\",\"chunk\":4096}",
+			      "{\"bc\":5,\"vm\":0,\"last_bc\":0,\"last_vm\":0,\"state\":\"ok\",\"chunk\":4096}", "" };
+
+	snprintf(path, sizeof(path), "%s/record.json", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *fp = fopen(path, "w");
+
+		fputs(bad[i], fp);
+		fclose(fp);
+		ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 0, &st), ZADM_ERR_CORRUPT);
+		ck_assert_ptr_eq(st, (zadm_fota_store *)0x1);
+		ck_assert_str_eq(slurp(path), bad[i]); /* left untouched */
+	}
+	ck_assert_int_eq(zadm_fota_store_file_new("/nonexistent/dir", 2, 0, &st), ZADM_ERR_IO);
+	ck_assert_int_eq(zadm_fota_store_file_new(NULL, 2, 0, &st), ZADM_ERR_ARG);
+	rm_tree(dir);
+	free(dir);
+}
+END_TEST
+
+/* ---- the wire, against the fake server ---- */
+
+START_TEST(test_login_line_and_htbm)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	char *login, *l;
+	yajl_val v;
+	long long t0;
+	const char *k_uid[] = { "uid", NULL }, *k_tok[] = { "token", NULL }, *k_hb[] = { "hearbeat", NULL },
+		   *k_ota[] = { "ota", NULL }, *k_pf[] = { "platform", NULL }, *k_vm[] = { "vmuid", NULL },
+		   *k_bc[] = { "bc", NULL };
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.heartbeat = 30;
+	o.platform = "linux";
+	o.vmuid = "vm123";
+	ck_assert_int_eq(zadm_device_new("dev-1", "s3cret-token", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_ERR_STATE);
+	login = fake_login(&f, "{\"ts\":1,\"htbm\":1}");
+	t0 = now_ms();
+	v = yajl_tree_parse(login, NULL, 0);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_ptr_nonnull(yajl_tree_get(v, k_uid, yajl_t_string));
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, k_uid, yajl_t_string)), "dev-1");
+	ck_assert_ptr_nonnull(yajl_tree_get(v, k_tok, yajl_t_string));
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, k_tok, yajl_t_string)), "s3cret-token");
+	ck_assert_ptr_nonnull(yajl_tree_get(v, k_pf, yajl_t_string));
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, k_pf, yajl_t_string)), "linux");
+	ck_assert_ptr_nonnull(yajl_tree_get(v, k_vm, yajl_t_string));
+	ck_assert_str_eq(YAJL_GET_STRING(yajl_tree_get(v, k_vm, yajl_t_string)), "vm123");
+	/* The original's misspelled key, exactly. */
+	ck_assert_msg(yajl_tree_get(v, k_hb, yajl_t_number) != NULL, "no \"hearbeat\" in %s", login);
+	ck_assert_int_eq(YAJL_GET_INTEGER(yajl_tree_get(v, k_hb, yajl_t_number)), 30);
+	ck_assert(YAJL_IS_FALSE(yajl_tree_get(v, k_ota, yajl_t_any)));
+	ck_assert_ptr_null(yajl_tree_get(v, k_bc, yajl_t_any)); /* no store: no slots */
+	yajl_tree_free(v);
+	/* The server imposed 1 s: a heartbeat within about a second, not 30. */
+	l = fake_line(&f, 2500);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_str_eq(l, "{\"cmd\":\"HTBM\"}");
+	ck_assert_int_ge(now_ms() - t0, 800);
+	l = fake_line(&f, 2500);
+	ck_assert_str_eq(l, "{\"cmd\":\"HTBM\"}");
+	ck_assert_uint_eq(zadm_device_get_heartbeat(dev), 1);
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	zadm_device_free(dev);
+	ck_assert_msg(!log_has("s3cret-token"), "the token was logged");
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_login_refused_and_retry)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	ck_assert_int_eq(zadm_device_new("dev-1", "tok-XYZ-123", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{\"err\":\"bad token\"}");
+	/* The device closes and tries again later. */
+	ck_assert_ptr_null(fake_line(&f, 2000));
+	fake_login(&f, "{}");
+	for (int i = 0; i < 50 && !zadm_device_is_connected(dev); i++)
+		usleep(20000);
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	ck_assert(log_has("login refused by the server: bad token"));
+	zadm_device_free(dev);
+	ck_assert(!log_has("tok-XYZ-123"));
+	fake_close(&f);
+}
+END_TEST
+
+static int rpc_echo(void *ud, const char *args, char **ret)
+{
+	*ret = strdup(args);
+	return 0;
+}
+
+static int rpc_bad_result(void *ud, const char *args, char **ret)
+{
+	*ret = strdup("{not json");
+	return 0;
+}
+
+static zadm_device *stop_dev;
+static int rpc_stop(void *ud, const char *args, char **ret)
+{
+	/* Calls back into the library from the worker: must neither deadlock nor fail. */
+	ck_assert_int_eq(zadm_device_send_event(stop_dev, "{\"from\":\"rpc\"}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_stop(stop_dev), ZADM_OK);
+	return 0;
+}
+
+START_TEST(test_rpc_wire)
+{
+	static const zadm_rpc rpc[] = { { "echo", rpc_echo, NULL }, { "bad", rpc_bad_result, NULL } };
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	char *l;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = rpc;
+	o.n_rpc = 2;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* Without ret no RETN; with ret the RETN echoes the id. */
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"args\":[1],\"id\":7,\"ret\":false}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"args\":[1,\"x\",{\"k\":[true,null]}],\"id\":8,\"ret\":true}");
+	l = fake_msg(&f, 3000);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_str_eq(l, "{\"cmd\":\"RETN\",\"id\":8,\"res\":[1,\"x\",{\"k\":[true,null]}]}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":9,\"ret\":true}"); /* args default [] */
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":9,\"res\":[]}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"nope\",\"args\":[],\"id\":10,\"ret\":true}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":10,\"error\":\"unknown method\"}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"nope\",\"args\":[],\"id\":11}"); /* no ret: silence */
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"bad\",\"args\":[],\"id\":12,\"ret\":true}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":12,\"error\":\"invalid result\"}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"args\":{\"a\":1},\"id\":13,\"ret\":true}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":13,\"error\":\"args must be an array\"}");
+	/* Malformed and unknown lines are ignored; the session goes on. */
+	fake_send(&f, "{\"cmd\":");
+	fake_send(&f, "[1,2,3]");
+	fake_send(&f, "{\"cmd\":\"WHAT\"}");
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"EVNT\",\"payload\":{\"n\":1}}");
+	ck_assert_int_eq(zadm_device_send_notification(dev, "T\"1", "caf\xc3\xa9"), ZADM_OK);
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"NTFY\",\"payload\":{\"title\":\"T\\\"1\",\"text\":\"caf\xc3\xa9\"}}");
+	ck_assert_int_eq(zadm_device_send(dev, " { \"raw\" : 1.50 } "), ZADM_OK);
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"raw\":1.50}");
+	ck_assert(log_has("ignoring a malformed line from the server"));
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_stop_from_callback)
+{
+	static const zadm_rpc rpc[] = { { "stop", rpc_stop, NULL } };
+	struct fake f;
+	zadm_options o;
+	char *l;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = rpc;
+	o.n_rpc = 1;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &stop_dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(stop_dev), ZADM_OK);
+	fake_login(&f, "{}");
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"stop\",\"args\":[],\"id\":1,\"ret\":true}");
+	/* The device closes: the stop was carried out even though it came from its own thread. The
+	 * event and the RETN may or may not have gone out first (unsent messages are discarded). */
+	for (int i = 0; i < 4 && (l = fake_line(&f, 3000)); i++)
+		ck_assert_msg(strstr(l, "HTBM") || strstr(l, "EVNT") || strstr(l, "RETN"), "unexpected %s", l);
+	ck_assert_ptr_null(l);
+	for (int i = 0; i < 100 && zadm_device_is_connected(stop_dev); i++)
+		usleep(10000);
+	ck_assert_int_eq(zadm_device_is_connected(stop_dev), 0);
+	ck_assert_int_eq(zadm_device_stop(stop_dev), ZADM_OK); /* joins */
+	/* And it can start again. */
+	ck_assert_int_eq(zadm_device_start(stop_dev), ZADM_OK);
+	fake_login(&f, "{}");
+	zadm_device_free(stop_dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_queue_while_disconnected_then_terminate)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	/* Queued before the first login, delivered in order after it. */
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":2}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"EVNT\",\"payload\":{\"n\":1}}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"EVNT\",\"payload\":{\"n\":2}}");
+	fake_send(&f, "{\"terminate\":true}");
+	ck_assert_ptr_null(fake_msg(&f, 3000)); /* closed by the device */
+	fake_login(&f, "{}");                  /* and it comes back */
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":3}"), ZADM_OK);
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"EVNT\",\"payload\":{\"n\":3}}");
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_line_too_long)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	char *big = malloc(5000);
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.max_line = 4096;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* Exactly the maximum is fine... */
+	memset(big, 'a', 4096);
+	memcpy(big, "{\"x\":\"", 6);
+	memcpy(big + 4094, "\"}", 3);
+	fake_send(&f, big);
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"EVNT\",\"payload\":{\"n\":1}}");
+	/* ...one byte more drops the connection. */
+	memset(big, 'a', 4097);
+	memcpy(big, "{\"x\":\"", 6);
+	memcpy(big + 4095, "\"}", 3);
+	fake_send(&f, big);
+	ck_assert_ptr_null(fake_msg(&f, 3000));
+	ck_assert(log_has("longer than 4096 bytes"));
+	free(big);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n - 2;
+}
+
+START_TEST(test_low_res_threads)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	int base = count_threads(), normal, low;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	normal = count_threads() - base;
+	zadm_device_free(dev);
+	o.low_res = 1;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	low = count_threads() - base;
+	/* And it still answers RPC (on its one service thread, not the reader). */
+	zadm_device_free(dev);
+	ck_assert_int_eq(normal, 3);
+	ck_assert_int_eq(low, 2);
+	ck_assert_int_eq(count_threads(), base);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_fota_login_fields_and_ota_unsupported)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	zadm_fota_store *st = NULL;
+	char *dir = make_tmpdir(), *login;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":1,\"vm\":0}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"OTA unsupported\"}}");
+	zadm_device_free(dev);
+
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 0, 0, &st), ZADM_OK);
+	o.fota_store = st;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	login = fake_login(&f, "{}");
+	ck_assert_ptr_nonnull(strstr(login, "\"ota\":true,\"bc\":0,\"vm\":0,\"chunk\":4096"));
+	/* A block with no update in progress, and a malformed start. */
+	fake_send(&f, "{\"cmd\":\"OTA\",\"bin\":\"AAAA\",\"t\":\"b\"}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"no update in progress\"}}");
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":0,\"bcsize\":10,\"bc\":1}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad request\"}}");
+	/* Bad base64 inside an update. */
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":4,\"vmsize\":0,\"bcsize\":8,\"bc\":1,\"vm\":0}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"b\":0,\"t\":\"b\"}}");
+	fake_send(&f, "{\"cmd\":\"OTA\",\"bin\":\"!!not base64!!\",\"t\":\"b\"}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad block\"}}");
+	/* A block bigger than the chunk. */
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":4,\"vmsize\":0,\"bcsize\":8,\"bc\":1,\"vm\":0}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"b\":0,\"t\":\"b\"}}");
+	fake_send(&f, "{\"cmd\":\"OTA\",\"bin\":\"AAAAAAAA\",\"t\":\"b\"}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad size\"}}");
+	zadm_device_free(dev);
+	zadm_fota_store_free(st);
+	rm_tree(dir);
+	free(dir);
+	fake_close(&f);
+}
+END_TEST
+
+/* Many reconnects: for valgrind (make check-valgrind-adm), and a check that nothing piles up. */
+START_TEST(test_many_reconnects)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	const char *env = getenv("ZADM_TEST_RECONNECTS");
+	int n = env ? atoi(env) : 20;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.reconnect_min_ms = 1;
+	o.reconnect_max_ms = 2;
+	o.log = NULL;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":0}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	for (int i = 0; i < n; i++) {
+		fake_login(&f, i % 2 ? "{\"err\":\"again\"}" : "{\"htbm\":5}");
+		if (i % 2 == 0)
+			fake_send(&f, "{\"terminate\":true}");
+	}
+	fake_login(&f, "{}");
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
+	ck_assert_ptr_nonnull(strstr(fake_msg(&f, 3000), "EVNT"));
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("zadm");
+	TCase *api = tcase_create("api"), *store = tcase_create("store"), *wire = tcase_create("wire");
+
+	tcase_add_test(api, test_strerror);
+	tcase_add_test(api, test_options_defaults);
+	tcase_add_test(api, test_new_bad_args);
+	tcase_add_test(api, test_send_checks);
+	tcase_add_test(store, test_store_fresh_and_attempt_accept);
+	tcase_add_test(store, test_store_rollback_without_accept);
+	tcase_add_test(store, test_store_corrupt_record);
+	tcase_set_timeout(wire, 30);
+	tcase_add_test(wire, test_login_line_and_htbm);
+	tcase_add_test(wire, test_login_refused_and_retry);
+	tcase_add_test(wire, test_rpc_wire);
+	tcase_add_test(wire, test_stop_from_callback);
+	tcase_add_test(wire, test_queue_while_disconnected_then_terminate);
+	tcase_add_test(wire, test_line_too_long);
+	tcase_add_test(wire, test_low_res_threads);
+	tcase_add_test(wire, test_fota_login_fields_and_ota_unsupported);
+	tcase_add_test(wire, test_many_reconnects);
+	suite_add_tcase(s, api);
+	suite_add_tcase(s, store);
+	suite_add_tcase(s, wire);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	unsetenv("ZADM_DEBUG");
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
