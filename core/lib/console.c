@@ -284,14 +284,19 @@ static void send_byte(struct console *c, unsigned char b)
 	echo_byte(c, b);
 }
 
-/* How much input may be read now: each byte can become two in the port queue (a held escape plus
- * the byte) and two in the output queue (echo of CR). */
+/* How much input may be read now: each byte can become two in the output queue (echo of CR), and an
+ * escape held from the previous read adds one byte to each queue. */
+static size_t half_less_one(size_t room)
+{
+	return room > 2 ? (room - 1) / 2 : 0;
+}
+
 static size_t input_budget(struct console *c)
 {
-	size_t n = q_room(&c->txq) / 2;
+	size_t n = half_less_one(q_room(&c->txq));
 
 	if (c->o->echo) {
-		size_t o = q_room(&c->outq) / 2;
+		size_t o = half_less_one(q_room(&c->outq));
 
 		if (o < n)
 			n = o;
