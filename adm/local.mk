@@ -47,3 +47,5 @@ tests_adm_test_zadm_SOURCES = tests/adm/test-zadm.c
 tests_adm_test_zadm_CPPFLAGS = $(ADM_CPPFLAGS) $(CHECK_CFLAGS)
 tests_adm_test_zadm_LDADD = adm/lib/libzadm.la $(CHECK_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS)
 TESTS += tests/adm/test-zadm
+TESTS += tests/adm/basic.sh
+EXTRA_DIST += tests/adm/lib.sh tests/adm/basic.sh
