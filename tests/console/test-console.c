@@ -1274,6 +1274,9 @@ START_TEST(test_cli_reconnect)
 	close(err[1]);
 	write_all(a.master, "first\n", 6);
 	read_until(out[0], out_text, sizeof(out_text), "first\n");
+	/* Unplugged: the link goes first, as udev removes it, so the pty number, free again, cannot
+	 * lead ztc to another test's pty. */
+	ck_assert_int_eq(unlink(link), 0);
 	close(a.master);
 	read_until(err[0], err_text, sizeof(err_text), "waiting for it to come back (Ctrl-C quits)\n");
 	ck_assert(alive_after(pid, 300));
@@ -1286,7 +1289,6 @@ START_TEST(test_cli_reconnect)
 	ck_assert_str_eq(out_text, "first\nsecond\n");
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
-	/* and SIGTERM while waiting ends it cleanly too */
 	close(b.master);
 	close(out[0]);
 	close(err[0]);
@@ -1296,26 +1298,31 @@ END_TEST
 
 START_TEST(test_cli_signal_while_waiting)
 {
-	char out_text[64] = "", err_text[1024] = "";
+	char out_text[64] = "", err_text[1024] = "", link[128];
 	struct pty a;
 	int out[2], err[2];
 	pid_t pid;
 
+	make_tmpdir();
+	snprintf(link, sizeof(link), "%s/ttyBOARD", tmpdir);
 	make_pty(&a);
+	ck_assert_int_eq(symlink(a.path, link), 0);
 	make_pipe(out);
 	make_pipe(err);
 	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ a.master, out[0], err[0] }, 3,
-			(char *[]){ "device", "open", "--port", a.path, "--reconnect", NULL });
+			(char *[]){ "device", "open", "--port", link, "--reconnect", NULL });
 	close(out[1]);
 	close(err[1]);
 	write_all(a.master, "x\n", 2);
 	read_until(out[0], out_text, sizeof(out_text), "x\n");
+	ck_assert_int_eq(unlink(link), 0); /* see test_cli_reconnect */
 	close(a.master);
 	read_until(err[0], err_text, sizeof(err_text), "waiting for it to come back");
 	kill(pid, SIGINT);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
 	close(out[0]);
 	close(err[0]);
+	remove_tmpdir();
 }
 END_TEST
 
