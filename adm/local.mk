@@ -49,3 +49,7 @@ tests_adm_test_zadm_LDADD = adm/lib/libzadm.la $(CHECK_LIBS) $(YAJL_LIBS) $(PTHR
 TESTS += tests/adm/test-zadm
 TESTS += tests/adm/basic.sh
 EXTRA_DIST += tests/adm/lib.sh tests/adm/basic.sh
+TESTS += tests/adm/tls.sh
+EXTRA_DIST += tests/adm/tls.sh
+TESTS += tests/adm/fota.sh
+EXTRA_DIST += tests/adm/fota.sh
