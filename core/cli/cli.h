@@ -61,6 +61,9 @@ void out_free(struct out_records *o);
 
 /* Command groups. */
 int cmd_device(struct cli *cli, int argc, char **argv);
+int cmd_vm(struct cli *cli, int argc, char **argv);
+/* `ztc login`: argv[0] is "login" (login.c). */
+int cmd_login(struct cli *cli, int argc, char **argv);
 /* `ztc device open` (open.c). */
 int cmd_open(struct cli *cli, int argc, char **argv);
 

@@ -28,6 +28,8 @@ static void print_help(void)
 	       "\n"
 	       "Groups:\n"
 	       "  device         discover, alias, register, virtualize, open, supported\n"
+	       "  vm             create, list: virtual machines from the backend\n"
+	       "  login          save the backend token\n"
 	       "\n"
 	       "Run 'ztc GROUP --help' for the commands of a group. Exit status: 0 success, 1 failure,\n"
 	       "2 usage error.\n");
@@ -215,6 +217,10 @@ int main(int argc, char **argv)
 	optind = 0; /* a fresh getopt scan for the command */
 	if (strcmp(argv[0], "device") == 0)
 		rc = cmd_device(&cli, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "vm") == 0)
+		rc = cmd_vm(&cli, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "login") == 0)
+		rc = cmd_login(&cli, argc, argv);
 	else
 		rc = cli_usage_error(MAIN_USAGE, "unknown command group '%s'", argv[0]);
 	ztc_ctx_free(cli.ctx);

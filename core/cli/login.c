@@ -1,0 +1,97 @@
+/* login.c: `ztc login`: save the backend token in $ZTC_HOME/credentials.json. */
+#include "config.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ztc/backend.h"
+
+#define LOGIN_USAGE "ztc login [--token TOKEN]"
+
+/* The first line of stdin without surrounding white space; NULL on a read error. On a terminal the
+ * token is asked for and not echoed, so it does not stay on the screen. */
+static char *read_token_line(void)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	char *line = NULL, *s, *e;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (tty) {
+		fputs("Token: ", stderr);
+		fflush(stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	n = getline(&line, &cap, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (n < 0) {
+		if (ferror(stdin)) {
+			free(line);
+			return NULL;
+		}
+		free(line);
+		return strdup(""); /* nothing at all: an empty token */
+	}
+	for (s = line; isspace((unsigned char)*s); s++)
+		;
+	for (e = s + strlen(s); e > s && isspace((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	memmove(line, s, (size_t)(e - s) + 1);
+	return line;
+}
+
+int cmd_login(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *opt_token = NULL;
+	char *token;
+	int c, rc;
+
+	while ((c = cli_getopt(argc, argv, "h", opts, LOGIN_USAGE)) != -1) {
+		switch (c) {
+		case 't': opt_token = optarg; break;
+		case 'h':
+			printf("Usage: " LOGIN_USAGE "\n\n"
+			       "Save the backend token in $ZTC_HOME/credentials.json (mode 0600). Without --token,\n"
+			       "the token is the first line of standard input. ZTC_TOKEN overrides the saved token.\n");
+			return 0;
+		default: return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(LOGIN_USAGE, "unexpected argument '%s'", argv[optind]);
+	token = opt_token ? strdup(opt_token) : read_token_line();
+	if (!token)
+		return cli_error("cannot read the token from standard input");
+	if (!*token) {
+		free(token);
+		return cli_usage_error(LOGIN_USAGE, "empty token");
+	}
+	rc = ztc_credentials_save(cli->ctx, token);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	if (rc == ZTC_ERR_ARG)
+		return cli_usage_error(LOGIN_USAGE, "%s", ztc_ctx_errmsg(cli->ctx));
+	if (rc < 0)
+		return cli_fail(cli, rc);
+	if (!cli->quiet && !cli->json)
+		printf("token saved\n");
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* backend.h: the Zerynth backend client (device registration, virtual machines), credentials, VM store. */
+#ifndef ZTC_BACKEND_H
+#define ZTC_BACKEND_H
+
+/* Include this header after the declarations of ztc.h (it needs ztc_ctx and ZTC_API): either on its
+ * own, or from the bottom of ztc.h. */
+#include "ztc/ztc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- backend client --------------------------------------------------------------------------------- */
+
+/* A connection to the backend REST API (BACKEND-API.md), over libcurl.
+ *
+ * Settings, read by ztc_backend_new() from the environment:
+ *   ZTC_BACKEND_URL         base URL (default https://backend.zerynth.com/v1)
+ *   ZTC_TOKEN               the token; else the one saved in $ZTC_HOME/credentials.json by `ztc login`
+ *   ZTC_BACKEND_CAFILE      a PEM file of CA certificates trusted in addition to the system's
+ *   ZTC_BACKEND_TIMEOUT_MS  the timeout of a call's first attempt (default 5000, VM creation 20000)
+ *
+ * Every request carries `Content-Type: application/json`, `User-Agent: ztc/<version>` and
+ * `Authorization: Bearer <token>`, and verifies the server's TLS certificate and host name. A
+ * connection failure or a timeout is retried: 3 attempts, the timeout doubling each time. Any other
+ * failure (TLS, HTTP error status, a reply that is not JSON, `status` other than "success", a missing
+ * field) ends the call with ZTC_ERR_BACKEND (ZTC_ERR_TIMEOUT after three timeouts) and one line in
+ * ztc_ctx_errmsg() that names the call and quotes the backend's `message` when it sent one.
+ * The token never appears in a log message or an error line. A ztc_backend is used by one thread at
+ * a time, and must not outlive its context. */
+typedef struct ztc_backend ztc_backend;
+
+/* ZTC_ERR_BACKEND "not logged in: run 'ztc login'" when there is no token: every call needs one, so
+ * callers find out before doing anything that a backend call would waste. ZTC_ERR_CORRUPT when
+ * credentials.json is unreadable; ZTC_ERR_ARG for a token with spaces or control characters.
+ * *ret_be is set only on success; free it with ztc_backend_free(). */
+ZTC_API int ztc_backend_new(ztc_ctx *ctx, ztc_backend **ret_be);
+/* Accepts NULL. */
+ZTC_API void ztc_backend_free(ztc_backend *be);
+
+/* POST /devices {name, on_chip_id, type, category}. category may be NULL (sent as null).
+ * *ret_remote_id: data.uid, malloc'd, caller frees; set only on success. */
+ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const char *on_chip_id,
+					const char *type, const char *category, char **ret_remote_id);
+
+/* POST /vms {name, dev_uid, version, rtos, features, patch}. features: nfeatures strings (NULL when
+ * nfeatures is 0); patch NULL means "base". *ret_vmuid: data.uid, malloc'd, caller frees; set only
+ * on success. */
+ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char *dev_uid,
+				  const char *version, const char *rtos, const char *const *features,
+				  size_t nfeatures, const char *patch, char **ret_vmuid);
+
+/* GET /vms/<vmuid>. *ret_json: the reply's `data` object exactly as the backend sent it (the same
+ * bytes, not re-encoded), NUL-terminated, malloc'd, caller frees; *ret_len its length without the NUL.
+ * Both are set only on success. ZTC_ERR_BACKEND when `data` is not a JSON object. */
+ZTC_API int ztc_backend_download_vm(ztc_backend *be, const char *vmuid, char **ret_json, size_t *ret_len);
+
+/* One of the user's VMs as GET /vms lists it. Strings owned by the list; NULL when absent. */
+typedef struct ztc_backend_vm {
+	char *uid;
+	char *name;
+	char *core_dep;
+	char *version;
+	char *dev_type;
+	char *rtos;
+	char **features; /* nfeatures strings */
+	size_t nfeatures;
+} ztc_backend_vm;
+
+typedef struct ztc_backend_vm_list {
+	size_t n;
+	ztc_backend_vm *vm; /* in the backend's order */
+} ztc_backend_vm_list;
+
+/* GET /vms?from=N (from >= 0): one page of the user's VMs, from data.list. A page with fewer entries
+ * than the previous one, or an empty one, is the last. *ret_list is set only on success and is freed
+ * with ztc_backend_vm_list_free(). */
+ZTC_API int ztc_backend_list_vms(ztc_backend *be, int from, ztc_backend_vm_list **ret_list);
+/* Accepts NULL. */
+ZTC_API void ztc_backend_vm_list_free(ztc_backend_vm_list *list);
+
+/* ---- credentials ($ZTC_HOME/credentials.json) ------------------------------------------------------- */
+
+/* Save {"token": token} into $ZTC_HOME/credentials.json, atomically and with mode 0600 (creating
+ * $ZTC_HOME with mode 0700). ZTC_ERR_ARG for an empty token or one holding spaces or control
+ * characters (it goes into an HTTP header). */
+ZTC_API int ztc_credentials_save(ztc_ctx *ctx, const char *token);
+
+/* ---- VM store ($ZTC_HOME/vms) -------------------------------------------------------------------------- */
+
+/* Downloaded VMs live in $ZTC_HOME/vms/<target>/<chipid>/<vmuid>_<version>_<hash_features>_<rtos>.vm,
+ * each file the .vm JSON object as the backend sent it. */
+typedef struct ztc_stored_vm {
+	char *path;          /* the .vm file */
+	char *vmuid;
+	char *version;
+	char *rtos;
+	char *hash_features;
+	char *target;        /* the folder under vms/: the VM's dev_type */
+	char *chipid;        /* the folder under vms/<target>/: the VM's on_chip_id */
+} ztc_stored_vm;
+
+typedef struct ztc_vm_list {
+	size_t n;
+	ztc_stored_vm *vm; /* sorted by target, chipid, vmuid, version */
+} ztc_vm_list;
+
+/* Store a VM: json (len bytes) is the .vm object; its dev_type, on_chip_id, version, hash_features and
+ * rtos (strings) name the file, which is written atomically. version, hash_features and rtos must not
+ * hold '_' (the file name is split at its last three '_'; a vmuid may hold '_'), no part may be empty,
+ * hold '/' or control characters, or start with '.'; the object must have a `bin`.
+ * A missing or unusable field is ZTC_ERR_PARSE with a message naming it, and nothing is written.
+ * An existing file of the same name is replaced. *ret_path (may be NULL): malloc'd, caller frees. */
+ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, size_t len, char **ret_path);
+
+/* The stored VMs, optionally only those of one target and/or chip id (NULL: any). Files whose name
+ * does not follow the pattern are skipped. A missing vms/ folder is an empty list. *ret_list is set
+ * only on success and is freed with ztc_vm_list_free(). */
+ZTC_API int ztc_vmstore_list(ztc_ctx *ctx, const char *target, const char *chipid, ztc_vm_list **ret_list);
+/* Accepts NULL. */
+ZTC_API void ztc_vm_list_free(ztc_vm_list *list);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
