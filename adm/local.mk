@@ -53,3 +53,5 @@ TESTS += tests/adm/tls.sh
 EXTRA_DIST += tests/adm/tls.sh
 TESTS += tests/adm/fota.sh
 EXTRA_DIST += tests/adm/fota.sh
+
+dist_man_MANS += man/zadm-sandbox.1 man/libzadm.3
