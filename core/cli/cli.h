@@ -59,6 +59,12 @@ int out_add(struct out_records *o, const char *const *row);
 void out_print(const struct cli *cli, const struct out_records *o, const char *empty_msg);
 void out_free(struct out_records *o);
 
+/* Progress of board operations (progress.c): install draws a bar on stderr when it is a terminal
+ * ("\r[#####     ]  43% msg"), else plain lines ("flashing: 43%") at most every 10%, nothing with -q.
+ * finish ends a bar left unfinished (call it before printing an error after a failed operation). */
+void cli_progress_install(struct cli *cli);
+void cli_progress_finish(struct cli *cli);
+
 /* Command groups. */
 int cmd_device(struct cli *cli, int argc, char **argv);
 int cmd_vm(struct cli *cli, int argc, char **argv);

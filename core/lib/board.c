@@ -31,6 +31,11 @@ void ztc_board_free(ztc_board *b)
 	free(b);
 }
 
+ztc_ctx *ztc_board_ctx(const ztc_board *b)
+{
+	return b ? b->ctx : NULL;
+}
+
 ZTC_API const char *ztc_board_get_str(const ztc_board *b, const char *key)
 {
 	const ztc_usbdev *d;

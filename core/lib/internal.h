@@ -19,10 +19,17 @@ struct ztc_ctx {
 	char *plugin_path; /* ZTC_PLUGIN_PATH (colon list), may be NULL */
 	struct ztc_module *modules; /* loaded plugin modules (plugin.c) */
 	size_t nmodules;
+	ztc_progress_fn progress_fn; /* ztc_ctx_set_progress (boardop.c) */
+	void *progress_data;
 };
 
 /* Unload every plugin module of ctx (plugin.c). */
 void ztc_plugins_unload(ztc_ctx *ctx);
+
+/* The context a plugin callback's board belongs to (board.c): helpers that plugins call with a board
+ * log, fail and report progress through it. */
+struct ztc_board;
+ztc_ctx *ztc_board_ctx(const struct ztc_board *b);
 
 #define ZTC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 

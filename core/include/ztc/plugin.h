@@ -58,13 +58,7 @@ extern "C" {
  * Owned by libztc, valid during the callback only. */
 typedef struct ztc_board ztc_board;
 
-/* One image to flash. data/len: the decoded bytes (owned by libztc); loc: the flash address from the
- * .vm file's `loc` list ("0x1000"), or NULL for single-image files. */
-typedef struct ztc_image {
-	const unsigned char *data;
-	size_t len;
-	const char *loc;
-} ztc_image;
+/* ztc_image, one image to flash, is declared in ztc/firmware.h (included by ztc/ztc.h). */
 
 typedef struct ztc_class_desc {
 	const char *name; /* "PhotonDFU"; NULL ends the table */
@@ -103,6 +97,82 @@ ZTC_API void ztc_board_log(ztc_board *b, int level, const char *fmt, ...)
 /* Record why the callback failed (one line, shown to the user) and return err. */
 ZTC_API int ztc_board_fail(ztc_board *b, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ---- ABI 1.0 helpers for flashing (ztc-plugin(7), "HELPERS FOR FLASHING") ------------------------- */
+
+/* Every wait below (touch_wait_ms, sleep_ms, serial steps, ztc_board_wait) is skipped when the
+ * environment has ZTC_FLASH_NO_SLEEP=1: for tests, whose stand-in boards need no time. */
+
+/* Tell the user how far the running operation is: percent 0..100, or -1 for a message alone. */
+ZTC_API void ztc_board_progress(ztc_board *b, int percent, const char *msg);
+/* Wait ms milliseconds (a board programming itself, a bootloader coming up). */
+ZTC_API void ztc_board_wait(ztc_board *b, long ms);
+
+/* The full path of an external tool: tool itself when it holds a '/', else the first executable
+ * file of that name in PATH. *ret_path: malloc'd. A missing tool fails with ZTC_ERR_TOOL and one line
+ * naming it and where it comes from: "bossac not found on PATH: install the Debian package bossa-cli
+ * (apt-get install bossa-cli)". */
+ZTC_API int ztc_tool_find(ztc_board *b, const char *tool, char **ret_path);
+/* Run argv[0] (found as by ztc_tool_find) with the arguments argv[1..] (NULL-terminated), stdin from
+ * /dev/null, in a process group of its own, and wait for it at most timeout_ms (0: 300 s). Its stdout
+ * and stderr, merged, are logged line by line at ZTC_LOG_INFO and searched for percentages ("43%",
+ * "[ 43%]", "(43 %)"), reported with ztc_board_progress(b, pct, progress_msg or the tool name).
+ * Returns ZTC_OK once the tool has exited, whatever its status: *ret_status is the exit status (128 +
+ * the signal if it was killed); *ret_output (may be NULL) the output, malloc'd and NUL-terminated (the
+ * last 1 MiB when it was longer). ZTC_ERR_TOOL: not found or cannot start; ZTC_ERR_TIMEOUT: it ran too
+ * long and was killed (SIGTERM, then SIGKILL after 2 s, its whole process group). */
+ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, const char *progress_msg,
+			 int *ret_status, char **ret_output);
+
+/* Open the board's serial port at baud (8N1, no flow control), close it dropping DTR, then wait
+ * wait_ms: the Arduino "1200-baud touch" that starts a bootloader. Fails when the board has no port. */
+ZTC_API int ztc_board_touch_serial(ztc_board *b, int baud, long wait_ms);
+
+/* Write len bytes as file name (no '/') on the board's mounted mass-storage disk, then fsync it,
+ * reporting progress by bytes written. ZTC_ERR_NOT_FOUND "no mass-storage disk mounted for <board>"
+ * when discovery found none. The file is written in place, not renamed: probe firmwares (ST-Link,
+ * DAPLink) program the chip from the file they see being written. */
+ZTC_API int ztc_board_copy_to_disk(ztc_board *b, const char *name, const unsigned char *data, size_t len);
+
+/* Write len bytes to a new file name (no '/') in a private directory of the running operation
+ * (mkdtemp under TMPDIR, or /tmp); the directory and everything in it are removed when the callback
+ * returns. *ret_path: owned by libztc, valid until then. */
+ZTC_API int ztc_board_temp_file(ztc_board *b, const char *name, const unsigned char *data, size_t len,
+				const char **ret_path);
+/* That private directory (created on first use); NULL with the error recorded on failure. */
+ZTC_API const char *ztc_board_temp_dir(ztc_board *b);
+
+/* A copy of len bytes of data followed by zeros up to pad_to bytes (no padding when len >= pad_to).
+ * *ret_data: malloc'd, *ret_len its length. ZTC_ERR_NOMEM only. */
+ZTC_API int ztc_image_pad(const unsigned char *data, size_t len, size_t pad_to, unsigned char **ret_data,
+			  size_t *ret_len);
+
+/* The board's device.json `flash` object, interpreted as ztc-plugin(7) documents it (methods tool,
+ * disk, probe, unsupported). So most classes need no code: .burn = ztc_flash_default. */
+ZTC_API int ztc_flash_default(ztc_board *b, const ztc_image *img, size_t nimg);
+/* The `flash.reset` sub-object (method serial or tool); nothing when absent. */
+ZTC_API int ztc_flash_reset_default(ztc_board *b);
+/* The `flash.enter_virtualizable` sub-object (method serial or tool); nothing when absent. */
+ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b);
+/* The `flash.chipid` sub-object (a tool, its output read as `parse` says), or, for a board flashed
+ * through a probe (method probe) whose device.json has jtag_chipid_command, OpenOCD; otherwise
+ * ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
+ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
+
+/* OpenOCD through the probe whose interface script is interface_cfg ("interface/stlink.cfg"):
+ * `openocd -f INTERFACE [-c JTAG_TARGET_OPTIONS] -f TARGET -c "program FILE verify reset ADDRESS"
+ * [-c JTAG_BURN_END] -c shutdown`, one program command per image. TARGET is device.json jtag_target
+ * (a name without '/' means target/NAME.cfg), else openocd.cfg in the board's folder; ADDRESS is the
+ * image's loc, else device.json vm_start. Success needs exit 0 and "** Verified OK"; jtag_timeout
+ * (seconds, default 30) bounds it. */
+ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg);
+/* The chip id through OpenOCD: the jtag_chipid_command commands (';'-separated) are run after init;
+ * of the output lines "ADDRESS: VALUE..." that start with jtag_chipid_prefix (default "0x"), the first
+ * jtag_chipid_len give their values, each word's characters reversed, concatenated. */
+ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid);
+/* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
+ * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
+ZTC_API const char *ztc_openocd_probe_interface(const char *probe);
 
 /* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
 

@@ -207,6 +207,7 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 /* Accepts NULL. */
 ZTC_API void ztc_match_list_free(ztc_match_list *list);
 
+#include "ztc/firmware.h"
 #include "ztc/backend.h"
 
 #ifdef __cplusplus

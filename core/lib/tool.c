@@ -1,0 +1,490 @@
+/* tool.c: helpers libztc offers plugins: external flashing tools, serial touch, disk copy, image padding. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ztc/console.h"
+#include "ztc/plugin.h"
+
+extern char **environ;
+
+#define TOOL_DEFAULT_TIMEOUT_MS (300 * 1000)
+#define TOOL_OUTPUT_MAX (1024 * 1024)
+#define TOOL_KILL_GRACE_MS 2000
+
+/* Where each tool the board database names comes from, for the one line a missing tool gives. Debian
+ * 12 packages: bossa-cli, dfu-util, openocd, stm32flash; the others are not packaged there. */
+static const struct {
+	const char *tool;
+	const char *package; /* Debian package, or NULL */
+	const char *origin;  /* where it comes from when no package has it */
+} origins[] = {
+	{ "bossac", "bossa-cli", NULL },
+	{ "dfu-util", "dfu-util", NULL },
+	{ "openocd", "openocd", NULL },
+	{ "stm32flash", "stm32flash", NULL },
+	{ "esptool", NULL, "install it with pip (pip install esptool)" },
+	{ "esptool.py", NULL, "install it with pip (pip install esptool)" },
+	{ "edbg", NULL, "build it from https://github.com/ataradov/edbg" },
+	{ "edbg_l21", NULL, "it is the SAM L21 build of edbg shipped with the Zerynth toolchain" },
+	{ "edbg_c21n", NULL, "it is the SAM C21/E54 build of edbg shipped with the Zerynth toolchain" },
+	{ "bossac_d21", NULL, "it is the SAMD21 build of BOSSA (bossac) shipped with the Zerynth toolchain" },
+	{ "dfustm32l4", NULL, "it is the STM32L4 build of dfu-util shipped with the Zerynth toolchain" },
+	{ "jlinkexe", NULL,
+	  "it is SEGGER J-Link Commander (JLinkExe, https://www.segger.com/downloads/jlink/) under the name jlinkexe" },
+	{ "spresense_mkspk", NULL,
+	  "it is mkspk from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name spresense_mkspk" },
+	{ "spresense_flashwriter", NULL,
+	  "it is flash_writer from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name "
+	  "spresense_flashwriter" },
+};
+
+static int fail_missing(ztc_board *b, const char *tool)
+{
+	for (size_t i = 0; i < sizeof(origins) / sizeof(*origins); i++)
+		if (strcmp(origins[i].tool, tool) == 0) {
+			if (origins[i].package)
+				return ztc_board_fail(b, ZTC_ERR_TOOL,
+						      "%s not found on PATH: install the Debian package %s (apt-get install %s)",
+						      tool, origins[i].package, origins[i].package);
+			return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH: no Debian package provides it; %s",
+					      tool, origins[i].origin);
+		}
+	return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH", tool);
+}
+
+static bool is_exec_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+ZTC_API int ztc_tool_find(ztc_board *b, const char *tool, char **ret_path)
+{
+	const char *path = getenv("PATH");
+	char *copy, *save = NULL;
+
+	if (ztc_str_empty(tool) || !ret_path)
+		return ztc_board_fail(b, ZTC_ERR_ARG, "no tool named");
+	if (strchr(tool, '/')) {
+		if (!is_exec_file(tool))
+			return ztc_board_fail(b, ZTC_ERR_TOOL, "%s is not an executable file", tool);
+		*ret_path = strdup(tool);
+		return *ret_path ? ZTC_OK : ztc_board_fail(b, ZTC_ERR_NOMEM, "out of memory");
+	}
+	/* An unset PATH means the libc default; an empty one, nothing. */
+	copy = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return ztc_board_fail(b, ZTC_ERR_NOMEM, "out of memory");
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *cand = ztc_strdup_printf("%s/%s", *d ? d : ".", tool);
+
+		if (cand && is_exec_file(cand)) {
+			free(copy);
+			*ret_path = cand;
+			return ZTC_OK;
+		}
+		free(cand);
+	}
+	free(copy);
+	return fail_missing(b, tool);
+}
+
+/* The last percentage in a piece of tool output: "43%", "[ 43%]", "(43 %)"; -1 when none. */
+static int find_percent(const char *s, size_t len)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < len; i++) {
+		size_t j = i, k;
+		int v = 0;
+
+		if (s[i] < '0' || s[i] > '9' || (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.')))
+			continue;
+		while (j < len && s[j] >= '0' && s[j] <= '9' && j - i < 4)
+			v = v * 10 + (s[j++] - '0');
+		if (j < len && s[j] >= '0' && s[j] <= '9')
+			continue;
+		k = j;
+		while (k < len && s[k] == ' ')
+			k++;
+		if (k < len && s[k] == '%' && v <= 100)
+			found = v;
+	}
+	return found;
+}
+
+struct capture {
+	ztc_board *b;
+	const char *tool;
+	const char *msg;
+	char *out;
+	size_t len, cap;
+	char line[1024];
+	size_t llen;
+	int last_pct;
+};
+
+static void line_done(struct capture *c)
+{
+	int pct;
+
+	c->line[c->llen] = '\0';
+	if (c->llen) {
+		ztc_board_log(c->b, ZTC_LOG_INFO, "%s: %s", c->tool, c->line);
+		pct = find_percent(c->line, c->llen);
+		if (pct >= 0 && pct != c->last_pct) {
+			c->last_pct = pct;
+			ztc_board_progress(c->b, pct, c->msg);
+		}
+	}
+	c->llen = 0;
+}
+
+static void capture_add(struct capture *c, const char *buf, size_t n)
+{
+	/* Keep the tail: a tool's verdict and its error are at the end. */
+	if (n > TOOL_OUTPUT_MAX) {
+		buf += n - TOOL_OUTPUT_MAX;
+		n = TOOL_OUTPUT_MAX;
+	}
+	if (c->len + n > TOOL_OUTPUT_MAX) {
+		size_t drop = c->len + n - TOOL_OUTPUT_MAX;
+
+		memmove(c->out, c->out + drop, c->len - drop);
+		c->len -= drop;
+	}
+	if (c->len + n + 1 > c->cap) {
+		size_t cap = c->cap ? c->cap : 4096;
+		char *nb;
+
+		while (cap < c->len + n + 1)
+			cap *= 2;
+		nb = realloc(c->out, cap);
+		if (!nb)
+			return; /* the log still gets the lines */
+		c->out = nb;
+		c->cap = cap;
+	}
+	memcpy(c->out + c->len, buf, n);
+	c->len += n;
+	c->out[c->len] = '\0';
+}
+
+static void capture_feed(struct capture *c, const char *buf, size_t n)
+{
+	capture_add(c, buf, n);
+	/* Progress bars redraw with '\r': each redraw is a line of its own here. */
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || buf[i] == '\r') {
+			line_done(c);
+		} else if (c->llen < sizeof(c->line) - 1) {
+			c->line[c->llen++] = buf[i];
+		}
+	}
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Stop the tool's whole process group (it may have started children of its own) and reap it. */
+static int kill_and_reap(pid_t pid)
+{
+	long deadline = now_ms() + TOOL_KILL_GRACE_MS;
+	int st = 0;
+
+	kill(-pid, SIGTERM);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		if (now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			break;
+		}
+		poll(NULL, 0, 20);
+	}
+	return st;
+}
+
+static int spawn(ztc_board *b, const char *path, const char *const *argv, int outfd, pid_t *ret_pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, def;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 1);
+	posix_spawn_file_actions_adddup2(&fa, outfd, 2);
+	/* A process group of its own, so a timeout stops its children too; default signal handling and an
+	 * empty mask, whatever the caller (a console that blocks signals) set up. */
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(ret_pid, path, &fa, &at, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0)
+		return ztc_board_fail(b, ZTC_ERR_TOOL, "cannot run %s: %s", path, strerror(rc));
+	return ZTC_OK;
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, const char *progress_msg,
+			 int *ret_status, char **ret_output)
+{
+	struct capture c = { 0 };
+	char *path = NULL, buf[4096];
+	int pfd[2], rc, st = 0;
+	bool timed_out = false;
+	long deadline;
+	pid_t pid;
+
+	if (!b || !argv || !argv[0] || !ret_status)
+		return ztc_board_fail(b, ZTC_ERR_ARG, "no tool to run");
+	rc = ztc_tool_find(b, argv[0], &path);
+	if (rc < 0)
+		return rc;
+	if (timeout_ms <= 0)
+		timeout_ms = TOOL_DEFAULT_TIMEOUT_MS;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(path);
+		return ztc_board_fail(b, ZTC_ERR_IO, "cannot run %s: %s", argv[0], strerror(errno));
+	}
+	{
+		/* The command line, as a user would type it, for -v. */
+		char cmd[2048];
+		size_t l = 0;
+
+		for (size_t i = 0; argv[i] && l < sizeof(cmd); i++)
+			l += (size_t)snprintf(cmd + l, sizeof(cmd) - l, "%s%s", i ? " " : "", argv[i]);
+		ztc_board_log(b, ZTC_LOG_INFO, "running %s", cmd);
+	}
+	rc = spawn(b, path, argv, pfd[1], &pid);
+	close(pfd[1]);
+	free(path);
+	if (rc < 0) {
+		close(pfd[0]);
+		return rc;
+	}
+	c.b = b;
+	c.tool = base_name(argv[0]);
+	c.msg = progress_msg ? progress_msg : c.tool;
+	c.last_pct = -1;
+	deadline = now_ms() + timeout_ms;
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0) {
+			timed_out = true;
+			break;
+		}
+		rc = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			continue;
+		r = read(pfd[0], buf, sizeof(buf));
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			break; /* every writer closed: the tool (and its children) are done with the output */
+		capture_feed(&c, buf, (size_t)r);
+	}
+	close(pfd[0]);
+	line_done(&c);
+	if (!timed_out) {
+		/* The output ended; the tool may still be exiting (or lingering without output). */
+		for (;;) {
+			pid_t w = waitpid(pid, &st, WNOHANG);
+
+			if (w == pid)
+				break;
+			if (w < 0 && errno != EINTR) {
+				st = 0;
+				break;
+			}
+			if (now_ms() >= deadline) {
+				timed_out = true;
+				break;
+			}
+			poll(NULL, 0, 10);
+		}
+	}
+	if (timed_out) {
+		kill_and_reap(pid);
+		free(c.out);
+		return ztc_board_fail(b, ZTC_ERR_TIMEOUT, "%s did not finish within %d s: stopped", c.tool,
+				      (timeout_ms + 999) / 1000);
+	}
+	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
+	ztc_board_log(b, ZTC_LOG_DBG, "%s exited with status %d", c.tool, *ret_status);
+	if (ret_output) {
+		if (!c.out)
+			c.out = strdup("");
+		*ret_output = c.out;
+	} else {
+		free(c.out);
+	}
+	return ZTC_OK;
+}
+
+/* ---- serial ---------------------------------------------------------------------------------------- */
+
+static const char *label(ztc_board *b)
+{
+	const char *n = ztc_board_get_str(b, "name");
+
+	return n ? n : ztc_board_get_str(b, "target");
+}
+
+ZTC_API int ztc_board_touch_serial(ztc_board *b, int baud, long wait_ms)
+{
+	ztc_ctx *ctx = ztc_board_ctx(b);
+	const char *port = ztc_board_get_str(b, "port");
+	ztc_serial_params p;
+	struct termios t;
+	int fd, rc, dtr = TIOCM_DTR;
+
+	if (!ctx)
+		return ZTC_ERR_ARG;
+	if (!port)
+		return ztc_board_fail(b, ZTC_ERR_NOT_FOUND, "%s has no serial port for the %d-baud touch", label(b),
+				      baud);
+	ztc_serial_params_init(&p);
+	p.baud = baud;
+	ztc_board_progress(b, -1, baud == 1200 ? "starting the bootloader (1200-baud touch)" : "serial touch");
+	rc = ztc_serial_open(ctx, port, &p, &fd);
+	if (rc < 0)
+		return rc;
+	/* Closing with HUPCL drops DTR, which is what the bootloader waits for at this speed. */
+	if (tcgetattr(fd, &t) == 0) {
+		t.c_cflag |= HUPCL;
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	if (ioctl(fd, TIOCMBIC, &dtr) < 0)
+		ztc_board_log(b, ZTC_LOG_DBG, "%s: cannot drop DTR (%s): closing drops it", port, strerror(errno));
+	close(fd);
+	ztc_board_log(b, ZTC_LOG_INFO, "%d-baud touch on %s", baud, port);
+	ztc_board_wait(b, wait_ms);
+	return ZTC_OK;
+}
+
+/* ---- disks and images ------------------------------------------------------------------------------ */
+
+ZTC_API int ztc_board_copy_to_disk(ztc_board *b, const char *name, const unsigned char *data, size_t len)
+{
+	const char *disk = ztc_board_get_str(b, "disk");
+	char *path;
+	size_t done = 0;
+	int fd, last = -1;
+
+	if (!b || ztc_str_empty(name) || strchr(name, '/') || (!data && len))
+		return ztc_board_fail(b, ZTC_ERR_ARG, "invalid file name for the board's disk");
+	if (ztc_str_empty(disk))
+		return ztc_board_fail(b, ZTC_ERR_NOT_FOUND, "no mass-storage disk mounted for %s", label(b));
+	path = ztc_strdup_printf("%s/%s", disk, name);
+	if (!path)
+		return ztc_board_fail(b, ZTC_ERR_NOMEM, "out of memory");
+	ztc_board_log(b, ZTC_LOG_INFO, "copying %zu bytes to %s", len, path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+
+		ztc_board_fail(b, ZTC_ERR_IO, "cannot create %s on the disk of %s: %s", path, label(b), strerror(e));
+		free(path);
+		return ZTC_ERR_IO;
+	}
+	while (done < len) {
+		size_t chunk = len - done > 65536 ? 65536 : len - done;
+		ssize_t w = write(fd, data + done, chunk);
+		int pct;
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = errno;
+
+			close(fd);
+			ztc_board_fail(b, ZTC_ERR_IO, "cannot write %s: %s", path, strerror(e));
+			free(path);
+			return ZTC_ERR_IO;
+		}
+		done += (size_t)w;
+		pct = (int)(done * 100 / len);
+		if (pct != last) {
+			last = pct;
+			ztc_board_progress(b, pct, "copying");
+		}
+	}
+	/* The probe firmware programs the chip from what reaches the disk: flush it before saying done. */
+	{
+		int e = fsync(fd) < 0 ? errno : 0;
+
+		if (close(fd) < 0 && !e)
+			e = errno;
+		if (e) {
+			ztc_board_fail(b, ZTC_ERR_IO, "cannot write %s: %s", path, strerror(e));
+			free(path);
+			return ZTC_ERR_IO;
+		}
+	}
+	free(path);
+	return ZTC_OK;
+}
+
+ZTC_API int ztc_image_pad(const unsigned char *data, size_t len, size_t pad_to, unsigned char **ret_data,
+			  size_t *ret_len)
+{
+	size_t n = len > pad_to ? len : pad_to;
+	unsigned char *out;
+
+	if ((!data && len) || !ret_data || !ret_len)
+		return ZTC_ERR_ARG;
+	out = malloc(n ? n : 1);
+	if (!out)
+		return ZTC_ERR_NOMEM;
+	if (len)
+		memcpy(out, data, len);
+	memset(out + len, 0, n - len);
+	*ret_data = out;
+	*ret_len = n;
+	return ZTC_OK;
+}
