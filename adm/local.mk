@@ -55,3 +55,5 @@ TESTS += tests/adm/fota.sh
 EXTRA_DIST += tests/adm/fota.sh
 
 dist_man_MANS += man/zadm-sandbox.1 man/libzadm.3
+TESTS += tests/adm/valgrind.sh
+EXTRA_DIST += tests/adm/valgrind.sh
