@@ -57,3 +57,10 @@ EXTRA_DIST += tests/adm/fota.sh
 dist_man_MANS += man/zadm-sandbox.1 man/libzadm.3
 TESTS += tests/adm/valgrind.sh
 EXTRA_DIST += tests/adm/valgrind.sh
+
+# bench/adm: built with the rest, run by hand (bench/adm/run.sh), never by make check.
+noinst_PROGRAMS += bench/adm/zadm-bench
+bench_adm_zadm_bench_SOURCES = bench/adm/zadm-bench.c
+bench_adm_zadm_bench_CPPFLAGS = $(ADM_CPPFLAGS)
+bench_adm_zadm_bench_LDADD = adm/lib/libzadm.la
+EXTRA_DIST += bench/adm/run.sh
