@@ -24,7 +24,12 @@ targets=$(cd "$dbdir" && for f in */device.json; do printf '%s\n' "${f%/device.j
 		esac
 		echo
 		echo "db_${t}dir = \$(boarddbdir)/$t"
-		echo "dist_db_${t}_DATA = db/$t/device.json"
+		# A board folder ships its registration firmware beside device.json when it has one.
+		if [ -f "$dbdir/$t/register.vm" ]; then
+			echo "dist_db_${t}_DATA = db/$t/device.json db/$t/register.vm"
+		else
+			echo "dist_db_${t}_DATA = db/$t/device.json"
+		fi
 	done
 } >"$tmp"
 mv "$tmp" "$out"

@@ -227,4 +227,4 @@ db_xplained_samg55dir = $(boarddbdir)/xplained_samg55
 dist_db_xplained_samg55_DATA = db/xplained_samg55/device.json
 
 db_ztc_simdir = $(boarddbdir)/ztc_sim
-dist_db_ztc_sim_DATA = db/ztc_sim/device.json
+dist_db_ztc_sim_DATA = db/ztc_sim/device.json db/ztc_sim/register.vm

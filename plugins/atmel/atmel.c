@@ -7,7 +7,9 @@
  * identity (the Virtualizable class) accepts an image, so flashing here would hit the wrong firmware. */
 static int burn_needs_bootloader(ztc_board *b, const ztc_image *img, size_t nimg)
 {
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "must be put in virtualization mode");
+	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED,
+			      "%s is running its firmware: it must be put in virtualization mode (double-tap reset "
+			      "starts its bootloader)", ztc_board_get_str(b, "name"));
 }
 
 /* The YARM exposes no programmable USB interface: it is flashed through a probe, never by its class. */
@@ -16,27 +18,27 @@ static int burn_jtag_only(ztc_board *b, const ztc_image *img, size_t nimg)
 	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "not supported, use a JTAG probe");
 }
 
+/* Everything else is data: each board's device.json `flash` object says which tool runs with which
+ * arguments (ztc_flash_default), and `flash.reset` how to reset it. */
 static const ztc_class_desc classes[] = {
-	/* flashing: step 3 (bossac with a 1200-baud touch) */
-	{ .name = "ArduinoDue" },
-	{ .name = "FlipNClickSAM3X" },
-	/* flashing: step 3 (edbg) */
-	{ .name = "GenuinoZero" },
+	/* 1200-baud touch, then bossac; reset: the port back to 115200 */
+	{ .name = "ArduinoDue", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "FlipNClickSAM3X", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	/* edbg */
+	{ .name = "GenuinoZero", .burn = ztc_flash_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
-	/* flashing: step 3 (bossac_d21) */
-	{ .name = "ArduinoMKR1000Virtualizable" },
+	/* bossac_d21 on the bootloader's port */
+	{ .name = "ArduinoMKR1000Virtualizable", .burn = ztc_flash_default },
 	{ .name = "AdafruitFeatherM0Wifi", .burn = burn_needs_bootloader },
-	/* flashing: step 3 (bossac_d21) */
-	{ .name = "AdafruitFeatherM0WifiVirtualizable" },
+	{ .name = "AdafruitFeatherM0WifiVirtualizable", .burn = ztc_flash_default },
 	{ .name = "SodaqExplorer", .burn = burn_needs_bootloader },
-	/* flashing: step 3 (bossac_d21) */
-	{ .name = "SodaqExplorerVirtualizable" },
-	/* flashing: step 3 (edbg variants, reset through edbg) */
-	{ .name = "XplainedProSamD21" },
-	{ .name = "XplainedProSamC21N" },
-	{ .name = "XplainedProSamL21" },
-	{ .name = "XplainedProSamG55" },
-	{ .name = "XplainedProSamE54" },
+	{ .name = "SodaqExplorerVirtualizable", .burn = ztc_flash_default },
+	/* edbg variants; reset through edbg where the board has one */
+	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "XplainedProSamL21", .burn = ztc_flash_default },
+	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "AcmeYarm", .burn = burn_jtag_only },
 	{ .name = NULL }
 };

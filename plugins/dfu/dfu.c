@@ -7,37 +7,33 @@
  * bootloader identity (the *DFU class) can, and switching is the user's (or put_dfu's) job. */
 static int burn_needs_dfu(ztc_board *b, const ztc_image *img, size_t nimg)
 {
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "the board must be put in DFU mode");
+	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s is in its normal mode: put the board in DFU mode first",
+			      ztc_board_get_str(b, "name"));
 }
 
+/* The DFU classes run dfu-util (dfustm32l4 on the Polaris boards) as device.json `flash` says, with
+ * its padding rules (ztc_flash_default). The Polaris runtime classes reset by a 2400-baud open and
+ * switch to DFU by a 1200-baud touch (`flash.reset`, `flash.enter_virtualizable`). */
 static const ztc_class_desc classes[] = {
 	{ .name = "Photon", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfu-util) */
-	{ .name = "PhotonDFU" },
+	{ .name = "PhotonDFU", .burn = ztc_flash_default },
 	{ .name = "Sparkfun_Photon", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfu-util) */
-	{ .name = "S_PhotonDFU" },
+	{ .name = "S_PhotonDFU", .burn = ztc_flash_default },
 	{ .name = "Electron", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfu-util) */
-	{ .name = "ElectronDFU" },
+	{ .name = "ElectronDFU", .burn = ztc_flash_default },
 	{ .name = "ParticleCore", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfu-util) */
-	{ .name = "ParticleCoreDFU" },
+	{ .name = "ParticleCoreDFU", .burn = ztc_flash_default },
 	{ .name = "MikroeQuail", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfu-util) */
-	{ .name = "MikroeQuailDFU" },
-	/* reset and the put_dfu 1200-baud touch: step 3 */
-	{ .name = "Polaris3G", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfustm32l4) */
-	{ .name = "Polaris3GDFU" },
-	/* reset and the put_dfu 1200-baud touch: step 3 */
-	{ .name = "PolarisNBIoT", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfustm32l4) */
-	{ .name = "PolarisNBIoTDFU" },
-	/* reset and the 1200-baud touch into DFU: step 3 */
-	{ .name = "PolaristrackerV3", .burn = burn_needs_dfu },
-	/* flashing: step 3 (dfustm32l4) */
-	{ .name = "PolaristrackerV3DFU" },
+	{ .name = "MikroeQuailDFU", .burn = ztc_flash_default },
+	{ .name = "Polaris3G", .burn = burn_needs_dfu, .reset = ztc_flash_reset_default,
+	  .enter_virtualizable = ztc_flash_enter_virtualizable_default },
+	{ .name = "Polaris3GDFU", .burn = ztc_flash_default },
+	{ .name = "PolarisNBIoT", .burn = burn_needs_dfu, .reset = ztc_flash_reset_default,
+	  .enter_virtualizable = ztc_flash_enter_virtualizable_default },
+	{ .name = "PolarisNBIoTDFU", .burn = ztc_flash_default },
+	{ .name = "PolaristrackerV3", .burn = burn_needs_dfu, .reset = ztc_flash_reset_default,
+	  .enter_virtualizable = ztc_flash_enter_virtualizable_default },
+	{ .name = "PolaristrackerV3DFU", .burn = ztc_flash_default },
 	{ .name = NULL }
 };
 

@@ -3,19 +3,23 @@
 
 #include <ztc/plugin.h>
 
+/* All data (device.json `flash`): esptool write_flash of the parts at their addresses, the DTR/RTS
+ * reset of `flash.reset`, and on ESP32 the chip id from esptool read_mac (`flash.chipid`). */
+#define ESP32(n) { .name = n, .burn = ztc_flash_default, .reset = ztc_flash_reset_default, \
+		   .read_chipid = ztc_flash_chipid_default }
+#define ESP8266(n) { .name = n, .burn = ztc_flash_default, .reset = ztc_flash_reset_default }
+
 static const ztc_class_desc classes[] = {
-	/* flashing: step 3 (esptool write_flash of the four parts, DTR/RTS reset, read_mac chip id) */
-	{ .name = "Esp32DevKitC" },
-	{ .name = "Esp32PicoV4" },
-	{ .name = "HeltecWiFiKit32" },
-	{ .name = "XinaBox_ESP32" },
-	{ .name = "PycomWiPy3" },
-	/* flashing: step 3 (esptool write_flash of the four parts, DTR/RTS reset) */
-	{ .name = "NodeMCU2" },
-	{ .name = "NodeMCU3" },
-	{ .name = "WemosD1Mini" },
-	{ .name = "FireBeetleESP8266" },
-	{ .name = "SparkfunEsp8266ThingDev" },
+	ESP32("Esp32DevKitC"),
+	ESP32("Esp32PicoV4"),
+	ESP32("HeltecWiFiKit32"),
+	ESP32("XinaBox_ESP32"),
+	ESP32("PycomWiPy3"),
+	ESP8266("NodeMCU2"),
+	ESP8266("NodeMCU3"),
+	ESP8266("WemosD1Mini"),
+	ESP8266("FireBeetleESP8266"),
+	ESP8266("SparkfunEsp8266ThingDev"),
 	{ .name = NULL }
 };
 

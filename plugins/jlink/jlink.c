@@ -10,12 +10,12 @@ static int burn_console_identity(ztc_board *b, const ztc_image *img, size_t nimg
 	return ZTC_OK;
 }
 
+/* J-Link Commander scripts (loadbin at vm_start, then "r"; reset: "r") are device.json data. */
 static const ztc_class_desc classes[] = {
-	/* flashing: step 3 (jlinkexe loadbin, reset with J-Link "r") */
-	{ .name = "NordicPCA10040" },
-	{ .name = "NordicPCA10056" },
-	{ .name = "XMC4800ConnectivityKit" },
-	{ .name = "Renesas_TBS5D5" },
+	{ .name = "NordicPCA10040", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "NordicPCA10056", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "XMC4800ConnectivityKit", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "Renesas_TBS5D5", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "Renesas_TBS5D5ser", .burn = burn_console_identity },
 	{ .name = NULL }
 };

@@ -3,10 +3,12 @@
 
 #include <ztc/plugin.h>
 
+/* The board's only way in is its KitProg probe: device.json `flash` says method "probe" (kitprog2), so
+ * ztc_flash_default programs it with OpenOCD, and the chip id is read with the jtag_chipid_command
+ * commands. Both need an OpenOCD target script (jtag_target, or openocd.cfg in the board folder), which
+ * the built-in folder does not name: they fail saying so until one is given. */
 static const ztc_class_desc classes[] = {
-	/* No burn: device.json sets preferred_burn_with_jtag (kitprog2), so the core programs the board
-	 * through OpenOCD and never calls the class; chip id by probe as well. */
-	{ .name = "PSoC6WiFiBTPioneerKit" },
+	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_flash_chipid_default },
 	{ .name = NULL }
 };
 

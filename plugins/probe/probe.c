@@ -3,15 +3,30 @@
 
 #include <ztc/plugin.h>
 
-/* A probe is a tool, not a target: it is never flashed or reset as a board, so every callback keeps
- * the core default. A board without USB is used by aliasing the probe's uid with the board's target. */
+/* A probe flashes whatever chip is wired to it, with OpenOCD through its interface script
+ * (device.json openocd_interface). Which chip, where, and how its id reads are the target keys of the
+ * probe's folder (jtag_target, vm_start, jtag_chipid_command ...): the built-in probe folders have none,
+ * so a user who programs a bare chip through a probe gives them in a folder of their own on ZTC_DB_PATH;
+ * without them the operation fails saying which key is missing. */
+static int probe_burn(ztc_board *b, const ztc_image *img, size_t nimg)
+{
+	return ztc_openocd_burn(b, ztc_board_get_str(b, "openocd_interface"), img, nimg);
+}
+
+static int probe_read_chipid(ztc_board *b, char **ret_chipid)
+{
+	return ztc_openocd_read_chipid(b, ztc_board_get_str(b, "openocd_interface"), ret_chipid);
+}
+
+#define PROBE(n) { .name = n, .burn = probe_burn, .read_chipid = probe_read_chipid }
+
 static const ztc_class_desc classes[] = {
-	{ .name = "STLinkV2" },
-	{ .name = "STLinkV21" },
-	{ .name = "CMSISDAP" },
-	{ .name = "JLink" },
-	{ .name = "AtmelICE" },
-	{ .name = "EDBG" },
+	PROBE("STLinkV2"),
+	PROBE("STLinkV21"),
+	PROBE("CMSISDAP"),
+	PROBE("JLink"),
+	PROBE("AtmelICE"),
+	PROBE("EDBG"),
 	{ .name = NULL }
 };
 

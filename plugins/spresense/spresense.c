@@ -3,9 +3,11 @@
 
 #include <ztc/plugin.h>
 
+/* spresense_mkspk then spresense_flashwriter, and the DTR pulse reset: device.json `flash` data. The
+ * bootloader installation (custom action burn_bootloader, an EULA and Sony's firmware files) is not
+ * part of flashing a virtual machine and is left to Sony's tools. */
 static const ztc_class_desc classes[] = {
-	/* flashing: step 3 (spresense_mkspk then spresense_flashwriter, DTR pulse reset) */
-	{ .name = "SonySpresense" },
+	{ .name = "SonySpresense", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = NULL }
 };
 
