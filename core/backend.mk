@@ -10,9 +10,15 @@ tests_backend_backend_call_SOURCES = tests/backend/backend-call.c
 tests_backend_backend_call_LDADD = core/lib/libztc.la
 TESTS += \
 	tests/backend/login.sh \
-	tests/backend/vm-create.sh
+	tests/backend/vm-create.sh \
+	tests/backend/faults.sh \
+	tests/backend/tls.sh \
+	tests/backend/client.sh
 EXTRA_DIST += \
 	tests/backend/lib.sh \
 	tests/backend/backend-server.py \
 	tests/backend/login.sh \
-	tests/backend/vm-create.sh
+	tests/backend/vm-create.sh \
+	tests/backend/faults.sh \
+	tests/backend/tls.sh \
+	tests/backend/client.sh

@@ -315,10 +315,15 @@ static bool retryable(CURLcode c)
 	}
 }
 
+/* The certificate itself was refused (unknown CA, wrong host name): the user may need to trust a CA. */
+static bool cert_refused(CURLcode c)
+{
+	return c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_ISSUER_ERROR;
+}
+
 static bool tls_failure(CURLcode c)
 {
-	return c == CURLE_PEER_FAILED_VERIFICATION || c == CURLE_SSL_CONNECT_ERROR ||
-	       c == CURLE_SSL_CACERT_BADFILE || c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_ISSUER_ERROR;
+	return c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CACERT_BADFILE || c == CURLE_SSL_CERTPROBLEM;
 }
 
 /* One call: send, retry on timeout or connection failure, check the HTTP status and the reply's
@@ -372,9 +377,11 @@ static int call(ztc_backend *be, const char *method, const char *path, const cha
 		if (r.too_big)
 			rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s is larger than %u MiB",
 				     what, REPLY_MAX >> 20);
-		else if (tls_failure(cc))
+		else if (cert_refused(cc))
 			rc = be_fail(be, ZTC_ERR_BACKEND, "cannot verify the TLS certificate of the backend at %s: "
 				     "%s (ZTC_BACKEND_CAFILE can name a CA to trust)", be->base, detail);
+		else if (tls_failure(cc))
+			rc = be_fail(be, ZTC_ERR_BACKEND, "TLS with the backend at %s failed: %s", be->base, detail);
 		else if (retryable(cc))
 			rc = be_fail(be, ZTC_ERR_BACKEND, "cannot reach the backend at %s for %s: %s (%d attempts)",
 				     be->base, what, detail, attempt);
@@ -435,44 +442,55 @@ out:
 
 /* ---- bodies ----------------------------------------------------------------------------------------- */
 
-static void gen_str(yajl_gen g, const char *s)
+/* A body being built; any failed yajl call (a string that is not UTF-8, out of memory) marks it bad. */
+struct gen {
+	yajl_gen g;
+	bool bad;
+};
+
+static void gen_check(struct gen *j, yajl_gen_status st)
 {
-	if (s)
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-	else
-		yajl_gen_null(g);
+	if (st != yajl_gen_status_ok)
+		j->bad = true;
 }
 
-static void gen_kv(yajl_gen g, const char *key, const char *val)
+static void gen_str(struct gen *j, const char *s)
 {
-	gen_str(g, key);
-	gen_str(g, val);
+	gen_check(j, s ? yajl_gen_string(j->g, (const unsigned char *)s, strlen(s)) : yajl_gen_null(j->g));
 }
 
-/* The generated text, malloc'd; NULL when yajl failed (invalid UTF-8 in a string, out of memory). */
-static char *gen_take(yajl_gen g, size_t *ret_len)
+static void gen_kv(struct gen *j, const char *key, const char *val)
+{
+	gen_str(j, key);
+	gen_str(j, val);
+}
+
+static bool gen_new(struct gen *j)
+{
+	j->bad = false;
+	j->g = yajl_gen_alloc(NULL);
+	/* Refuse to send strings that are not UTF-8 rather than send JSON the backend cannot read. */
+	if (j->g)
+		yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
+	return j->g != NULL;
+}
+
+/* The generated text, malloc'd, and frees the generator; NULL with *ret_bad set when a yajl call
+ * failed, NULL alone when out of memory. */
+static char *gen_take(struct gen *j, size_t *ret_len, bool *ret_bad)
 {
 	const unsigned char *buf;
 	size_t len;
 	char *out = NULL;
 
-	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && (out = malloc(len + 1))) {
+	*ret_bad = j->bad;
+	if (!j->bad && yajl_gen_get_buf(j->g, &buf, &len) == yajl_gen_status_ok && (out = malloc(len + 1))) {
 		memcpy(out, buf, len);
 		out[len] = '\0';
 		*ret_len = len;
 	}
-	yajl_gen_free(g);
+	yajl_gen_free(j->g);
 	return out;
-}
-
-static yajl_gen gen_new(void)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-
-	/* Refuse to send strings that are not UTF-8 rather than send JSON the backend cannot read. */
-	if (g)
-		yajl_gen_config(g, yajl_gen_validate_utf8, 1);
-	return g;
 }
 
 /* data.<key> as a new non-empty string, or NULL after recording the error. */
@@ -510,7 +528,8 @@ ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const
 	const char *vals[] = { name, on_chip_id, type };
 	const char *what = "the registration";
 	yajl_val root = NULL;
-	yajl_gen g;
+	struct gen j;
+	bool bad = false;
 	char *body, *uid;
 	size_t len = 0;
 	int rc;
@@ -519,16 +538,17 @@ ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const
 		return ZTC_ERR_ARG;
 	if (!nonempty_args(be, "registering a device", names, vals, 3))
 		return ZTC_ERR_ARG;
-	if (!(g = gen_new()))
+	if (!gen_new(&j))
 		return ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	yajl_gen_map_open(g);
-	gen_kv(g, "name", name);
-	gen_kv(g, "on_chip_id", on_chip_id);
-	gen_kv(g, "type", type);
-	gen_kv(g, "category", category);
-	yajl_gen_map_close(g);
-	if (!(body = gen_take(g, &len)))
-		return ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the registration: a field is not UTF-8");
+	gen_check(&j, yajl_gen_map_open(j.g));
+	gen_kv(&j, "name", name);
+	gen_kv(&j, "on_chip_id", on_chip_id);
+	gen_kv(&j, "type", type);
+	gen_kv(&j, "category", category);
+	gen_check(&j, yajl_gen_map_close(j.g));
+	if (!(body = gen_take(&j, &len, &bad)))
+		return bad ? ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the registration: a field is not UTF-8")
+			   : ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
 	rc = call(be, "POST", "/devices", body, len, TIMEOUT_MS, what, &root, NULL);
 	free(body);
 	if (rc < 0)
@@ -549,7 +569,8 @@ ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char 
 	const char *vals[] = { name, dev_uid, version, rtos };
 	const char *what = "the VM creation";
 	yajl_val root = NULL;
-	yajl_gen g;
+	struct gen j;
+	bool bad = false;
 	char *body, *uid;
 	size_t len = 0;
 	int rc;
@@ -561,22 +582,23 @@ ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char 
 	for (size_t i = 0; i < nfeatures; i++)
 		if (ztc_str_empty(features[i]))
 			return ztc_fail(be->ctx, ZTC_ERR_ARG, "creating a VM: feature %zu is empty", i + 1);
-	if (!(g = gen_new()))
+	if (!gen_new(&j))
 		return ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	yajl_gen_map_open(g);
-	gen_kv(g, "name", name);
-	gen_kv(g, "dev_uid", dev_uid);
-	gen_kv(g, "version", version);
-	gen_kv(g, "rtos", rtos);
-	gen_str(g, "features");
-	yajl_gen_array_open(g);
+	gen_check(&j, yajl_gen_map_open(j.g));
+	gen_kv(&j, "name", name);
+	gen_kv(&j, "dev_uid", dev_uid);
+	gen_kv(&j, "version", version);
+	gen_kv(&j, "rtos", rtos);
+	gen_str(&j, "features");
+	gen_check(&j, yajl_gen_array_open(j.g));
 	for (size_t i = 0; i < nfeatures; i++)
-		gen_str(g, features[i]);
-	yajl_gen_array_close(g);
-	gen_kv(g, "patch", ztc_str_empty(patch) ? "base" : patch);
-	yajl_gen_map_close(g);
-	if (!(body = gen_take(g, &len)))
-		return ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the VM creation: a field is not UTF-8");
+		gen_str(&j, features[i]);
+	gen_check(&j, yajl_gen_array_close(j.g));
+	gen_kv(&j, "patch", ztc_str_empty(patch) ? "base" : patch);
+	gen_check(&j, yajl_gen_map_close(j.g));
+	if (!(body = gen_take(&j, &len, &bad)))
+		return bad ? ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the VM creation: a field is not UTF-8")
+			   : ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
 	rc = call(be, "POST", "/vms", body, len, CREATE_TIMEOUT_MS, what, &root, NULL);
 	free(body);
 	if (rc < 0)
@@ -830,7 +852,8 @@ ZTC_API int ztc_backend_list_vms(ztc_backend *be, int from, ztc_backend_vm_list 
 ZTC_API int ztc_credentials_save(ztc_ctx *ctx, const char *token)
 {
 	char *path, *text;
-	yajl_gen g;
+	struct gen j;
+	bool bad = false;
 	size_t len = 0;
 	int rc;
 
@@ -843,14 +866,16 @@ ZTC_API int ztc_credentials_save(ztc_ctx *ctx, const char *token)
 	rc = ztc_mkdir_p(ctx->home, 0700);
 	if (rc < 0)
 		return ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", ctx->home, strerror(-rc));
-	if (!(g = gen_new()))
+	if (!gen_new(&j))
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-	yajl_gen_map_open(g);
-	gen_kv(g, "token", token);
-	yajl_gen_map_close(g);
-	text = gen_take(g, &len);
+	gen_check(&j, yajl_gen_map_open(j.g));
+	gen_kv(&j, "token", token);
+	gen_check(&j, yajl_gen_map_close(j.g));
+	text = gen_take(&j, &len, &bad);
 	path = ztc_strdup_printf("%s/credentials.json", ctx->home);
-	if (!text || !path)
+	if (bad)
+		rc = ztc_fail(ctx, ZTC_ERR_ARG, "the token is not UTF-8");
+	else if (!text || !path)
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	else
 		rc = ztc_write_atomic(ctx, path, text, len, 0600);

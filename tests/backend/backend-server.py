@@ -58,7 +58,7 @@ class State:
 
     def scenario(self, method, path):
         try:
-            with open(self.args.control, encoding="utf-8") as f:
+            with open(self.args.control, encoding="utf-8", newline="") as f:
                 text = f.read()
         except (OSError, TypeError):
             text = ""
@@ -66,7 +66,7 @@ class State:
             if text != self.control_text:  # a new scenario: its counts start again
                 self.control_text = text
                 self.used = {}
-        lines = text.splitlines()
+        lines = text.split("\n")  # not splitlines(): a message may hold \r or \v
         for line in lines:
             parts = line.split()
             if len(parts) < 3 or line.startswith("#"):
