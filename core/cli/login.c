@@ -25,11 +25,12 @@ static char *read_token_line(void)
 	ssize_t n;
 
 	if (tty) {
-		fputs("Token: ", stderr);
-		fflush(stderr);
+		/* Echo off before the prompt: whatever is typed once the prompt shows is not echoed. */
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		fputs("Token: ", stderr);
+		fflush(stderr);
 	}
 	n = getline(&line, &cap, stdin);
 	if (tty) {

@@ -27,6 +27,34 @@ ztc_run -q -J login --token "$TOKEN"
 expect_rc 0 "login -q -J"
 expect_out "" "login -q -J prints nothing"
 
+# On a terminal: a prompt on stderr, and the token typed is not echoed.
+python3 - "$ZTC" "$TMP/tty.out" <<'PY'
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "login"])
+seen = b""
+deadline = time.time() + 10
+while b"Token: " not in seen and time.time() < deadline:
+    seen += os.read(fd, 1024)
+os.write(fd, b"tty-Token-77\n")
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+open(sys.argv[2], "wb").write(seen + b"\nexit %d\n" % os.waitstatus_to_exitcode(status))
+PY
+grep -q '^Token: ' "$TMP/tty.out" && pass "terminal: prompt" || fail "terminal: no prompt: $(cat "$TMP/tty.out")"
+grep -q 'tty-Token-77' "$TMP/tty.out" && fail "terminal: the token was echoed" || pass "terminal: the token is not echoed"
+grep -q '^exit 0' "$TMP/tty.out" && [ "$(cred_token)" = "['token'] tty-Token-77" ] && pass "terminal: token saved" ||
+	fail "terminal: $(cat "$TMP/tty.out") $(cat "$CRED")"
+ztc_run login --token "$TOKEN"
+
 # Bad tokens: usage errors, exit 2, the saved token untouched.
 cp "$CRED" "$TMP/cred.before"
 kept() { cmp -s "$CRED" "$TMP/cred.before" && pass "$1: credentials.json unchanged" || fail "$1: credentials.json changed"; }
