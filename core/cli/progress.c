@@ -50,8 +50,8 @@ static void on_progress(void *userdata, int percent, const char *msg)
 	bool same = strncmp(st.msg, msg, sizeof(st.msg) - 1) == 0;
 
 	if (st.tty) {
-		/* A message alone keeps the bar where it was. */
-		if (percent < 0 && same)
+		/* A message alone keeps the bar where it was; a repeated percentage changes nothing. */
+		if (same && (percent < 0 || (percent == st.last && (st.open || percent == 100))))
 			return;
 		if (percent < 0)
 			percent = st.open ? st.last : -1;

@@ -1,0 +1,349 @@
+# flash.sh: flashing real matched boards (umockdev records, the real database and plugins) with stand-in
+# tools first on PATH: exact command lines, image bytes, padding, the 1200-baud touch, disk copies,
+# OpenOCD, the simulated board, progress, and the failures (tool missing or failing, wrong mode, no disk).
+. "$top_srcdir/tests/lib.sh"
+set -e
+FB="$top_builddir/tests/flash/flash-board"
+STANDINS="$top_srcdir/tests/flash/bin"
+export PATH="$STANDINS:$PATH" ZTC_FLASH_NO_SLEEP=1 TMPDIR="$TMP/tmp"
+unset STANDIN_MODE STANDIN_EXIT STANDIN_SLEEP STANDIN_PORT ZTC_SIM_FLASH
+mkdir -p "$TMPDIR" "$TMP/empty-bin"
+n=0
+
+# board RECORDS TARGET CLASS OP...: flash-board under umockdev (RECORDS: comma list of tests/data records
+# or paths), with a fresh stand-in record directory $REC and PATH=$BOARD_PATH when that is set (a PATH
+# prefix on the call would hide mkdir from this function too). Sets $out, $err, $rc.
+board() {
+	local recs=$1 devs=() r
+	shift
+	IFS=, read -ra rl <<<"$recs"
+	for r in "${rl[@]}"; do
+		case $r in /*) devs+=(-d "$r") ;; *) devs+=(-d "$DATA/$r.umockdev") ;; esac
+	done
+	n=$((n + 1))
+	REC="$TMP/rec.$n"
+	mkdir -p "$REC"
+	set +e
+	PATH="${BOARD_PATH:-$PATH}" STANDIN_RECORD="$REC" "$UMOCKDEV_RUN" "${devs[@]}" -- "$FB" "$@" \
+		>"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+calls() { cat "$REC/calls" 2>/dev/null || true; }
+expect_calls() {
+	[ "$(calls)" = "$1" ] && pass "$2" || fail "$2: calls were [$(calls)], expected [$1]; out: $out"
+}
+expect_line() {
+	printf '%s\n' "$out" | grep -qxF -- "$1" && pass "$2" || fail "$2: no line [$1] in [$out]; stderr: $(tail -5 "$TMP/err")"
+}
+expect_same() {
+	cmp -s "$1" "$2" && pass "$3" || fail "$3: $1 and $2 differ ($(wc -c <"$1" 2>/dev/null) vs $(wc -c <"$2") bytes)"
+}
+# Every temporary directory a tool was given is gone once the operation returned.
+expect_tmp_removed() {
+	local left=""
+	[ -s "$REC/dirs" ] || { fail "$1: no temporary directory was recorded"; return; }
+	for d in $(sort -u "$REC/dirs"); do [ -e "$d" ] && left="$left $d"; done
+	[ -z "$left" ] && pass "$1: temporary directory removed" || fail "$1: left behind:$left"
+}
+# vm FILE PART...: a .vm file whose bin is the base64 of PART (one string) or of each PART (a list);
+# LOC, when set, is put as the loc list.
+vm() {
+	local f=$1 sep="" p
+	shift
+	if [ $# = 1 ] && [ -z "${LOC:-}" ]; then
+		printf '{"type": "vm", "dev_type": "test", "bin": "%s"}\n' "$(base64 -w0 "$1")" >"$f"
+		return
+	fi
+	{
+		printf '{"type": "vm", "bin": ['
+		for p in "$@"; do printf '%s"%s"' "$sep" "$(base64 -w0 "$p")"; sep=", "; done
+		printf ']'
+		[ -n "${LOC:-}" ] && printf ', "loc": %s' "$LOC"
+		printf '}\n'
+	} >"$f"
+}
+img() { yes "$2" | head -c "$3" >"$1"; }
+
+img "$TMP/due.bin" "arduino due image" 10000
+vm "$TMP/due.vm" "$TMP/due.bin"
+
+# ---- Arduino Due: 1200-baud touch, then bossac ----------------------------------------------------------
+STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue speed burn "$TMP/due.vm" speed
+expect_line "burn: ok" "Due: burn succeeds"
+expect_calls "bossac -U false -e -w {tmp}/firmware.bin -R --boot=1" "Due: bossac command line"
+expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Due: bossac got the image bytes"
+[ "$(cat "$REC/speed" 2>/dev/null)" = 1200 ] && pass "Due: the port was at 1200 baud when bossac started (touch)" ||
+	fail "Due: port speed when bossac ran: $(cat "$REC/speed" 2>/dev/null)"
+[ "$(printf '%s\n' "$out" | grep '^speed:' | tr '\n' ' ')" = "speed: 38400 speed: 1200 " ] &&
+	pass "Due: the touch set the port to 1200 baud" || fail "Due: speeds: $out"
+expect_line "progress: 43 flashing" "Due: bossac's percentages reach the progress callback"
+expect_line "progress: 100 flashing" "Due: 100% reported"
+expect_tmp_removed "Due"
+
+board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm" reset speed
+expect_line "reset: ok" "Due: reset"
+expect_line "speed: 115200" "Due: reset sets the port back to 115200 baud"
+
+# Missing tool: one line naming it and its Debian package, and the board is not touched.
+BOARD_PATH="$TMP/empty-bin" board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm" speed
+expect_line "burn: error -13: bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)" \
+	"Due: missing bossac"
+expect_line "speed: 38400" "Due: no touch when bossac is missing"
+expect_calls "" "Due: nothing ran without bossac"
+
+# Failing tool: its last output line.
+STANDIN_MODE=fail board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+expect_line "burn: error -13: bossac failed (exit status 1): No device found on ttyACM0" "Due: bossac failing"
+[ "$rc" = 1 ] && pass "Due: failure exit status" || fail "Due: flash-board exit $rc"
+expect_tmp_removed "Due failing"
+STANDIN_MODE=fail STANDIN_EXIT=3 board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+expect_line "burn: error -13: bossac failed (exit status 3): No device found on ttyACM0" "Due: exit status in the error"
+
+# Exit 0 without "100%" is not a success for the Due (ok_when exit_and_text).
+STANDIN_MODE=notext board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+expect_line 'burn: error -13: bossac did not report success (no "100%" in its output): SAM-BA operation failed' \
+	"Due: bossac without 100%"
+
+# A tool that hangs is stopped after the flash object's timeout_s.
+mkdir -p "$TMP/db/arduino_due"
+sed 's/"tool": "bossac",/"tool": "bossac", "timeout_s": 1,/' "$top_srcdir/db/arduino_due/device.json" \
+	>"$TMP/db/arduino_due/device.json"
+start=$(date +%s)
+STANDIN_SLEEP=29 ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+took=$(($(date +%s) - start))
+expect_line "burn: error -14: bossac did not finish within 1 s: stopped" "Due: hanging bossac stopped"
+[ "$took" -lt 10 ] && pass "Due: timeout honoured (${took} s)" || fail "Due: took $took s"
+pgrep -f "sleep 29" >/dev/null 2>&1 && fail "Due: the stand-in's sleep survived the timeout" ||
+	pass "Due: the tool's process group was killed"
+rm -rf "$TMP/db"
+
+# ---- Particle Photon: DFU class pads and runs dfu-util; the normal class refuses ------------------------
+img "$TMP/photon.bin" "photon image" 5000
+vm "$TMP/photon.vm" "$TMP/photon.bin"
+cp "$TMP/photon.bin" "$TMP/photon.padded" && truncate -s 133120 "$TMP/photon.padded"
+board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+expect_line "burn: ok" "Photon DFU: burn succeeds"
+expect_calls "dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/firmware.bin" "Photon DFU: dfu-util command line"
+expect_same "$TMP/photon.padded" "$REC/files/firmware.bin" "Photon DFU: image padded with zeros to 130 KiB"
+expect_line "progress: 77 flashing" "Photon DFU: dfu-util's percentages reach the progress callback"
+expect_tmp_removed "Photon DFU"
+
+img "$TMP/photon-big.bin" "big photon image" 140000
+vm "$TMP/photon-big.vm" "$TMP/photon-big.bin"
+board photon_dfu particle_photon PhotonDFU burn "$TMP/photon-big.vm"
+expect_same "$TMP/photon-big.bin" "$REC/files/firmware.bin" "Photon DFU: an image of 128 KiB or more is not padded"
+
+# dfu-util often fails after a successful download (the board left DFU mode): ok_when exit_or_text.
+STANDIN_EXIT=74 board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+expect_line "burn: ok" "Photon DFU: exit 74 with \"downloaded successfully\" is a success"
+STANDIN_MODE=fail board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+expect_line "burn: error -13: dfu-util failed (exit status 1): dfu-util: No DFU capable USB device available" \
+	"Photon DFU: dfu-util failing"
+
+board photon particle_photon Photon burn "$TMP/photon.vm"
+expect_line "burn: error -15: Particle Photon is in its normal mode: put the board in DFU mode first" \
+	"Photon normal mode refuses"
+expect_calls "" "Photon normal mode: nothing ran"
+
+# ---- NodeMCU v2 (ESP8266): four parts, the last placed after the second ---------------------------------
+img "$TMP/rom.bin" "rom" 3000
+img "$TMP/irom.bin" "irom" 5000
+img "$TMP/blob.bin" "blob" 128
+img "$TMP/store.bin" "vm store" 1024
+vm "$TMP/esp8266.vm" "$TMP/rom.bin" "$TMP/irom.bin" "$TMP/blob.bin" "$TMP/store.bin"
+board nodemcu2 nodemcu2 NodeMCU2 burn "$TMP/esp8266.vm"
+expect_line "burn: ok" "NodeMCU: burn succeeds"
+expect_calls "esptool --port /dev/ttyUSB0 write_flash --flash_freq 40m --flash_mode dio --flash_size 32m --verify 0x00000 {tmp}/part0.bin 0x20000 {tmp}/part1.bin 0x3fc000 {tmp}/part2.bin 0x22000 {tmp}/part3.bin" \
+	"NodeMCU: esptool command line (VM store at 0x20000 + 5000 rounded up to 4 KiB)"
+expect_same "$TMP/rom.bin" "$REC/files/part0.bin" "NodeMCU: part 0 bytes"
+expect_same "$TMP/irom.bin" "$REC/files/part1.bin" "NodeMCU: part 1 bytes"
+expect_same "$TMP/blob.bin" "$REC/files/part2.bin" "NodeMCU: part 2 bytes"
+expect_same "$TMP/store.bin" "$REC/files/part3.bin" "NodeMCU: part 3 bytes"
+expect_line "progress: 43 flashing" "NodeMCU: esptool's \"(43 %)\" reaches the progress callback"
+expect_tmp_removed "NodeMCU"
+
+board nodemcu2 nodemcu2 NodeMCU2 burn "$TMP/due.vm"
+expect_line "burn: error -3: NodeMcu v2 needs 4 images (a .vm file's bin list), the firmware has 1" \
+	"NodeMCU: a single image is refused"
+
+# ---- ESP32 DevKitC: parts in the order and at the addresses of device.json; chip id from read_mac ------
+img "$TMP/app.bin" "esp32 application" 30000
+img "$TMP/part.bin" "partition table" 3072
+img "$TMP/boot.bin" "bootloader" 19000
+LOC='["0x390000", "0x10000", "0x8000", "0x1000"]' vm "$TMP/esp32.vm" "$TMP/store.bin" "$TMP/app.bin" \
+	"$TMP/part.bin" "$TMP/boot.bin"
+board nodemcu2 esp32_devkitc Esp32DevKitC burn "$TMP/esp32.vm" chipid
+expect_line "burn: ok" "ESP32: burn succeeds"
+expect_calls "esptool --chip esp32 --port /dev/ttyUSB0 --baud 115200 --before default_reset --after hard_reset write_flash -z --flash_freq 40m --flash_mode dio --flash_size detect 0x1000 {tmp}/part3.bin 0x10000 {tmp}/part1.bin 0x8000 {tmp}/part2.bin 0x390000 {tmp}/part0.bin
+esptool --chip esp32 --port /dev/ttyUSB0 read_mac" "ESP32: esptool write_flash and read_mac command lines"
+expect_same "$TMP/boot.bin" "$REC/files/part3.bin" "ESP32: bootloader bytes"
+expect_same "$TMP/app.bin" "$REC/files/part1.bin" "ESP32: application bytes"
+expect_line "chipid: 42a04c214365" "ESP32: chip id from the MAC, digits of each byte swapped"
+STANDIN_MODE=fail board nodemcu2 esp32_devkitc Esp32DevKitC burn "$TMP/esp32.vm"
+expect_line "burn: error -13: esptool failed (exit status 1): A fatal error occurred: Failed to connect to ESP32: Timed out waiting for packet header" \
+	"ESP32: esptool failing"
+# A pty (what umockdev gives) has no modem lines: the DTR/RTS reset says so instead of pretending.
+board nodemcu2 esp32_devkitc Esp32DevKitC reset
+expect_line "reset: error -15: /dev/ttyUSB0 has no modem control lines (DTR/RTS): cannot reset ESP32 DevKitC" \
+	"ESP32: DTR/RTS reset on a port without modem lines"
+
+# ---- ST Nucleo F401RE: copy to the ST-Link disk, padded ------------------------------------------------
+mkdir -p "$TMP/disk"
+printf '36 25 8:16 / %s rw,relatime shared:1 - vfat /dev/sdb rw,fmask=0022\n' "$TMP/disk" >"$TMP/mountinfo"
+: >"$TMP/mountinfo-empty"
+img "$TMP/nucleo.bin" "nucleo image" 70000
+vm "$TMP/nucleo.vm" "$TMP/nucleo.bin"
+cp "$TMP/nucleo.bin" "$TMP/nucleo.padded" && truncate -s 133120 "$TMP/nucleo.padded"
+ZTC_MOUNTINFO="$TMP/mountinfo" board nucleo_f401re st_nucleof401re STNucleo401RE disk burn "$TMP/nucleo.vm"
+expect_line "disk: $TMP/disk" "Nucleo: discovery found the mounted disk"
+expect_line "burn: ok" "Nucleo: burn succeeds"
+expect_same "$TMP/nucleo.padded" "$TMP/disk/stnucleo.bin" "Nucleo: stnucleo.bin on the disk, padded to 130 KiB"
+[ "$(ls "$TMP/disk")" = stnucleo.bin ] && pass "Nucleo: nothing else written on the disk" || fail "Nucleo: disk: $(ls "$TMP/disk")"
+expect_line "progress: 100 copying" "Nucleo: copy progress"
+
+img "$TMP/nucleo-big.bin" "too big" 133121
+vm "$TMP/nucleo-big.vm" "$TMP/nucleo-big.bin"
+ZTC_MOUNTINFO="$TMP/mountinfo" board nucleo_f401re st_nucleof401re STNucleo401RE burn "$TMP/nucleo-big.vm"
+expect_line "burn: error -3: the image (133121 bytes) is larger than ST Nucleo F401RE takes (133120 bytes)" \
+	"Nucleo: image over max_size refused"
+
+ZTC_MOUNTINFO="$TMP/mountinfo-empty" board nucleo_f401re st_nucleof401re STNucleo401RE disk burn "$TMP/nucleo.vm"
+expect_line "disk: none" "Nucleo: no disk mounted"
+expect_line "burn: error -6: no mass-storage disk mounted for ST Nucleo F401RE" "Nucleo: burn without a disk"
+
+# ---- a probe (ST-Link) through OpenOCD, with a user folder giving the chip's keys ----------------------
+board nucleo_f401re stlink_v21 STLinkV21 burn "$TMP/nucleo.vm"
+expect_line "burn: error -15: ST-Link V2-1 has no OpenOCD target script: set jtag_target in $top_srcdir/db/stlink_v21/device.json (or put openocd.cfg beside it)" \
+	"probe: no target script"
+mkdir -p "$TMP/db/stlink_v21"
+cat >"$TMP/db/stlink_v21/device.json" <<'JSON'
+{"name": "ST-Link V2-1", "target": "stlink_v21", "type": "jtag",
+ "classes": [{"class": "probe.STLinkV21", "usb": ["0483:374B"]}],
+ "openocd_interface": "interface/stlink.cfg", "jtag_target": "stm32f4x", "vm_start": "0x08000000",
+ "jtag_chipid_command": "mdw 0x1fff7a10; mdw 0x1fff7a14; mdw 0x1fff7a18", "jtag_chipid_len": 3}
+JSON
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 burn "$TMP/nucleo.vm" chipid
+expect_line "burn: ok" "probe: OpenOCD burn succeeds"
+expect_calls "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c 'program {tmp}/firmware.bin verify reset 0x08000000' -c shutdown
+openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c init -c 'mdw 0x1fff7a10' -c 'mdw 0x1fff7a14' -c 'mdw 0x1fff7a18' -c shutdown" \
+	"probe: OpenOCD command lines"
+expect_same "$TMP/nucleo.bin" "$REC/files/firmware.bin" "probe: OpenOCD got the image bytes"
+expect_line "chipid: 01ff0c0041ff0c0081ff0c00" "probe: chip id from the mdw words, each reversed"
+STANDIN_MODE=notext ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 burn "$TMP/nucleo.vm"
+expect_line "burn: error -13: openocd could not program ST-Link V2-1 (exit status 0, Verified Failed): shutdown command invoked" \
+	"probe: verification failure"
+rm -rf "$TMP/db"
+
+# ---- J-Link, edbg, Spresense: command lines from device.json ------------------------------------------
+mkdir -p "$TMP/db"
+# These boards have no record of their own: a Due record stands in for their USB identity.
+for t in nordic_pca10040 xplained_d21 sony_spresense; do
+	mkdir -p "$TMP/db/$t"
+	sed 's/"usb": \["[0-9A-F:", ]*"\]/"usb": ["2341:003D"]/' "$top_srcdir/db/$t/device.json" >"$TMP/db/$t/device.json"
+done
+export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
+board arduino_due nordic_pca10040 NordicPCA10040 burn "$TMP/due.vm"
+expect_line "burn: ok" "nRF52 DK: J-Link burn succeeds"
+expect_calls "jlinkexe -If swd -device nRF52832_xxAA -speed 4000 -autoconnect 1 -CommanderScript {tmp}/script0.txt" \
+	"nRF52 DK: J-Link command line"
+[ "$(sed -E 's#/[^"]*/ztc-flash\.[A-Za-z0-9]{6}/#{tmp}/#' "$REC/files/script0.txt" 2>/dev/null)" = 'loadbin "{tmp}/firmware.bin", 0x00000000
+r
+exit' ] && pass "nRF52 DK: J-Link script loads the image at vm_start, resets, exits" ||
+	fail "nRF52 DK: script: $(cat "$REC/files/script0.txt")"
+expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "nRF52 DK: J-Link got the image bytes"
+board arduino_due nordic_pca10040 NordicPCA10040 reset
+expect_line "reset: ok" "nRF52 DK: J-Link reset"
+[ "$(calls)" = "jlinkexe -If swd -device nRF52832_xxAA -speed 4000 -autoconnect 1 -CommanderScript {tmp}/script0.txt" ] &&
+	[ "$(cat "$REC/files/script0.txt")" = "r
+exit" ] && pass "nRF52 DK: J-Link reset script" || fail "nRF52 DK: reset: $(calls) $(cat "$REC/files/script0.txt")"
+STANDIN_MODE=fail board arduino_due nordic_pca10040 NordicPCA10040 burn "$TMP/due.vm"
+expect_line 'burn: error -13: jlinkexe did not report success (no "O.K." in its output): Connecting to J-Link via USB...FAILED: Cannot connect to J-Link.' \
+	"nRF52 DK: J-Link failing (ok_when text ignores the exit status)"
+
+board arduino_due xplained_d21 XplainedProSamD21 burn "$TMP/due.vm" reset
+expect_calls "edbg -ebpv -t atmel_cm0p -s 75330303035351E0A1C0 -f {tmp}/firmware.bin
+edbg_l21 -F r,1,1 -t atmel_cm0p" "Xplained D21: edbg burn and reset command lines"
+expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Xplained D21: edbg got the image bytes"
+
+board arduino_due sony_spresense SonySpresense burn "$TMP/due.vm"
+expect_line "burn: ok" "Spresense: burn succeeds"
+expect_calls "spresense_mkspk -c 2 {tmp}/firmware.bin nuttx {tmp}/nuttx.spk
+spresense_flashwriter -s -c /dev/ttyACM0 -d -b 115200 -n {tmp}/nuttx.spk" "Spresense: mkspk then flash_writer"
+{ printf 'SPK\n'; cat "$TMP/due.bin"; } >"$TMP/due.spk"
+expect_same "$TMP/due.spk" "$REC/files/nuttx.spk" "Spresense: flash_writer got mkspk's output"
+expect_tmp_removed "Spresense"
+BOARD_PATH="$TMP/empty-bin" board arduino_due sony_spresense SonySpresense burn "$TMP/due.vm"
+expect_line "burn: error -13: spresense_flashwriter not found on PATH: no Debian package provides it; it is flash_writer from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name spresense_flashwriter" \
+	"Spresense: missing tool says where it comes from"
+export ZTC_DB_PATH="$top_srcdir/db"
+rm -rf "$TMP/db"
+
+# ---- ztc_sim: the simulated flash, atomically replaced, progress by bytes -------------------------------
+sed 's/2341/1d6b/g; s/003d/0104/g; s/003D/0104/g; s/Arduino/Sim/g' "$DATA/arduino_due.umockdev" >"$TMP/sim.umockdev"
+img "$TMP/sim.bin" "simulated firmware" 10000
+img "$TMP/sim2.bin" "second part" 100
+vm "$TMP/sim.vm" "$TMP/sim.bin"
+echo "old" >"$TMP/simflash"
+ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard burn "$TMP/sim.vm" chipid reset
+expect_line "burn: ok" "sim: burn succeeds"
+expect_same "$TMP/sim.bin" "$TMP/simflash" "sim: ZTC_SIM_FLASH holds the image"
+expect_line "progress: 40 flashing" "sim: progress by bytes written (4096 of 10000)"
+expect_line "chipid: error -15: ztc simulated board: class SimBoard cannot read the chip id natively" \
+	"sim: no native chip id (its registration firmware prints it)"
+expect_line "reset: ok" "sim: reset does nothing and succeeds"
+[ -z "$(ls "$TMP" | grep '^simflash\.')" ] && pass "sim: no temporary file left beside the flash" ||
+	fail "sim: left: $(ls "$TMP" | grep '^simflash\.')"
+vm "$TMP/sim2.vm" "$TMP/sim.bin" "$TMP/sim2.bin"
+cat "$TMP/sim.bin" "$TMP/sim2.bin" >"$TMP/sim12.bin"
+ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard burn "$TMP/sim2.vm"
+expect_same "$TMP/sim12.bin" "$TMP/simflash" "sim: several images written one after the other"
+ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard burn "$top_srcdir/db/ztc_sim/register.vm"
+expect_line "burn: ok" "sim: its register.vm flashes"
+[ "$(wc -c <"$TMP/simflash")" = 512 ] && head -c 29 "$TMP/simflash" | grep -qx "ztc_sim registration firmware" &&
+	pass "sim: register.vm holds the 512-byte registration image" || fail "sim: register.vm image: $(head -c 40 "$TMP/simflash")"
+# Unset: flash.bin in the board's folder (a copy here: the source tree stays untouched).
+mkdir -p "$TMP/db/ztc_sim"
+cp "$top_srcdir/db/ztc_sim/device.json" "$TMP/db/ztc_sim/"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board "$TMP/sim.umockdev" ztc_sim SimBoard burn "$TMP/sim.vm"
+expect_same "$TMP/sim.bin" "$TMP/db/ztc_sim/flash.bin" "sim: without ZTC_SIM_FLASH, flash.bin in the board folder"
+ZTC_SIM_FLASH="$TMP/no/such/dir/flash" board "$TMP/sim.umockdev" ztc_sim SimBoard burn "$TMP/sim.vm"
+expect_line "burn: error -5: cannot write the simulated flash $TMP/no/such/dir/flash: No such file or directory (set ZTC_SIM_FLASH to a writable file)" \
+	"sim: unwritable flash file"
+rm -rf "$TMP/db"
+
+# ---- a bad firmware file is refused before the board is touched ---------------------------------------
+printf '{"bin": "not base64!"}' >"$TMP/bad.vm"
+STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue burn "$TMP/bad.vm" speed
+expect_line "burn: error -8: $TMP/bad.vm: \"bin\" is not valid base64" "bad base64 refused"
+expect_line "speed: 38400" "bad firmware: no touch"
+expect_calls "" "bad firmware: nothing ran"
+
+# ---- the ztc progress output (core/cli/progress.c) -----------------------------------------------------
+ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress burn "$TMP/sim.vm"
+plain=$(grep -v '^log ' "$TMP/err" || true)
+[ "$plain" = "flashing: 0%
+flashing: 40%
+flashing: 81%
+flashing: 100%" ] && pass "progress: plain lines at most every 10% when stderr is not a terminal" ||
+	fail "progress plain lines: [$plain]"
+ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress-quiet burn "$TMP/sim.vm"
+[ -z "$(grep -v '^log ' "$TMP/err" || true)" ] && pass "progress: nothing with -q" || fail "progress with -q: $err"
+if script -qefc true /dev/null >/dev/null 2>&1; then
+	set +e
+	ZTC_SIM_FLASH="$TMP/simflash" STANDIN_RECORD="$TMP" script -qefc \
+		"'$UMOCKDEV_RUN' -d '$TMP/sim.umockdev' -- '$FB' ztc_sim SimBoard --cli-progress --no-log burn '$TMP/sim.vm'" \
+		/dev/null >"$TMP/tty.out" 2>&1
+	set -e
+	grep -q "$(printf '\r')\[############                  \]  40% flashing" "$TMP/tty.out" &&
+		grep -q "$(printf '\r')\[##############################\] 100% flashing" "$TMP/tty.out" &&
+		pass "progress: a redrawn bar on a terminal" || fail "progress bar: $(od -c "$TMP/tty.out" | head -20)"
+	[ "$(grep -c '100% flashing' "$TMP/tty.out")" = 1 ] && pass "progress: the bar ends once" ||
+		fail "progress bar drawn $(grep -c '100% flashing' "$TMP/tty.out") times at 100%"
+else
+	echo "skip: script(1) cannot make a terminal here: the progress bar is not checked"
+fi
+
+finish
