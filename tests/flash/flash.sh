@@ -240,7 +240,7 @@ rm -rf "$TMP/db"
 # ---- J-Link, edbg, Spresense: command lines from device.json ------------------------------------------
 mkdir -p "$TMP/db"
 # These boards have no record of their own: a Due record stands in for their USB identity.
-for t in nordic_pca10040 xplained_d21 sony_spresense; do
+for t in nordic_pca10040 xplained_d21 sony_spresense polaristracker_v3; do
 	mkdir -p "$TMP/db/$t"
 	sed 's/"usb": \["[0-9A-F:", ]*"\]/"usb": ["2341:003D"]/' "$top_srcdir/db/$t/device.json" >"$TMP/db/$t/device.json"
 done
@@ -278,6 +278,14 @@ expect_tmp_removed "Spresense"
 BOARD_PATH="$TMP/empty-bin" board arduino_due sony_spresense SonySpresense burn "$TMP/due.vm"
 expect_line "burn: error -13: spresense_flashwriter not found on PATH: no Debian package provides it; it is flash_writer from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name spresense_flashwriter" \
 	"Spresense: missing tool says where it comes from"
+
+# Polaris: the runtime class switches to DFU mode by a 1200-baud touch and resets by a 2400-baud open.
+board arduino_due polaristracker_v3 PolaristrackerV3 speed enter speed reset speed burn "$TMP/due.vm"
+[ "$(printf '%s\n' "$out" | grep -v '^progress' | tr '\n' '|')" = "speed: 38400|enter: ok|speed: 1200|reset: ok|speed: 2400|burn: error -15: Polaris Tracker v3 is in its normal mode: put the board in DFU mode first|" ] &&
+	pass "Polaris: enter_virtualizable (1200 baud), reset (2400 baud), normal class refuses to burn" ||
+	fail "Polaris: $out"
+board arduino_due polaristracker_v3 PolaristrackerV3DFU burn "$TMP/due.vm"
+expect_calls "dfustm32l4 -d 2341:003D -a 0 -s 0x08000000:leave -D {tmp}/firmware.bin" "Polaris DFU: dfustm32l4 command line"
 export ZTC_DB_PATH="$top_srcdir/db"
 rm -rf "$TMP/db"
 
