@@ -98,7 +98,7 @@ ZTC_API void ztc_board_log(ztc_board *b, int level, const char *fmt, ...)
 ZTC_API int ztc_board_fail(ztc_board *b, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* ---- ABI 1.0 helpers for flashing (ztc-plugin(7), "HELPERS FOR FLASHING") ------------------------- */
+/* ---- ABI 1.0 helpers for flashing (ztc-plugin(7), "Helpers for flashing") ------------------------- */
 
 /* Every wait below (touch_wait_ms, sleep_ms, serial steps, ztc_board_wait) is skipped when the
  * environment has ZTC_FLASH_NO_SLEEP=1: for tests, whose stand-in boards need no time. */
