@@ -1,0 +1,350 @@
+/* test-hotplug.c: `ztc -J device discover --loop` on a umockdev testbed prints a new set per plug. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <umockdev.h>
+
+#include "umockdev-util.h"
+
+/* How long ztc may take to print a set: it reacts within ~50 ms; the margin is for loaded machines. */
+#define SET_TIMEOUT_MS 5000
+
+#define DUE_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
+#define DUE_JSON \
+	"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\"," \
+	"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null," \
+	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\"}"
+
+/* tests/data/photon.umockdev moved to the hub's second port, so it can sit beside the Due. */
+#define PHOTON_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
+static const char photon_record[] =
+	"P: /devices/pci0000:00/0000:00:14.0/usb1/1-2\n"
+	"N: bus/usb/001/003\n"
+	"E: DEVNAME=/dev/bus/usb/001/003\n"
+	"E: DEVTYPE=usb_device\n"
+	"E: DRIVER=usb\n"
+	"E: SUBSYSTEM=usb\n"
+	"E: ID_BUS=usb\n"
+	"E: ID_VENDOR_ID=2b04\n"
+	"E: ID_MODEL_ID=c006\n"
+	"E: ID_SERIAL=Particle_Photon_3C002B000A47343432313031\n"
+	"E: ID_SERIAL_SHORT=3C002B000A47343432313031\n"
+	"A: idVendor=2b04\n"
+	"A: idProduct=c006\n"
+	"\n"
+	"P: /devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0\n"
+	"E: DEVTYPE=usb_interface\n"
+	"E: DRIVER=cdc_acm\n"
+	"E: INTERFACE=2/2/1\n"
+	"E: SUBSYSTEM=usb\n"
+	"\n"
+	"P: /devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/tty/ttyACM1\n"
+	"N: ttyACM1\n"
+	"E: DEVNAME=/dev/ttyACM1\n"
+	"E: SUBSYSTEM=tty\n"
+	"E: ID_BUS=usb\n"
+	"E: ID_VENDOR_ID=2b04\n"
+	"E: ID_MODEL_ID=c006\n"
+	"E: ID_SERIAL=Particle_Photon_3C002B000A47343432313031\n"
+	"E: ID_SERIAL_SHORT=3C002B000A47343432313031\n";
+#define PHOTON_JSON \
+	"{\"vid\":\"2B04\",\"pid\":\"C006\",\"sid\":\"3C002B000A47343432313031\"," \
+	"\"uid\":\"5ae5ef878dd2f9b177a089ac51a038e47c2c5911\",\"port\":\"/dev/ttyACM1\",\"disk\":null," \
+	"\"desc\":\"Particle_Photon_3C002B000A47343432313031\"}"
+
+static UMockdevTestbed *tb;
+
+/* The ztc under test and what it printed so far. */
+static pid_t ztc_pid = -1;
+static int ztc_out = -1;
+static char outbuf[65536];
+static size_t outlen;
+static bool out_eof;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void setup(void)
+{
+	unsetenv("ZTC_MOUNTINFO");
+	unsetenv("ZTC_DEBUG");
+	tb = umockdev_testbed_new();
+	ck_assert_ptr_nonnull(tb);
+	ztc_pid = -1;
+	ztc_out = -1;
+	outlen = 0;
+	out_eof = false;
+}
+
+static void teardown(void)
+{
+	if (ztc_pid > 0) {
+		kill(ztc_pid, SIGKILL);
+		waitpid(ztc_pid, NULL, 0);
+	}
+	if (ztc_out >= 0)
+		close(ztc_out);
+	g_clear_object(&tb);
+}
+
+static void add_due(void)
+{
+	char *path = test_srcfile("tests/data/arduino_due.umockdev");
+	GError *err = NULL;
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+}
+
+/* Start `ztc -J device discover --loop` with our environment: the preload and UMOCKDEV_DIR. */
+static void start_ztc(void)
+{
+	const char *ztc = getenv("ZTC");
+	int fds[2];
+
+	if (!ztc || !*ztc)
+		ztc = ZTC_BUILT;
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	ztc_pid = fork();
+	ck_assert_int_ge(ztc_pid, 0);
+	if (ztc_pid == 0) {
+		/* Never outlive the test, even when an assertion ends it before teardown. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], STDOUT_FILENO);
+		execl(ztc, ztc, "-J", "device", "discover", "--loop", (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", ztc, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	ztc_out = fds[0];
+	fcntl(ztc_out, F_SETFL, O_NONBLOCK);
+}
+
+/* Read what ztc printed until the deadline; false on timeout (or end of output). */
+static bool fill(long long deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { ztc_out, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (out_eof || left <= 0)
+			return false;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		ck_assert_uint_lt(outlen, sizeof(outbuf) - 1);
+		n = read(ztc_out, outbuf + outlen, sizeof(outbuf) - 1 - outlen);
+		if (n > 0) {
+			outlen += (size_t)n;
+			return true;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			out_eof = true;
+	}
+}
+
+/* The next line ztc printed (without its newline, g_free it), or NULL if none came in time. */
+static char *next_line(long long deadline)
+{
+	for (;;) {
+		char *nl = memchr(outbuf, '\n', outlen);
+
+		if (nl) {
+			size_t len = (size_t)(nl - outbuf);
+			char *line = g_strndup(outbuf, len);
+
+			memmove(outbuf, nl + 1, outlen - len - 1);
+			outlen -= len + 1;
+			return line;
+		}
+		if (!fill(deadline))
+			return NULL;
+	}
+}
+
+/* Read the next set (JSON Lines up to an empty line) and compare it with the expected lines. */
+static void expect_set(const char *what, const char *const *want, size_t nwant)
+{
+	long long start = now_ms(), deadline = start + SET_TIMEOUT_MS;
+	size_t n = 0;
+	char *line;
+
+	while ((line = next_line(deadline)) != NULL && *line) {
+		ck_assert_msg(n < nwant, "%s: unexpected extra record %s", what, line);
+		ck_assert_msg(strcmp(line, want[n]) == 0, "%s: record %zu is\n  %s\nnot\n  %s", what, n, line,
+			      want[n]);
+		g_free(line);
+		n++;
+	}
+	ck_assert_msg(line != NULL, "%s: %s (%zu of %zu records, pending \"%.*s\")", what,
+		      out_eof ? "ztc's output ended" : "no complete set within " G_STRINGIFY(SET_TIMEOUT_MS) " ms",
+		      n, nwant, (int)outlen, outbuf);
+	g_free(line);
+	ck_assert_msg(n == nwant, "%s: %zu records, expected %zu", what, n, nwant);
+}
+
+/* Nothing more is printed within ms. */
+static void expect_quiet(const char *what, int ms)
+{
+	ck_assert_msg(!fill(now_ms() + ms), "%s: ztc printed \"%.*s\"", what, (int)outlen, outbuf);
+}
+
+/* Send sig and wait (bounded) for ztc to end; it must exit 0 having printed nothing more. */
+static void stop_ztc(int sig)
+{
+	long long deadline = now_ms() + SET_TIMEOUT_MS;
+	int status = 0;
+	pid_t r;
+
+	ck_assert_int_eq(kill(ztc_pid, sig), 0);
+	while ((r = waitpid(ztc_pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
+		usleep(10000);
+	ck_assert_msg(r == ztc_pid, "ztc did not end within %d ms of signal %d", SET_TIMEOUT_MS, sig);
+	ztc_pid = -1;
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ztc ended with status 0x%x after signal %d",
+		      (unsigned)status, sig);
+	while (fill(now_ms() + 1000))
+		;
+	ck_assert_msg(out_eof && outlen == 0, "ztc printed \"%.*s\" after its last set", (int)outlen, outbuf);
+}
+
+/* Unplug, as the kernel does it: uevents child first. umockdev can only send the uevent of a device
+ * that still exists, so the ids are blanked first: a rescan that happens between the uevents and the
+ * removal already sees no board, whatever the timing. */
+static void unplug(const char *usb, const char *intf, const char *tty)
+{
+	const char *const nodes[] = { tty, usb };
+
+	for (size_t i = 0; i < 2; i++) {
+		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
+		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
+	}
+	umockdev_testbed_uevent(tb, tty, "remove");
+	umockdev_testbed_uevent(tb, intf, "remove");
+	umockdev_testbed_uevent(tb, usb, "remove");
+	umockdev_testbed_remove_device(tb, usb);
+}
+
+START_TEST(hotplug_add_remove)
+{
+	static const char *const due[] = { DUE_JSON };
+
+	start_ztc();
+	expect_set("at start, no device", NULL, 0);
+	expect_quiet("nothing changed", 300);
+
+	add_due();
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "add");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "add");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "add");
+	expect_set("Due plugged", due, 1);
+
+	unplug(DUE_SYSPATH, DUE_SYSPATH "/1-1:1.0", DUE_SYSPATH "/1-1:1.0/tty/ttyACM0");
+	expect_set("Due unplugged", NULL, 0);
+
+	stop_ztc(SIGTERM);
+}
+END_TEST
+
+START_TEST(hotplug_full_set_each_change)
+{
+	static const char *const due[] = { DUE_JSON };
+	static const char *const both[] = { PHOTON_JSON, DUE_JSON };
+	static const char *const photon[] = { PHOTON_JSON };
+	GError *err = NULL;
+
+	add_due();
+	start_ztc();
+	expect_set("at start, the Due", due, 1);
+
+	ck_assert_msg(umockdev_testbed_add_from_string(tb, photon_record, &err), "%s", err ? err->message : "?");
+	umockdev_testbed_uevent(tb, PHOTON_SYSPATH, "add");
+	umockdev_testbed_uevent(tb, PHOTON_SYSPATH "/1-2:1.0/tty/ttyACM1", "add");
+	expect_set("Photon plugged beside the Due", both, 2);
+
+	unplug(DUE_SYSPATH, DUE_SYSPATH "/1-1:1.0", DUE_SYSPATH "/1-1:1.0/tty/ttyACM0");
+	expect_set("Due unplugged, Photon stays", photon, 1);
+
+	stop_ztc(SIGINT);
+}
+END_TEST
+
+START_TEST(hotplug_same_set_not_reprinted)
+{
+	static const char *const due[] = { DUE_JSON };
+
+	add_due();
+	start_ztc();
+	expect_set("at start, the Due", due, 1);
+	/* An event that changes nothing the set shows. */
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "change");
+	expect_quiet("after a change event that changes nothing", 500);
+	/* A change that does show: ztc is still listening. */
+	umockdev_testbed_set_property(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "ID_SERIAL", "Due_renamed");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "change");
+	{
+		static const char *const renamed[] = {
+			"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\","
+			"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null,"
+			"\"desc\":\"Due_renamed\"}"
+		};
+
+		expect_set("desc changed", renamed, 1);
+	}
+	stop_ztc(SIGTERM);
+}
+END_TEST
+
+START_TEST(hotplug_sigint)
+{
+	start_ztc();
+	expect_set("at start, no device", NULL, 0);
+	stop_ztc(SIGINT);
+}
+END_TEST
+
+static Suite *hotplug_suite(void)
+{
+	Suite *s = suite_create("hotplug");
+	TCase *tc = tcase_create("loop");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, hotplug_add_remove);
+	tcase_add_test(tc, hotplug_full_set_each_change);
+	tcase_add_test(tc, hotplug_same_set_not_reprinted);
+	tcase_add_test(tc, hotplug_sigint);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	SRunner *sr;
+	int failed;
+
+	(void)argc;
+	test_ensure_preloaded(argv);
+	sr = srunner_create(hotplug_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
