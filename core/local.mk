@@ -1,11 +1,12 @@
 # core/local.mk: libztc and the ztc command.
 lib_LTLIBRARIES += core/lib/libztc.la
 ztcincludedir = $(includedir)/ztc
-ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/plugin.h
+ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/plugin.h core/include/ztc/register.h
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \
 	core/lib/board.c \
+	core/lib/chipid.c \
 	core/lib/db.c \
 	core/lib/discover.c \
 	core/lib/error.c \
@@ -13,6 +14,7 @@ core_lib_libztc_la_SOURCES = \
 	core/lib/match.c \
 	core/lib/mounts.c \
 	core/lib/plugin.c \
+	core/lib/register.c \
 	core/lib/std.c \
 	core/lib/store.c \
 	core/lib/uid.c
@@ -28,6 +30,7 @@ core_cli_ztc_SOURCES = \
 	core/cli/cli.h \
 	core/cli/device.c \
 	core/cli/main.c \
-	core/cli/output.c
+	core/cli/output.c \
+	core/cli/register.c
 core_cli_ztc_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
 core_cli_ztc_LDADD = core/lib/libztc.la $(YAJL_LIBS)

@@ -38,6 +38,9 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * one error line listing the candidates (what/whats name them: "alias"/"aliases") and returns -1. */
 int cli_resolve_prefix(const char *what, const char *whats, const char *prefix, const char *const *cands,
 		       size_t n);
+/* The full alias of the known device whose alias is (or uniquely starts with) prefix: a copy, or NULL
+ * after printing the error. ret_target / ret_chipid (may be NULL): copies of the entry's fields. */
+char *cli_resolve_alias(struct cli *cli, const char *prefix, char **ret_target, char **ret_chipid);
 /* Parse a positive decimal integer that fits an int; false on anything else. */
 bool cli_parse_positive(const char *s, int *ret);
 /* getopt_long over argv with our own messages: returns the option, -1 at the end, or '?' after
@@ -67,6 +70,8 @@ void cli_progress_finish(struct cli *cli);
 
 /* Command groups. */
 int cmd_device(struct cli *cli, int argc, char **argv);
+int cmd_register(struct cli *cli, int argc, char **argv);
+int cmd_virtualize(struct cli *cli, int argc, char **argv);
 int cmd_vm(struct cli *cli, int argc, char **argv);
 /* `ztc login`: argv[0] is "login" (login.c). */
 int cmd_login(struct cli *cli, int argc, char **argv);

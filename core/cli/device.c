@@ -135,6 +135,11 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			/* Consume the signal, or it would kill us when the mask is restored. */
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				memset(&si, 0, sizeof(si)); /* nothing more to do: we exit either way */
 			rc = 0;
 			break;
 		}
@@ -529,6 +534,9 @@ static const struct cli_cmd device_cmds[] = {
 	{ "discover", cmd_discover, "[--matchdb] [--loop] [--looptime MS]",
 	  "list connected USB devices, raw or matched against the board database" },
 	{ "alias", cmd_alias, "put|del ...", "give a device an alias and a target, or forget it" },
+	{ "register", cmd_register, "ALIAS [--skip_burn]",
+	  "flash the registration firmware, read the chip id and register the board" },
+	{ "virtualize", cmd_virtualize, "ALIAS VMUID", "flash a stored virtual machine on the board" },
 	{ "supported", cmd_supported, "[--type board|jtag|usbtoserial]", "list the devices of the board database" },
 	{ "open", cmd_open, "ALIAS [--echo] [--baud N] [--timeout S] [--timestamp] [--log FILE] [--reconnect]",
 	  "open a serial console on the board's port" },

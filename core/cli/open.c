@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ztc/register.h"
 #include "ztc/console.h"
 
 #define OPEN_USAGE \
@@ -38,14 +39,35 @@ static void target_clear(struct open_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* ALIAS -> port, uid and connection parameters. Needs the known-device store and the board database
- * (step 2): until they are wired here, only --port works. */
-static int resolve_alias(struct cli *cli, const char *alias, struct open_target *t)
+/* ALIAS (or a unique prefix of one) -> the connected board's port, uid and `connection` settings. */
+static int resolve_alias(struct cli *cli, const char *prefix, struct open_target *t)
 {
-	(void)cli;
-	(void)t;
-	return cli_error("cannot open '%s': aliases are not wired into 'device open' yet; use --port PATH",
-			 alias);
+	ztc_match_list *ml = NULL;
+	const ztc_match *m = NULL;
+	ztc_store *store = NULL;
+	ztc_db *db = NULL;
+	char *alias;
+	int rc;
+
+	alias = cli_resolve_alias(cli, prefix, NULL, NULL);
+	if (!alias)
+		return 1;
+	if ((rc = ztc_db_load(cli->ctx, &db)) < 0 || (rc = ztc_store_load(cli->ctx, &store)) < 0 ||
+	    (rc = ztc_find_alias(cli->ctx, db, store, alias, &ml, &m)) < 0) {
+		rc = cli_fail(cli, rc);
+	} else if (!m->port) {
+		rc = cli_error("%s (%s, %s mode) has no serial port", alias, m->target, m->classname);
+	} else {
+		t->port = strdup(m->port);
+		t->uid = strdup(m->uid);
+		ztc_target_serial_params(m->t, &t->params);
+		rc = t->port && t->uid ? 0 : cli_error("out of memory");
+	}
+	ztc_match_list_free(ml);
+	ztc_store_free(store);
+	ztc_db_free(db);
+	free(alias);
+	return rc;
 }
 
 static void describe(const ztc_serial_params *p, char *buf, size_t size)

@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "internal.h"
+#include "ztc/register.h"
 
 #define DEVICE_JSON_MAX (1024 * 1024)
 
@@ -488,4 +489,29 @@ ZTC_API int ztc_target_class_find(const ztc_target *t, const char *name)
 			return (int)i;
 	}
 	return -1;
+}
+
+ZTC_API void ztc_target_serial_params(const ztc_target *t, ztc_serial_params *p)
+{
+	const char *path[] = { "connection", NULL };
+	yajl_val conn = t ? yajl_tree_get(t->json, path, yajl_t_object) : NULL;
+	yajl_val v;
+
+	ztc_serial_params_init(p);
+	if (!conn)
+		return;
+#define CONN(key, type) (path[0] = (key), yajl_tree_get(conn, path, (type)))
+	if ((v = CONN("baudrate", yajl_t_number)) && YAJL_IS_INTEGER(v))
+		p->baud = (int)YAJL_GET_INTEGER(v);
+	if ((v = CONN("bytesize", yajl_t_number)) && YAJL_IS_INTEGER(v))
+		p->databits = (int)YAJL_GET_INTEGER(v);
+	if ((v = CONN("stopbits", yajl_t_number)) && YAJL_IS_INTEGER(v))
+		p->stopbits = (int)YAJL_GET_INTEGER(v);
+	if ((v = CONN("parity", yajl_t_string)) && v->u.string[0])
+		p->parity = (char)tolower((unsigned char)v->u.string[0]);
+	if ((v = CONN("rtscts", yajl_t_any)))
+		p->rtscts = YAJL_IS_TRUE(v);
+	if ((v = CONN("dsrdtr", yajl_t_any)))
+		p->dsrdtr = YAJL_IS_TRUE(v);
+#undef CONN
 }

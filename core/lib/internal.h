@@ -70,6 +70,9 @@ struct ztc_board;
 struct ztc_board *ztc_board_new(ztc_ctx *ctx, const ztc_match *m);
 void ztc_board_free(struct ztc_board *b);
 
+/* Hand devs to list: freed with it, so its records' dev pointers stay valid (match.c). */
+void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
+
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);
 

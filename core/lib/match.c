@@ -6,6 +6,17 @@
 
 #include "internal.h"
 
+/* The public list, plus a device list it may own (ztc_match_list_attach). */
+struct match_list_priv {
+	ztc_match_list pub;
+	ztc_usbdev_list *owned;
+};
+
+void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs)
+{
+	((struct match_list_priv *)list)->owned = devs;
+}
+
 struct mlist {
 	ztc_match *m;
 	size_t n, cap;
@@ -174,7 +185,7 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 			      const ztc_usbdev_list *devs, ztc_match_list **ret_list)
 {
 	struct mlist l = { 0 };
-	ztc_match_list *out;
+	struct match_list_priv *out;
 	int rc = ZTC_OK;
 
 	if (!ctx || !db || !devs || !ret_list)
@@ -190,9 +201,9 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 	}
 	fuse_double_devs(&l);
 	qsort(l.m, l.n, sizeof(*l.m), cmp_match);
-	out->n = l.n;
-	out->m = l.m;
-	*ret_list = out;
+	out->pub.n = l.n;
+	out->pub.m = l.m;
+	*ret_list = &out->pub;
 	return ZTC_OK;
 }
 
@@ -203,5 +214,6 @@ ZTC_API void ztc_match_list_free(ztc_match_list *list)
 	for (size_t i = 0; i < list->n; i++)
 		match_clear(&list->m[i]);
 	free(list->m);
+	ztc_usbdev_list_free(((struct match_list_priv *)list)->owned);
 	free(list);
 }

@@ -207,8 +207,10 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 /* Accepts NULL. */
 ZTC_API void ztc_match_list_free(ztc_match_list *list);
 
+#include "ztc/console.h"
 #include "ztc/firmware.h"
 #include "ztc/backend.h"
+#include "ztc/register.h"
 
 #ifdef __cplusplus
 }

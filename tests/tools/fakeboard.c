@@ -1,0 +1,171 @@
+/* fakeboard.c: a test tool that plays the boards: a umockdev testbed whose serial ports talk, and whose
+ * devices re-enumerate in another USB identity when a file appears, around a command under test.
+ *
+ * fakeboard [-d REC.umockdev]... [--talk DEVNODE=LINE]... [--swap WHENFILE=OLD.umockdev:NEW.umockdev]
+ *           [--timeout S] -- COMMAND [ARGS...]
+ *
+ * Must run preloaded (umockdev-wrapper). -d adds the devices of a record at start. --talk writes
+ * "LINE\r\n" to DEVNODE's emulated port every 20 ms (as a registration firmware prints its chip id).
+ * --swap: once WHENFILE exists, the devices of OLD are removed and those of NEW added, with uevents
+ * (a board leaving DFU mode after being flashed). Exits with COMMAND's status (124 on timeout). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <umockdev.h>
+
+#define MAXTALK 8
+
+struct talk {
+	char *devnode;
+	char *line;
+	int fd;
+};
+
+static char **syspaths_of(const char *record, int *n)
+{
+	/* The "P: /devices/..." lines name the devices a record adds. */
+	FILE *f = fopen(record, "r");
+	char buf[4096];
+	char **v = NULL;
+
+	*n = 0;
+	if (!f)
+		return NULL;
+	while (fgets(buf, sizeof(buf), f))
+		if (strncmp(buf, "P: ", 3) == 0) {
+			buf[strcspn(buf, "\n")] = '\0';
+			v = realloc(v, (size_t)(*n + 1) * sizeof(*v));
+			v[(*n)++] = g_strdup_printf("/sys%s", buf + 3);
+		}
+	fclose(f);
+	return v;
+}
+
+static void add_record(UMockdevTestbed *tb, const char *rec, gboolean uevent)
+{
+	GError *err = NULL;
+	int n;
+	char **paths;
+
+	if (!umockdev_testbed_add_from_file(tb, rec, &err)) {
+		fprintf(stderr, "fakeboard: %s: %s\n", rec, err->message);
+		exit(99);
+	}
+	if (!uevent)
+		return;
+	paths = syspaths_of(rec, &n);
+	for (int i = 0; i < n; i++) {
+		umockdev_testbed_uevent(tb, paths[i], "add");
+		g_free(paths[i]);
+	}
+	free(paths);
+}
+
+static void remove_record(UMockdevTestbed *tb, const char *rec)
+{
+	int n;
+	char **paths = syspaths_of(rec, &n);
+
+	/* Children first, as the kernel removes them. */
+	for (int i = n - 1; i >= 0; i--) {
+		umockdev_testbed_uevent(tb, paths[i], "remove");
+		umockdev_testbed_remove_device(tb, paths[i]);
+		g_free(paths[i]);
+	}
+	free(paths);
+}
+
+int main(int argc, char **argv)
+{
+	UMockdevTestbed *tb;
+	struct talk talks[MAXTALK];
+	int ntalk = 0, timeout_s = 60, i, status = 0;
+	char *swap_when = NULL, *swap_old = NULL, *swap_new = NULL;
+	gboolean swapped = FALSE;
+	time_t start;
+	pid_t pid;
+
+	if (!umockdev_in_mock_environment()) {
+		fprintf(stderr, "fakeboard: run me under umockdev-wrapper\n");
+		return 99;
+	}
+	tb = umockdev_testbed_new();
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			add_record(tb, argv[++i], FALSE);
+		} else if (strcmp(argv[i], "--talk") == 0 && i + 1 < argc && ntalk < MAXTALK) {
+			char *eq = strchr(argv[++i], '=');
+
+			if (!eq)
+				return 99;
+			*eq = '\0';
+			talks[ntalk].devnode = argv[i];
+			talks[ntalk].line = g_strdup_printf("%s\r\n", eq + 1);
+			talks[ntalk].fd = -1;
+			ntalk++;
+		} else if (strcmp(argv[i], "--swap") == 0 && i + 1 < argc) {
+			char *eq = strchr(argv[++i], '='), *colon = eq ? strchr(eq, ':') : NULL;
+
+			if (!colon)
+				return 99;
+			*eq = *colon = '\0';
+			swap_when = argv[i];
+			swap_old = eq + 1;
+			swap_new = colon + 1;
+		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			timeout_s = atoi(argv[++i]);
+		} else {
+			fprintf(stderr, "fakeboard: bad argument %s\n", argv[i]);
+			return 99;
+		}
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "fakeboard: no command\n");
+		return 99;
+	}
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		fprintf(stderr, "fakeboard: cannot run %s: %s\n", argv[i + 1], strerror(errno));
+		_exit(127);
+	}
+	start = time(NULL);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		struct stat st;
+
+		if (w == pid)
+			break;
+		if (time(NULL) - start > timeout_s) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			fprintf(stderr, "fakeboard: command timed out after %d s\n", timeout_s);
+			return 124;
+		}
+		if (swap_when && !swapped && stat(swap_when, &st) == 0) {
+			remove_record(tb, swap_old);
+			add_record(tb, swap_new, TRUE);
+			swapped = TRUE;
+			for (int t = 0; t < ntalk; t++)
+				talks[t].fd = -1; /* the new devices have new ports */
+		}
+		for (int t = 0; t < ntalk; t++) {
+			if (talks[t].fd < 0)
+				talks[t].fd = umockdev_testbed_get_dev_fd(tb, talks[t].devnode);
+			if (talks[t].fd >= 0 && write(talks[t].fd, talks[t].line, strlen(talks[t].line)) < 0 &&
+			    errno != EAGAIN && errno != EIO)
+				talks[t].fd = -1;
+		}
+		usleep(20000);
+	}
+	g_object_unref(tb);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
