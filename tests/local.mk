@@ -15,12 +15,17 @@ tests_tools_jsonl_LDADD = $(YAJL_LIBS)
 tests_tools_plugin_check_LDADD = core/lib/libztc.la
 
 if UMOCKDEV_TESTS
+# Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
+check_PROGRAMS += tests/tools/fakeboard
+tests_tools_fakeboard_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
+tests_tools_fakeboard_LDADD = $(UMOCKDEV_LIBS)
 TESTS += \
+	tests/register.sh \
 	tests/discover-records.sh \
 	tests/matchdb.sh \
 	tests/alias.sh \
 	tests/plugins.sh
 endif
-EXTRA_DIST += tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
+EXTRA_DIST += tests/register.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 include tests/unit.mk

@@ -1,0 +1,147 @@
+# register.sh: end to end: register (Due, Photon from DFU mode, simulated board), vm create/list,
+# virtualize; and every failure leaves the store unchanged. Boards are played by fakeboard on umockdev.
+. "$top_srcdir/tests/backend/lib.sh"
+set -e
+FAKE="$top_builddir/tests/tools/fakeboard"
+STORE="$ZTC_HOME/devices.json"
+export PATH="$top_srcdir/tests/flash/bin:$PATH" STANDIN_RECORD="$TMP/rec" ZTC_FLASH_NO_SLEEP=1
+export ZTC_TOKEN="$TOKEN" ZTC_SIM_FLASH="$TMP/simflash.bin"
+mkdir -p "$STANDIN_RECORD"
+start_backend
+
+# The built-in database has no register.vm for the original boards (they were Zerynth's binaries):
+# the tests give the Due and the Photon one, in board folders on ZTC_DB_PATH.
+mkdir -p "$TMP/db"
+for t in arduino_due particle_photon; do
+	mkdir -p "$TMP/db/$t"
+	cp "$top_srcdir/db/$t/device.json" "$TMP/db/$t/"
+	cp "$top_srcdir/db/ztc_sim/register.vm" "$TMP/db/$t/register.vm"
+done
+export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
+
+# board RECORDS... -- ARGS: run ztc among the given boards (fakeboard options), like ztc_under.
+board() {
+	local args=()
+	while [ "$1" != "--" ]; do args+=("$1"); shift; done
+	shift
+	set +e
+	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 "${args[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+snapshot() { cp "$STORE" "$TMP/before"; }
+unchanged() { cmp -s "$STORE" "$TMP/before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
+
+# ---- the Arduino Due: bossac after a 1200-baud touch, chip id from its serial lines ------------------
+ztc_under arduino_due device alias put df due arduino_due
+DUECHIP=75330303035351E0A1C0
+board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- -J device register due
+expect_rc 0 "register the Due"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid)" = "due|$DUECHIP" ] && pass "Due chip id read from the serial lines" || fail "due register: $out $err"
+grep -q "^bossac -U false -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" && pass "register.vm flashed with bossac" ||
+	fail "bossac call: $(cat "$STANDIN_RECORD/calls")"
+[ "$(req -1 line)" = "POST /v1/devices" ] && pass "POST /devices" || fail "request: $(req -1 line)"
+[ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Arduino Due\", \"on_chip_id\": \"$DUECHIP\", \"type\": \"arduino_due\"}" ] &&
+	pass "registration body" || fail "body: $(req -1 json)"
+[ "$(req -1 header:Authorization)" = "Bearer $TOKEN" ] && pass "Authorization header" || fail "auth header"
+remote=$("$JSONL" get remote_id <<<"$out")
+grep -q "\"remote_id\": \"$remote\"" "$STORE" && grep -q "\"chipid\": \"$DUECHIP\"" "$STORE" &&
+	pass "chip id and remote id stored" || fail "store: $(cat "$STORE")"
+
+# ---- failures leave the store as it was --------------------------------------------------------------
+snapshot
+board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=short" -- device register due
+expect_rc 1 "chip id not found"; expect_err "can't find the chip id" "chip id not found"; unchanged "chip id not found"
+ZTC_BACKEND_URL="http://127.0.0.1:1/v1" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+expect_rc 1 "backend down"; expect_err "cannot reach the backend" "backend down"; unchanged "backend down"
+scenario "POST /devices fail this chip is registered to someone else"
+board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+expect_rc 1 "backend status fail"; expect_err "this chip is registered to someone else" "backend status fail"; unchanged "backend status fail"
+scenario
+PATH="$top_srcdir/tests/flash/nothing:/usr/bin:/bin" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+expect_rc 1 "tool missing"; expect_err "bossac not found on PATH: install the Debian package bossa-cli" "tool missing"; unchanged "tool missing"
+STANDIN_MODE=fail board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+expect_rc 1 "tool failing"; expect_err "bossac failed" "tool failing"; unchanged "tool failing"
+board -d "$DATA/photon.umockdev" -- device register due
+expect_rc 1 "board not connected"; expect_err "device 'due' is not connected" "board not connected"; unchanged "board not connected"
+board -d "$DATA/arduino_due.umockdev" -- device register nobody
+expect_rc 1 "unknown alias"; expect_err "no alias matches 'nobody'" "unknown alias"; unchanged "unknown alias"
+board -d "$DATA/arduino_due.umockdev" -- device register
+expect_rc 2 "register without ALIAS"
+# A board without register.vm cannot be registered (the built-in flipnclick_sam3x has none).
+ztc_under arduino_due device alias put df flip flipnclick_sam3x
+snapshot
+board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register flip
+expect_rc 1 "no register.vm"; expect_err "register.vm" "no register.vm"; unchanged "no register.vm"
+# --skip_burn: the firmware already runs; only the chip id is read.
+: >"$STANDIN_RECORD/calls"
+board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=ABCDEF0123456789" -- -J device register flip --skip_burn
+expect_rc 0 "register --skip_burn"
+[ ! -s "$STANDIN_RECORD/calls" ] && pass "--skip_burn flashes nothing" || fail "--skip_burn called: $(cat "$STANDIN_RECORD/calls")"
+
+# ---- the Photon, registered from DFU mode; it comes back in normal mode as its alter ego ---------------
+ztc_under photon device alias put 5a pnorm particle_photon
+snapshot
+board -d "$DATA/photon.umockdev" -- device register pnorm
+expect_rc 1 "not in virtualizable mode"
+expect_err "pnorm is in Photon mode, but it can be registered only in PhotonDFU mode" "not in virtualizable mode"
+unchanged "not in virtualizable mode"
+ztc_under photon_dfu device alias put eb pdfu particle_photon
+PCHIP=3C002B000A47343432313031
+rm -f "$STANDIN_RECORD/calls" # the swap happens when dfu-util creates it
+board -d "$DATA/photon_dfu.umockdev" --swap "$STANDIN_RECORD/calls=$DATA/photon_dfu.umockdev:$DATA/photon.umockdev" \
+	--talk "/dev/ttyACM0=$PCHIP" -- -J device register pdfu
+expect_rc 0 "register the Photon from DFU mode"
+grep -q "^dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/" "$STANDIN_RECORD/calls" && pass "dfu-util flashed the DFU identity" ||
+	fail "dfu-util: $(cat "$STANDIN_RECORD/calls")"
+premote=$("$JSONL" get remote_id <<<"$out")
+ztc_under photon -J device discover --matchdb
+[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pnorm|$PCHIP|$premote" ] &&
+	pass "the alter ego (normal mode) got the same chip id and remote id" || fail "alter ego: $out"
+ztc_under photon_dfu -J device discover --matchdb
+[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pdfu|$PCHIP|$premote" ] &&
+	pass "the DFU identity keeps its alias and got them too" || fail "dfu identity: $out"
+
+# ---- the simulated board: register, create a VM, list it, virtualize by VMUID prefix -----------------
+ztc_under ztc_sim device alias put c43d sim ztc_sim
+SCHIP=51AB0000CAFE0042
+board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=$SCHIP" -- -J device register sim
+expect_rc 0 "register the simulated board"
+sremote=$("$JSONL" get remote_id <<<"$out")
+python3 -c 'import base64,json,sys; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["bin"]))' \
+	"$top_srcdir/db/ztc_sim/register.vm" >"$TMP/reg.bin"
+cmp -s "$TMP/reg.bin" "$ZTC_SIM_FLASH" && pass "the simulated flash holds register.vm's image" || fail "sim flash after register"
+ztc_run -J vm create sim r2.6.0 chibi2 --feat wifi
+expect_rc 0 "vm create"
+vm1=$("$JSONL" get uid <<<"$out")
+scenario "POST /vms vmuid ${vm1:0:3}ZZsecondvm"
+ztc_run -J vm create sim r2.6.0 chibi2
+expect_rc 0 "second vm create"
+scenario
+ztc_run -J vm list
+[ "$(printf '%s\n' "$out" | wc -l)" = 2 ] && pass "vm list shows both VMs" || fail "vm list: $out"
+snapshot
+board -d "$DATA/ztc_sim.umockdev" -- device virtualize sim "${vm1:0:3}"
+expect_rc 1 "ambiguous VMUID"; expect_err "'${vm1:0:3}' matches several virtual machines of this board: " "ambiguous VMUID"; unchanged "ambiguous VMUID"
+board -d "$DATA/ztc_sim.umockdev" -- device virtualize sim nosuchvm
+expect_rc 1 "unknown VMUID"; expect_err "no virtual machine of this board matches 'nosuchvm'" "unknown VMUID"
+board -d "$DATA/ztc_sim.umockdev" -- device virtualize sim "${vm1:0:6}"
+expect_rc 0 "virtualize by VMUID prefix"
+vmfile=$(ls "$ZTC_HOME/vms/ztc_sim/$SCHIP/${vm1}_"*.vm)
+python3 -c 'import base64,json,sys; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["bin"]))' "$vmfile" >"$TMP/vm.bin"
+cmp -s "$TMP/vm.bin" "$ZTC_SIM_FLASH" && pass "the simulated flash holds the VM image" || fail "flash differs from the VM"
+# A corrupt VM file is refused before anything is flashed.
+cp "$ZTC_SIM_FLASH" "$TMP/flash.before"
+printf '{"bin": "@@@", "dev_type": "ztc_sim"}' >"$vmfile"
+board -d "$DATA/ztc_sim.umockdev" -- device virtualize sim "${vm1:0:6}"
+expect_rc 1 "corrupt VM"; expect_err "\"bin\" is not valid base64" "corrupt VM"
+cmp -s "$TMP/flash.before" "$ZTC_SIM_FLASH" && pass "corrupt VM: nothing flashed" || fail "corrupt VM flashed"
+# An unregistered board cannot create or flash a VM.
+ztc_under nodemcu2 device alias put e7 flip2 nodemcu2
+ztc_run vm create flip2 r2.6.0 chibi2
+expect_rc 1 "vm create on an unregistered board"; expect_err "not registered" "vm create on an unregistered board"
+board -d "$DATA/nodemcu2.umockdev" -- device virtualize flip2 abc
+expect_rc 1 "virtualize an unregistered board"; expect_err "device flip2 is not registered" "virtualize unregistered"
+finish
