@@ -111,7 +111,7 @@ bool cli_parse_positive(const char *s, int *ret)
 	char *end;
 	long v;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s || *s < '0' || *s > '9')
 		return false;
 	errno = 0;
 	v = strtol(s, &end, 10);
