@@ -1,13 +1,15 @@
 /* fakeboard.c: a test tool that plays the boards: a umockdev testbed whose serial ports talk, and whose
  * devices re-enumerate in another USB identity when a file appears, around a command under test.
  *
- * fakeboard [-d REC.umockdev]... [--talk DEVNODE=LINE]... [--swap WHENFILE=OLD.umockdev:NEW.umockdev]
- *           [--timeout S] -- COMMAND [ARGS...]
+ * fakeboard [-d REC.umockdev]... [--talk DEVNODE=LINE]... [--talk-count N]
+ *           [--swap WHENFILE=OLD.umockdev:[NEW.umockdev]] [--swap-delay MS] [--timeout S] -- COMMAND [ARGS...]
  *
  * Must run preloaded (umockdev-wrapper). -d adds the devices of a record at start. --talk writes
  * "LINE\r\n" to DEVNODE's emulated port every 20 ms (as a registration firmware prints its chip id).
  * --swap: once WHENFILE exists, the devices of OLD are removed and those of NEW added, with uevents
- * (a board leaving DFU mode after being flashed). Exits with COMMAND's status (124 on timeout). */
+ * (a board leaving DFU mode after being flashed); without NEW the board is just unplugged; --swap-delay
+ * waits between the two (an unplug and a replug). --talk-count: lines written each time a port
+ * appears (default: no limit). Exits with COMMAND's status (124 on timeout). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,11 +29,13 @@ struct talk {
 	char *devnode;
 	char *line;
 	int fd;
+	long sent;
 };
 
-static char **syspaths_of(const char *record, int *n)
+/* The "P: /devices/..." lines name the devices a record adds ("/sys/devices/..."), its "N: " lines
+ * their nodes ("/dev/ttyACM0"). */
+static char **lines_of(const char *record, const char *tag, const char *prefix, int *n)
 {
-	/* The "P: /devices/..." lines name the devices a record adds. */
 	FILE *f = fopen(record, "r");
 	char buf[4096];
 	char **v = NULL;
@@ -40,13 +44,18 @@ static char **syspaths_of(const char *record, int *n)
 	if (!f)
 		return NULL;
 	while (fgets(buf, sizeof(buf), f))
-		if (strncmp(buf, "P: ", 3) == 0) {
+		if (strncmp(buf, tag, 3) == 0) {
 			buf[strcspn(buf, "\n")] = '\0';
 			v = realloc(v, (size_t)(*n + 1) * sizeof(*v));
-			v[(*n)++] = g_strdup_printf("/sys%s", buf + 3);
+			v[(*n)++] = g_strdup_printf("%s%s", prefix, buf + 3);
 		}
 	fclose(f);
 	return v;
+}
+
+static char **syspaths_of(const char *record, int *n)
+{
+	return lines_of(record, "P: ", "/sys", n);
 }
 
 static void add_record(UMockdevTestbed *tb, const char *rec, gboolean uevent)
@@ -71,9 +80,22 @@ static void add_record(UMockdevTestbed *tb, const char *rec, gboolean uevent)
 
 static void remove_record(UMockdevTestbed *tb, const char *rec)
 {
-	int n;
-	char **paths = syspaths_of(rec, &n);
+	int n, nn;
+	char **paths = syspaths_of(rec, &n), **nodes = lines_of(rec, "N: ", "/dev/", &nn);
 
+	/* An unplugged port hangs up: close the emulated port's master side. umockdev leaves the node
+	 * link behind; remove it so the board can be plugged in again. */
+	for (int i = 0; i < nn; i++) {
+		int fd = umockdev_testbed_get_dev_fd(tb, nodes[i]);
+		char *link = g_strdup_printf("%s%s", umockdev_testbed_get_root_dir(tb), nodes[i]);
+
+		if (fd >= 0)
+			close(fd);
+		unlink(link);
+		g_free(link);
+		g_free(nodes[i]);
+	}
+	free(nodes);
 	/* Children first, as the kernel removes them. */
 	for (int i = n - 1; i >= 0; i--) {
 		umockdev_testbed_uevent(tb, paths[i], "remove");
@@ -87,7 +109,8 @@ int main(int argc, char **argv)
 {
 	UMockdevTestbed *tb;
 	struct talk talks[MAXTALK];
-	int ntalk = 0, timeout_s = 60, i, status = 0;
+	int ntalk = 0, timeout_s = 60, swap_delay_ms = 0, i, status = 0;
+	long talk_count = -1;
 	char *swap_when = NULL, *swap_old = NULL, *swap_new = NULL;
 	gboolean swapped = FALSE;
 	time_t start;
@@ -110,6 +133,7 @@ int main(int argc, char **argv)
 			talks[ntalk].devnode = argv[i];
 			talks[ntalk].line = g_strdup_printf("%s\r\n", eq + 1);
 			talks[ntalk].fd = -1;
+			talks[ntalk].sent = 0;
 			ntalk++;
 		} else if (strcmp(argv[i], "--swap") == 0 && i + 1 < argc) {
 			char *eq = strchr(argv[++i], '='), *colon = eq ? strchr(eq, ':') : NULL;
@@ -120,6 +144,10 @@ int main(int argc, char **argv)
 			swap_when = argv[i];
 			swap_old = eq + 1;
 			swap_new = colon + 1;
+		} else if (strcmp(argv[i], "--talk-count") == 0 && i + 1 < argc) {
+			talk_count = atol(argv[++i]);
+		} else if (strcmp(argv[i], "--swap-delay") == 0 && i + 1 < argc) {
+			swap_delay_ms = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
 			timeout_s = atoi(argv[++i]);
 		} else {
@@ -152,16 +180,23 @@ int main(int argc, char **argv)
 		}
 		if (swap_when && !swapped && stat(swap_when, &st) == 0) {
 			remove_record(tb, swap_old);
-			add_record(tb, swap_new, TRUE);
+			usleep((useconds_t)swap_delay_ms * 1000);
+			if (*swap_new)
+				add_record(tb, swap_new, TRUE);
 			swapped = TRUE;
-			for (int t = 0; t < ntalk; t++)
+			for (int t = 0; t < ntalk; t++) {
 				talks[t].fd = -1; /* the new devices have new ports */
+				talks[t].sent = 0;
+			}
 		}
 		for (int t = 0; t < ntalk; t++) {
 			if (talks[t].fd < 0)
 				talks[t].fd = umockdev_testbed_get_dev_fd(tb, talks[t].devnode);
-			if (talks[t].fd >= 0 && write(talks[t].fd, talks[t].line, strlen(talks[t].line)) < 0 &&
-			    errno != EAGAIN && errno != EIO)
+			if (talks[t].fd < 0 || (talk_count >= 0 && talks[t].sent >= talk_count))
+				continue;
+			if (write(talks[t].fd, talks[t].line, strlen(talks[t].line)) > 0)
+				talks[t].sent++;
+			else if (errno != EAGAIN && errno != EIO)
 				talks[t].fd = -1;
 		}
 		usleep(20000);

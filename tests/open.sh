@@ -1,0 +1,36 @@
+# open.sh: ztc device open ALIAS on boards played by fakeboard: alias prefix to port and settings.
+. "$top_srcdir/tests/lib.sh"
+set -e
+FAKE="$top_builddir/tests/tools/fakeboard"
+DUE="$DATA/arduino_due.umockdev"
+
+board() {
+	local args=()
+	while [ "$1" != "--" ]; do args+=("$1"); shift; done
+	shift
+	set +e
+	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 30 "${args[@]}" -- "$ZTC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+lines_of() { printf '%s\n' "$out" | tr -d '\r' | grep -c "^$1\$" || true; }
+
+ztc_under arduino_due device alias put df due arduino_due
+board -d "$DUE" --talk /dev/ttyACM0=HELLO0001 --talk-count 10 -- device open du --timeout 1
+expect_rc 0 "open by alias prefix, quit after --timeout"
+[ "$(lines_of HELLO0001)" = 10 ] && pass "the 10 lines the board printed" || fail "open output: [$out] $err"
+expect_err "connected to /dev/ttyACM0 (115200 8N1 RTS/CTS)" "the Due's connection: 115200 8N1 with RTS/CTS"
+
+board -d "$DUE" -- device open nobody --timeout 1
+expect_rc 1 "unknown alias"; expect_err "no alias matches 'nobody'" "unknown alias"
+board -d "$DATA/photon.umockdev" -- device open due --timeout 1
+expect_rc 1 "board not connected"; expect_err "device 'due' is not connected" "board not connected"
+ztc_under photon_dfu device alias put eb pdfu particle_photon
+board -d "$DATA/photon_dfu.umockdev" -- device open pdfu --timeout 1
+expect_rc 1 "no serial port"; expect_err "pdfu (particle_photon, PhotonDFU mode) has no serial port" "no serial port"
+
+# Unplugging is not played here: umockdev keeps the master side of an emulated port open after the
+# device is removed, so the port never hangs up. tests/console/test-console unplugs real ptys.
+finish
