@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libmount.h>
 #include <libudev.h>
@@ -48,7 +49,7 @@ static const char *prop(struct udev_device *dev, const char *name, const char *f
 }
 
 /* "0003:0000046D:0000C31C" -> vendor "046D", product "C31C". Only USB HID (bus 0003) counts. */
-static bool parse_hid_id(const char *hid_id, char vid[5], char pid[5])
+bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5])
 {
 	unsigned int bus, v, p;
 	char tail;
@@ -73,8 +74,8 @@ static bool is_hex4(const char *s)
 }
 
 /* Build the raw record of one udev device; false when it is not a USB device we can identify. */
-static bool make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
-			ztc_ctx *ctx, ztc_usbdev *r)
+bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
+		     ztc_ctx *ctx, ztc_usbdev *r)
 {
 	const char *devnode = udev_device_get_devnode(dev);
 	const char *sid;
@@ -83,7 +84,7 @@ static bool make_record(const char *subsystem, struct udev_device *dev, struct l
 	if (strcmp(subsystem, "hid") == 0) {
 		char vid[5], pid[5];
 
-		if (!parse_hid_id(udev_device_get_property_value(dev, "HID_ID"), vid, pid))
+		if (!ztc_parse_hid_id(udev_device_get_property_value(dev, "HID_ID"), vid, pid))
 			return false;
 		r->vid = strdup(vid);
 		r->pid = strdup(pid);
@@ -214,7 +215,7 @@ static int enumerate(ztc_ctx *ctx, struct udev *udev, const char *subsystem, str
 
 		if (!dev)
 			continue; /* unplugged while we looked */
-		if (make_record(subsystem, dev, mounts, ctx, &r)) {
+		if (ztc_make_record(subsystem, dev, mounts, ctx, &r)) {
 			ztc_dbg(ctx, "%s record %s:%s sid %s uid %s", subsystem, r.vid, r.pid, r.sid, r.uid);
 			rc = reclist_push(l, &r);
 			if (rc < 0)
@@ -238,6 +239,9 @@ ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list)
 
 	if (!ctx || !ret_list)
 		return ZTC_ERR_ARG;
+	/* libudev reports an unmounted sysfs as "no devices": say what is wrong instead. */
+	if (access("/sys/class", F_OK) < 0)
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: /sys is not mounted (no /sys/class)");
 	udev = udev_new();
 	if (!udev)
 		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: %s", strerror(errno));
