@@ -139,6 +139,18 @@ int zadm_conn_open(struct zadm_device *dev, zadm_conn **ret_conn)
 	return ZADM_OK;
 }
 
+int zadm_conn_from_fd(struct zadm_device *dev, int fd, zadm_conn **ret_conn)
+{
+	zadm_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return ZADM_ERR_NOMEM;
+	c->fd = fd;
+	c->max = dev->opts.max_line;
+	*ret_conn = c;
+	return ZADM_OK;
+}
+
 int zadm_conn_write(zadm_conn *c, const char *buf, size_t len)
 {
 	while (len) {

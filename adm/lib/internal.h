@@ -32,6 +32,8 @@ typedef struct zadm_conn zadm_conn;
 struct zadm_device;
 /* Resolve, connect (bounded by timeout_ms and by the device's stop), TLS handshake when enabled. */
 int zadm_conn_open(struct zadm_device *dev, zadm_conn **ret_conn);
+/* A plain connection over fd, already connected (a socketpair: the ADM line fuzzer); takes fd. */
+int zadm_conn_from_fd(struct zadm_device *dev, int fd, zadm_conn **ret_conn);
 /* Write all of buf. */
 int zadm_conn_write(zadm_conn *c, const char *buf, size_t len);
 /* Next line (without '\n', NUL-terminated, owned by c until the next read). timeout_ms < 0 waits

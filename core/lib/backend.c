@@ -326,6 +326,60 @@ static bool tls_failure(CURLcode c)
 	return c == CURLE_SSL_CONNECT_ERROR || c == CURLE_SSL_CACERT_BADFILE || c == CURLE_SSL_CERTPROBLEM;
 }
 
+/* What call() makes of a reply once the HTTP exchange is done (also the entry point of the backend
+ * reply fuzzer): code is the HTTP status, buf the body as a C string (NULL when there was none). On
+ * success *ret_root is the parsed reply, an object with a `data` member, which the caller frees. */
+int ztc_backend_parse_reply(ztc_backend *be, const char *method, const char *url, const char *what, long code,
+			    const char *buf, yajl_val *ret_root)
+{
+	char perr[256] = "", msgbuf[MESSAGE_MAX + 8] = "";
+	const char *k_status[] = { "status", NULL }, *k_message[] = { "message", NULL }, *k_data[] = { "data", NULL };
+	yajl_val root, status, message;
+	int rc = ZTC_OK;
+
+	root = buf ? yajl_tree_parse(buf, perr, sizeof(perr)) : NULL;
+	if (root && !YAJL_IS_OBJECT(root)) {
+		yajl_tree_free(root);
+		root = NULL;
+	}
+	message = root ? yajl_tree_get(root, k_message, yajl_t_string) : NULL;
+	if (message)
+		one_line(message->u.string, msgbuf, sizeof(msgbuf));
+	if (code < 200 || code >= 300) {
+		if (*msgbuf)
+			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: %s (HTTP %ld)", what, msgbuf, code);
+		else
+			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: HTTP %ld (%s %s)", what, code, method, url);
+		goto out;
+	}
+	if (!root) {
+		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s is not a JSON object (HTTP %ld, %s %s)",
+			     what, code, method, url);
+		goto out;
+	}
+	status = yajl_tree_get(root, k_status, yajl_t_string);
+	if (!status || strcmp(status->u.string, "success") != 0) {
+		if (*msgbuf)
+			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: %s", what, msgbuf);
+		else if (status) {
+			one_line(status->u.string, msgbuf, sizeof(msgbuf));
+			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: status \"%s\" without a message",
+				     what, msgbuf);
+		} else
+			rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"status\"", what);
+		goto out;
+	}
+	if (!yajl_tree_get(root, k_data, yajl_t_any)) {
+		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"data\"", what);
+		goto out;
+	}
+	*ret_root = root;
+	return ZTC_OK;
+out:
+	yajl_tree_free(root);
+	return rc;
+}
+
 /* One call: send, retry on timeout or connection failure, check the HTTP status and the reply's
  * status/data/message. On success *ret_root is the parsed reply (an object with a `data` member) and
  * *ret_reply (if not NULL) its text. `what` names the call in error lines: "the VM creation". */
@@ -334,11 +388,9 @@ static int call(ztc_backend *be, const char *method, const char *path, const cha
 {
 	struct reply r = { 0 };
 	char *url = ztc_strdup_printf("%s%s", be->base, path);
-	char perr[256] = "", msgbuf[MESSAGE_MAX + 8] = "";
-	const char *k_status[] = { "status", NULL }, *k_message[] = { "message", NULL }, *k_data[] = { "data", NULL };
 	long t = be->timeout_ms ? be->timeout_ms : timeout_ms, first = t, code = 0;
 	CURLcode cc = CURLE_OK;
-	yajl_val root = NULL, status, message;
+	yajl_val root = NULL;
 	int rc = ZTC_OK, attempt;
 
 	if (!url)
@@ -391,42 +443,9 @@ static int call(ztc_backend *be, const char *method, const char *path, const cha
 	}
 	curl_easy_getinfo(be->curl, CURLINFO_RESPONSE_CODE, &code);
 	ztc_dbg(be->ctx, "%s %s: HTTP %ld, %zu bytes", method, url, code, r.len);
-	root = r.buf ? yajl_tree_parse(r.buf, perr, sizeof(perr)) : NULL;
-	if (root && !YAJL_IS_OBJECT(root)) {
-		yajl_tree_free(root);
-		root = NULL;
-	}
-	message = root ? yajl_tree_get(root, k_message, yajl_t_string) : NULL;
-	if (message)
-		one_line(message->u.string, msgbuf, sizeof(msgbuf));
-	if (code < 200 || code >= 300) {
-		if (*msgbuf)
-			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: %s (HTTP %ld)", what, msgbuf, code);
-		else
-			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: HTTP %ld (%s %s)", what, code, method, url);
+	rc = ztc_backend_parse_reply(be, method, url, what, code, r.buf, &root);
+	if (rc < 0)
 		goto out;
-	}
-	if (!root) {
-		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s is not a JSON object (HTTP %ld, %s %s)",
-			     what, code, method, url);
-		goto out;
-	}
-	status = yajl_tree_get(root, k_status, yajl_t_string);
-	if (!status || strcmp(status->u.string, "success") != 0) {
-		if (*msgbuf)
-			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: %s", what, msgbuf);
-		else if (status) {
-			one_line(status->u.string, msgbuf, sizeof(msgbuf));
-			rc = be_fail(be, ZTC_ERR_BACKEND, "backend refused %s: status \"%s\" without a message",
-				     what, msgbuf);
-		} else
-			rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"status\"", what);
-		goto out;
-	}
-	if (!yajl_tree_get(root, k_data, yajl_t_any)) {
-		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"data\"", what);
-		goto out;
-	}
 	*ret_root = root;
 	root = NULL;
 	if (ret_reply) {
@@ -669,7 +688,8 @@ static int sp_bool(void *ud, int b) { (void)b; return sp_scalar(ud); }
 static int sp_number(void *ud, const char *n, size_t l) { (void)n; (void)l; return sp_scalar(ud); }
 static int sp_string(void *ud, const unsigned char *v, size_t l) { (void)v; (void)l; return sp_scalar(ud); }
 
-static bool data_span(const char *text, size_t len, size_t *ret_start, size_t *ret_end)
+/* Also an entry point of the backend reply fuzzer (internal.h). */
+bool ztc_backend_data_span(const char *text, size_t len, size_t *ret_start, size_t *ret_end)
 {
 	static const yajl_callbacks cb = { sp_null, sp_bool, NULL, NULL, sp_number, sp_string,
 					   sp_open, sp_key, sp_close, sp_open, sp_close };
@@ -723,7 +743,7 @@ ZTC_API int ztc_backend_download_vm(ztc_backend *be, const char *vmuid, char **r
 		return rc;
 	if (!yajl_tree_get(root, k_data, yajl_t_object)) {
 		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has a \"data\" that is not an object", what);
-	} else if (!data_span(r.buf, r.len, &start, &end)) {
+	} else if (!ztc_backend_data_span(r.buf, r.len, &start, &end)) {
 		rc = be_fail(be, ZTC_ERR_BACKEND, "cannot locate \"data\" in the backend's reply to %s", what);
 	} else if (!(out = malloc(end - start + 1))) {
 		rc = ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
@@ -799,9 +819,8 @@ static int backend_vm_fill(yajl_val e, ztc_backend_vm *v)
 
 ZTC_API int ztc_backend_list_vms(ztc_backend *be, int from, ztc_backend_vm_list **ret_list)
 {
-	const char *what = "the VM list", *k_list[] = { "data", "list", NULL };
-	ztc_backend_vm_list *l;
-	yajl_val root = NULL, arr;
+	const char *what = "the VM list";
+	yajl_val root = NULL;
 	char path[64];
 	int rc;
 
@@ -811,12 +830,23 @@ ZTC_API int ztc_backend_list_vms(ztc_backend *be, int from, ztc_backend_vm_list 
 	rc = call(be, "GET", path, NULL, 0, TIMEOUT_MS, what, &root, NULL);
 	if (rc < 0)
 		return rc;
+	rc = ztc_backend_vm_list_parse(be, root, what, ret_list);
+	yajl_tree_free(root);
+	return rc;
+}
+
+/* data.list of a GET /vms reply (root as ztc_backend_parse_reply left it) as a list; also an entry point
+ * of the backend reply fuzzer (internal.h). root stays the caller's. */
+int ztc_backend_vm_list_parse(ztc_backend *be, yajl_val root, const char *what, ztc_backend_vm_list **ret_list)
+{
+	const char *k_list[] = { "data", "list", NULL };
+	ztc_backend_vm_list *l;
+	yajl_val arr;
+	int rc = ZTC_OK;
+
 	arr = yajl_tree_get(root, k_list, yajl_t_array);
-	if (!arr) {
-		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"data.list\" list", what);
-		yajl_tree_free(root);
-		return rc;
-	}
+	if (!arr)
+		return be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has no \"data.list\" list", what);
 	l = calloc(1, sizeof(*l));
 	if (l && YAJL_GET_ARRAY(arr)->len && !(l->vm = calloc(YAJL_GET_ARRAY(arr)->len, sizeof(*l->vm)))) {
 		free(l);
@@ -836,7 +866,6 @@ ZTC_API int ztc_backend_list_vms(ztc_backend *be, int from, ztc_backend_vm_list 
 			break;
 		}
 	}
-	yajl_tree_free(root);
 	if (!l)
 		return ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
 	if (rc < 0) {

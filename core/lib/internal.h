@@ -76,4 +76,20 @@ void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);
 
+/* The parsers of untrusted input behind the public calls, as entry points for the fuzzers of
+ * tests/fuzz (behaviour exactly as when the public calls use them). */
+struct yajl_val_s;
+struct udev_device;
+/* backend.c: a reply once HTTP is done; data.list of a GET /vms reply; the byte range of `data`. */
+int ztc_backend_parse_reply(ztc_backend *be, const char *method, const char *url, const char *what, long code,
+			    const char *buf, struct yajl_val_s **ret_root);
+int ztc_backend_vm_list_parse(ztc_backend *be, struct yajl_val_s *root, const char *what,
+			      ztc_backend_vm_list **ret_list);
+bool ztc_backend_data_span(const char *text, size_t len, size_t *ret_start, size_t *ret_end);
+/* discover.c: HID_ID ("0003:0000046D:0000C31C") to vendor and product; the raw record of one udev
+ * device of a subsystem (false when it is no USB device we can identify). */
+bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5]);
+bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
+		     ztc_ctx *ctx, ztc_usbdev *r);
+
 #endif
