@@ -177,9 +177,12 @@ int zadm_conn_write(zadm_conn *c, const char *buf, size_t len)
 
 static char *find_line(zadm_conn *c)
 {
-	char *s = c->buf + c->start;
-	char *nl = memchr(s, '\n', c->len - c->start);
+	char *s, *nl;
 
+	if (c->start == c->len)
+		return NULL; /* nothing buffered; before the first read c->buf is still NULL */
+	s = c->buf + c->start;
+	nl = memchr(s, '\n', c->len - c->start);
 	if (!nl)
 		return NULL;
 	*nl = '\0';

@@ -312,7 +312,8 @@ static int scan_dir(ztc_ctx *ctx, struct ztc_db *db, const char *dir)
 	}
 	closedir(d);
 	/* Sorted, so which of two same-id folders of one dir wins does not depend on readdir order. */
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n) /* names is NULL for an empty dir */
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n && rc == ZTC_OK; i++) {
 		char *sub = ztc_strdup_printf("%s/%s", dir, names[i]);
 		char *json = ztc_strdup_printf("%s/device.json", sub);

@@ -171,7 +171,8 @@ static ztc_usbdev_list *fuse(struct reclist *l)
 		free(out);
 		return NULL;
 	}
-	qsort(l->v, l->n, sizeof(*l->v), cmp_rawrec);
+	if (l->n) /* l->v is NULL then: qsort wants a valid pointer even for 0 */
+		qsort(l->v, l->n, sizeof(*l->v), cmp_rawrec);
 	while (i < l->n) {
 		ztc_usbdev *d = &out->dev[out->n++];
 		size_t j = i + 1;

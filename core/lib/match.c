@@ -200,7 +200,8 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	}
 	fuse_double_devs(&l);
-	qsort(l.m, l.n, sizeof(*l.m), cmp_match);
+	if (l.n) /* l.m is NULL then */
+		qsort(l.m, l.n, sizeof(*l.m), cmp_match);
 	out->pub.n = l.n;
 	out->pub.m = l.m;
 	*ret_list = &out->pub;

@@ -136,7 +136,8 @@ static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t
 			goto out;
 		}
 	}
-	qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
+	if (s->n) /* s->k is NULL for an empty store */
+		qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
 	ok = true;
 out:
 	yajl_tree_free(root);

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# make-corpus.py: (re)writes the seed corpora of tests/fuzz/corpus/<target> from the board database,
+# the udev test records and the protocol documents' examples. Run from anywhere: ./make-corpus.py
+import base64, glob, hashlib, json, os, shutil
+
+here = os.path.dirname(os.path.abspath(__file__))
+top = os.path.dirname(os.path.dirname(here))
+out = os.path.join(here, "corpus")
+
+
+def put(target, name, data):
+    d = os.path.join(out, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+shutil.rmtree(out, ignore_errors=True)
+
+# device.json: every board of the built-in database.
+for p in sorted(glob.glob(os.path.join(top, "db", "*", "device.json"))):
+    put("device-json", os.path.basename(os.path.dirname(p)), open(p, "rb").read())
+
+# devices.json: the shapes ztc writes and a few it must refuse.
+entry = {"alias": "due", "uid": "5a41b0f0e1b4b1e2f6c3c6bd1a4d4ac8f0a0c2c1", "name": "Arduino Due",
+         "target": "arduino_due", "chipid": "ABCDEF0123456789", "remote_id": "dev-1234",
+         "classname": "ArduinoDue"}
+put("devices-json", "empty", json.dumps({"devices": []}, indent=4))
+put("devices-json", "one", json.dumps({"devices": [entry]}, indent=4))
+e2 = dict(entry, alias="photon", uid="0c1d8e7a1f53b7c6d2a9e4f0b1c2d3e4f5a6b7c8", target="particle_photon",
+          classname=None, chipid=None, remote_id=None, name=None)
+put("devices-json", "two-nulls", json.dumps({"devices": [entry, e2]}, indent=4))
+put("devices-json", "not-string", '{"devices":[{"alias":"a","uid":"u","target":"t","chipid":1}]}')
+put("devices-json", "missing", '{"devices":[{"alias":"a","uid":"u"}]}')
+put("devices-json", "utf8", json.dumps({"devices": [dict(entry, name="Kitchen \u2014 \u00e8")]}, ensure_ascii=False))
+
+# .vm files: the simulated board's register.vm, and the forms of `bin` and `loc`.
+put("firmware", "ztc_sim-register.vm", open(os.path.join(top, "db", "ztc_sim", "register.vm"), "rb").read())
+b = lambda s: base64.b64encode(s).decode()
+put("firmware", "string", json.dumps({"bin": b(b"\x00\x01\x02hello"), "dev_type": "arduino_due", "size": 9}))
+put("firmware", "list-loc", json.dumps({"bin": [b(b"boot"), b(b"part"), b(b"app")],
+                                        "loc": ["0x1000", "0x8000", "0x10000"], "on_chip_id": "x"}))
+put("firmware", "bad-base64", '{"bin": "QUJD*"}')
+put("firmware", "loc-mismatch", json.dumps({"bin": [b(b"a"), b(b"b")], "loc": ["0x1000"]}))
+
+
+# Backend replies: one byte choosing the HTTP status (0: 200, 6: 400, 9: 404, 10: 500), then the body.
+def reply(code_idx, body):
+    return bytes([code_idx]) + (body if isinstance(body, bytes) else body.encode())
+
+
+img = hashlib.sha256(b"vm").digest() * 8
+vm = {"type": "vm", "name": "test", "dev_type": "arduino_due", "on_chip_id": "ABCDEF0123456789",
+      "version": "r2.6.0", "patch": "base", "rtos": "chibi2", "features": [],
+      "hash_features": hashlib.sha1(b"").hexdigest(), "bin": b(img), "size": 1, "vmstore": 1024,
+      "map": {"vm": ["0x80000"], "sym": {"vm_main": "0x80101"}}, "changelog": "\u2014 \"q\" \\ /",
+      "ratio": 1.5e-3}
+put("backend-reply", "register", reply(0, json.dumps({"status": "success", "data": {"uid": "dev-1234"}})))
+put("backend-reply", "download", reply(0, '{"status": "success",\n "data": ' +
+                                       json.dumps(vm, indent=2, ensure_ascii=False) + "\n}"))
+put("backend-reply", "list", reply(0, json.dumps({"status": "success", "data": {"list": [
+    {"uid": "vm1", "name": "a", "core_dep": "r2.6.0", "version": "r2.6.0", "dev_type": "arduino_due",
+     "rtos": "chibi2", "features": ["wifi", "tls"]}], "total": 1}})))
+put("backend-reply", "refused", reply(6, json.dumps({"status": "fail", "message": "invalid request: missing name"})))
+put("backend-reply", "not-found", reply(9, json.dumps({"status": "fail", "message": "VM x not found"})))
+put("backend-reply", "html", reply(10, "<html><body>Internal Server Error</body></html>"))
+put("backend-reply", "no-status", reply(0, '{"data": {}}'))
+
+
+# udev properties: every device of the umockdev test records, as SUBSYSTEM/DEVNAME/KEY=VALUE lines.
+for p in sorted(glob.glob(os.path.join(top, "tests", "data", "*.umockdev"))):
+    recs, cur = [], []
+    for line in open(p, encoding="utf-8", errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("P: "):
+            if cur:
+                recs.append(cur)
+            cur = []
+        elif line.startswith("E: "):
+            cur.append(line[3:])
+    if cur:
+        recs.append(cur)
+    text = "\n\n".join("\n".join(r) for r in recs if any(k.startswith("SUBSYSTEM=") for k in r))
+    put("udev-props", os.path.splitext(os.path.basename(p))[0], text + "\n")
+put("udev-props", "hid", "SUBSYSTEM=hid\nHID_ID=0003:0000046D:0000C31C\nHID_NAME=Logitech Keyboard\nHID_UNIQ=abc\n")
+
+
+# ADM lines (ADM-PROTOCOL.md): one settings byte (3: no veto, 7: no veto and a restart callback),
+# then the server's lines; the first line of each session is the login reply.
+def adm(settings, lines):
+    return bytes([settings]) + "\n".join(lines).encode() + b"\n"
+
+
+J = lambda o: json.dumps(o, separators=(",", ":"))
+put("adm-lines", "login-call", adm(3, [J({"ts": 1700000000, "htbm": 30}),
+                                       J({"cmd": "CALL", "method": "echo", "args": [1, "two", {"3": None}], "id": 7, "ret": True}),
+                                       J({"cmd": "CALL", "method": "fail", "args": [], "id": "x", "ret": True}),
+                                       J({"cmd": "CALL", "method": "bad", "id": 9, "ret": True}),
+                                       J({"cmd": "CALL", "method": "nope", "id": 10, "ret": True}),
+                                       J({"cmd": "CALL", "method": "null", "args": "notalist", "id": 11, "ret": False}),
+                                       J({"terminate": 1}), J({"err": "bad token"}), J({})]))
+put("adm-lines", "malformed", adm(3, [J({}), "{not json", "[1,2]", J({"cmd": "NOPE"}), "", "x" * 1100, J({})]))
+
+
+def fota(settings, bc_data, vm_data, chunk, crc_ok=True, extra=()):
+    lines = [J({})]
+    start = {"cmd": "OTA", "chunk": chunk, "bcsize": len(bc_data), "bc": 1,
+             "vmsize": len(vm_data) if vm_data else 0}
+    if vm_data:
+        start["vm"] = 1
+    lines.append(J(start))
+    for t, data in (("b", bc_data), ("v", vm_data)):
+        if not data:
+            continue
+        for i in range(0, len(data), chunk):
+            lines.append(J({"cmd": "OTA", "bin": b(data[i:i + chunk]), "t": t}))
+        md5 = hashlib.md5(data).hexdigest() if crc_ok else "0" * 32
+        lines.append(J({"cmd": "OTA", "crc": md5, "t": t}))
+    # After the restart: log in again and confirm.
+    lines += [J({}), J({"cmd": "OTA", "ok": 1, "bc": 1, "vm": 1 if vm_data else 0})]
+    lines += list(extra)
+    return adm(settings, lines)
+
+
+bc = hashlib.sha256(b"bytecode").digest() * 5   # 160 bytes
+vmimg = hashlib.sha256(b"vm").digest() * 3      # 96 bytes
+put("adm-lines", "fota-bc-only", fota(3, bc, None, 64))
+put("adm-lines", "fota-bc-vm", fota(7, bc, vmimg, 64))
+put("adm-lines", "fota-bad-crc", fota(3, bc, None, 100, crc_ok=False))
+put("adm-lines", "fota-veto", fota(1, bc, None, 64))
+put("adm-lines", "fota-faults", adm(3, [J({}),
+                                        J({"cmd": "OTA", "chunk": 64, "bcsize": 10, "bc": 0, "vmsize": 0}),
+                                        J({"cmd": "OTA", "bin": b(b"x"), "t": "b"}),
+                                        J({"cmd": "OTA", "chunk": 64, "bcsize": 10, "bc": 1}),
+                                        J({"cmd": "OTA", "bin": b(b"x"), "t": "v"}),
+                                        J({"cmd": "OTA", "bin": "!!!", "t": "b"}),
+                                        J({"cmd": "OTA", "crc": "00", "t": "b"}),
+                                        J({"cmd": "OTA", "ok": 1, "bc": 5, "vm": 5}),
+                                        J({"cmd": "OTA"})]))
+
+# FOTA records: one byte (slots - 1), then record.json as the store writes it.
+rec = {"bc": 0, "vm": 0, "last_bc": 0, "last_vm": 0, "state": "ok", "chunk": 4096}
+put("fota-record", "ok", bytes([1]) + J(rec).encode() + b"\n")
+put("fota-record", "attempt", bytes([1]) + J(dict(rec, bc=1, vm=1, state="attempt")).encode() + b"\n")
+put("fota-record", "trying", bytes([3]) + J(dict(rec, bc=3, vm=2, state="trying")).encode() + b"\n")
+put("fota-record", "bad-slot", bytes([0]) + J(dict(rec, bc=1)).encode() + b"\n")
