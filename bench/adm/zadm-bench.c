@@ -1,4 +1,12 @@
-/* zadm-bench.c: libzadm throughput and latency against a running zadm-sandbox on loopback. */
+/* zadm-bench.c: libzadm throughput and latency against a running zadm-sandbox on loopback.
+ *
+ * Usage: zadm-bench PORT CONTROL-SOCKET EVENTS CALLS [CLIENTS]
+ * Output (parsed by run.sh):
+ *   sent: N in T s: R msg/s              (the last zadm_device_send_event() accepted)
+ *   events: N in T s: R events/s         (until the sandbox counted all N; its "list" command)
+ *   rpc: C calls: p50 X ms, p99 Y ms     (control socket "call", so that hop is included)
+ *   heap: K KiB per connected client     (mallinfo2 before and after CLIENTS more devices, 50)
+ * EVENTS or CALLS 0 skips that part, CLIENTS 0 the heap part (run.sh runs it so under massif). */
 #include "config.h"
 
 #include <malloc.h>
@@ -57,19 +65,25 @@ int main(int argc, char **argv)
 {
 	static const zadm_rpc rpc[] = { { "echo", rpc_echo, NULL } };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int port, nevents, ncalls, fd;
+	int port, nevents, ncalls, nclients = 50, fd;
 	zadm_device *dev;
 	zadm_options o;
 	double t0, t1, *lat;
 	char buf[65536];
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: zadm-bench PORT CONTROL-SOCKET EVENTS CALLS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: zadm-bench PORT CONTROL-SOCKET EVENTS CALLS [CLIENTS]\n");
 		return 2;
 	}
 	port = atoi(argv[1]);
 	nevents = atoi(argv[3]);
 	ncalls = atoi(argv[4]);
+	if (argc == 6)
+		nclients = atoi(argv[5]);
+	if (nevents < 0 || ncalls < 0 || nclients < 0) {
+		fprintf(stderr, "zadm-bench: negative count\n");
+		return 2;
+	}
 	zadm_options_init(&o);
 	o.ip = "127.0.0.1";
 	o.port = (unsigned int)port;
@@ -92,34 +106,47 @@ int main(int argc, char **argv)
 		while (zadm_device_send_event(dev, ev) == ZADM_ERR_QUEUE_FULL)
 			usleep(50);
 	}
-	for (;;) {
+	if (nevents > 0) {
+		double ts = now_s();
+
+		printf("sent: %d in %.3f s: %.0f msg/s\n", nevents, ts - t0, nevents / (ts - t0));
+	}
+	for (double deadline = now_s() + 60;;) {
 		char *p;
 
-		ctl(fd, "list\n", buf, sizeof(buf));
+		if (ctl(fd, "list\n", buf, sizeof(buf)))
+			return 1;
 		p = strstr(buf, "\"events\":");
 		if (p && atoi(p + 9) >= nevents)
 			break;
+		if (now_s() > deadline) {
+			fprintf(stderr, "zadm-bench: the sandbox counted %d of %d events in 60 s\n",
+				p ? atoi(p + 9) : 0, nevents);
+			return 3;
+		}
 		usleep(1000);
 	}
 	t1 = now_s();
-	printf("events: %d in %.3f s: %.0f events/s\n", nevents, t1 - t0, nevents / (t1 - t0));
+	if (nevents > 0)
+		printf("events: %d in %.3f s: %.0f events/s\n", nevents, t1 - t0, nevents / (t1 - t0));
 
 	/* RPC round trips, as the sandbox's control client sees them (control socket hop included). */
-	lat = calloc((size_t)ncalls, sizeof(*lat));
+	lat = calloc((size_t)ncalls + 1, sizeof(*lat));
 	for (int i = 0; i < ncalls; i++) {
 		t0 = now_s();
 		ctl(fd, "call bench echo [1]\n", buf, sizeof(buf));
 		lat[i] = now_s() - t0;
 	}
 	qsort(lat, (size_t)ncalls, sizeof(*lat), cmp_d);
-	printf("rpc: %d calls: p50 %.3f ms, p99 %.3f ms\n", ncalls, lat[ncalls / 2] * 1e3,
-	       lat[ncalls * 99 / 100] * 1e3);
+	if (ncalls > 0)
+		printf("rpc: %d calls: p50 %.3f ms, p99 %.3f ms\n", ncalls, lat[ncalls / 2] * 1e3,
+		       lat[ncalls * 99 / 100] * 1e3);
 	free(lat);
 
-	/* Heap per connected client: 50 more devices, logged in, idle. */
-	{
-		enum { N = 50 };
-		zadm_device *devs[N];
+	/* Heap per connected client: nclients more devices, logged in, idle. */
+	if (nclients > 0) {
+		const int N = nclients;
+		zadm_device **devs = calloc((size_t)N, sizeof(*devs));
 		size_t before = mallinfo2().uordblks, after;
 
 		for (int i = 0; i < N; i++) {
@@ -129,13 +156,17 @@ int main(int argc, char **argv)
 			if (zadm_device_new(uid, "t", &o, &devs[i]) || zadm_device_start(devs[i]))
 				return 1;
 			snprintf(cmd, sizeof(cmd), "wait %s 5\n", uid);
-			ctl(fd, cmd, buf, sizeof(buf));
+			if (ctl(fd, cmd, buf, sizeof(buf)) || !strstr(buf, "\"ok\":true")) {
+				fprintf(stderr, "zadm-bench: %s not logged in: %s\n", uid, buf);
+				return 1;
+			}
 		}
 		after = mallinfo2().uordblks;
 		printf("heap: %.1f KiB per connected client (malloc, thread stacks excluded)\n",
 		       (double)(after - before) / N / 1024);
 		for (int i = 0; i < N; i++)
 			zadm_device_free(devs[i]);
+		free(devs);
 	}
 	close(fd);
 	zadm_device_free(dev);
