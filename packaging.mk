@@ -57,3 +57,6 @@ DISTCLEANFILES = confdefs.h
 
 TESTS += tests/man-lint.sh tests/udev-rules.sh tests/completion.sh
 EXTRA_DIST += tests/man-lint.sh tests/udev-rules.sh tests/completion.sh
+
+# Files of the tree that no other fragment distributes.
+EXTRA_DIST += bench/discover
