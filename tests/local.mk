@@ -1,10 +1,17 @@
 # tests/local.mk: make check: Check unit suites and integration tests under umockdev.
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+# With --enable-sanitizers: ASan may not come first in the library list under umockdev's LD_PRELOAD
+# (verify_asan_link_order=0), and undefined behaviour fails a test instead of printing a line.
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	ZTC='$(abs_top_builddir)/core/cli/ztc'; UMOCKDEV_RUN='$(UMOCKDEV_RUN)'; \
-	export top_srcdir top_builddir ZTC UMOCKDEV_RUN;
+	export top_srcdir top_builddir ZTC UMOCKDEV_RUN; \
+	if test -n '$(SANITIZER_CFLAGS)'; then \
+		ASAN_OPTIONS="verify_asan_link_order=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}"; \
+		UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS}"; \
+		ZTC_SANITIZERS=1; export ASAN_OPTIONS UBSAN_OPTIONS ZTC_SANITIZERS; \
+	fi;
 
 EXTRA_DIST += tests/lib.sh tests/data
 

@@ -3,6 +3,7 @@
 set -u
 : "${top_srcdir:?run through make check}" "${top_builddir:?}"
 command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77; }
+[ -z "${ZTC_SANITIZERS:-}" ] || { echo "SKIP: an ASan build cannot run under valgrind"; exit 77; }
 log=$(mktemp "${TMPDIR:-/tmp}/zadm-valgrind.XXXXXX")
 trap 'rm -f "$log"' EXIT
 CK_FORK=no CK_RUN_CASE=wire ZADM_TEST_RECONNECTS=100 CK_DEFAULT_TIMEOUT=120 \

@@ -87,12 +87,14 @@ static void remove_record(UMockdevTestbed *tb, const char *rec)
 	 * link behind; remove it so the board can be plugged in again. */
 	for (int i = 0; i < nn; i++) {
 		int fd = umockdev_testbed_get_dev_fd(tb, nodes[i]);
-		char *link = g_strdup_printf("%s%s", umockdev_testbed_get_root_dir(tb), nodes[i]);
+		char *root = umockdev_testbed_get_root_dir(tb); /* a copy: freed below */
+		char *link = g_strdup_printf("%s%s", root, nodes[i]);
 
 		if (fd >= 0)
 			close(fd);
 		unlink(link);
 		g_free(link);
+		g_free(root);
 		g_free(nodes[i]);
 	}
 	free(nodes);
@@ -201,6 +203,8 @@ int main(int argc, char **argv)
 		}
 		usleep(20000);
 	}
+	for (int t = 0; t < ntalk; t++)
+		g_free(talks[t].line);
 	g_object_unref(tb);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

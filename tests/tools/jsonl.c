@@ -90,8 +90,10 @@ static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 	text = slurp(f);
 	fclose(f);
 	exp = yajl_tree_parse(text, err, sizeof(err));
+	free(text);
 	if (!exp || !YAJL_IS_ARRAY(exp)) {
 		fprintf(stderr, "jsonl: %s is not a JSON array\n", path);
+		yajl_tree_free(exp);
 		return 1;
 	}
 	if (YAJL_GET_ARRAY(exp)->len != n) {
@@ -154,6 +156,7 @@ static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 			}
 		}
 	}
+	yajl_tree_free(exp);
 	return bad;
 }
 
@@ -162,6 +165,7 @@ int main(int argc, char **argv)
 	static yajl_val lines[MAXLINES];
 	char *text;
 	size_t n;
+	int rc;
 
 	if (argc < 2 || (strcmp(argv[1], "get") && strcmp(argv[1], "expect")) ||
 	    (strcmp(argv[1], "expect") == 0 && argc != 3)) {
@@ -171,6 +175,11 @@ int main(int argc, char **argv)
 	text = slurp(stdin);
 	n = parse_lines(text, lines);
 	if (strcmp(argv[1], "get") == 0)
-		return cmd_get(argc - 2, argv + 2, lines, n);
-	return cmd_expect(argv[2], lines, n);
+		rc = cmd_get(argc - 2, argv + 2, lines, n);
+	else
+		rc = cmd_expect(argv[2], lines, n);
+	for (size_t i = 0; i < n; i++)
+		yajl_tree_free(lines[i]);
+	free(text);
+	return rc;
 }
