@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,8 +437,10 @@ ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)
 	v = yajl_tree_get(t->json, path, yajl_t_any);
 	if (v && YAJL_IS_INTEGER(v))
 		return (long)YAJL_GET_INTEGER(v);
+	/* A number beyond long (or NaN) has no conversion (undefined behaviour): it counts as absent. */
 	if (v && YAJL_IS_DOUBLE(v))
-		return (long)YAJL_GET_DOUBLE(v);
+		return YAJL_GET_DOUBLE(v) >= (double)LONG_MIN && YAJL_GET_DOUBLE(v) < (double)LONG_MAX
+			       ? (long)YAJL_GET_DOUBLE(v) : def;
 	if (v && YAJL_IS_TRUE(v))
 		return 1;
 	if (v && YAJL_IS_FALSE(v))

@@ -4,6 +4,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <limits.h>
+
+#include <yajl/yajl_tree.h>
 
 #include "fuzz-common.h"
 #include "internal.h"
@@ -82,6 +85,34 @@ static void match_with(ztc_db *db, ztc_store *store, ztc_usbdev_list *list)
 	ztc_match_list_free(ml);
 }
 
+/* Every top-level number reads back through ztc_target_get_int as itself when it fits a long, and
+ * as the default when it does not (so the normal build, whose UBSan lacks float-cast-overflow, checks
+ * the fix of tests/fuzz/regress/device-json/get-int-double-beyond-long too). */
+static void check_numbers(const ztc_target *t, const uint8_t *data, size_t size)
+{
+	char *text = fuzz_cstr(data, size);
+	yajl_val root = yajl_tree_parse(text, NULL, 0);
+
+	for (size_t i = 0; root && YAJL_IS_OBJECT(root) && i < YAJL_GET_OBJECT(root)->len; i++) {
+		const char *key = YAJL_GET_OBJECT(root)->keys[i];
+		yajl_val v = YAJL_GET_OBJECT(root)->values[i];
+		long want;
+
+		if (YAJL_IS_INTEGER(v) || !YAJL_IS_DOUBLE(v))
+			continue;
+		/* yajl_tree_get returns the first of duplicate keys: only check those. */
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(YAJL_GET_OBJECT(root)->keys[j], key) == 0)
+				goto next;
+		want = YAJL_GET_DOUBLE(v) >= (double)LONG_MIN && YAJL_GET_DOUBLE(v) < (double)LONG_MAX
+			       ? (long)YAJL_GET_DOUBLE(v) : -12345;
+		FUZZ_CHECK(ztc_target_get_int(t, key, -12345) == want);
+next:;
+	}
+	yajl_tree_free(root);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	ztc_usbdev devs[2];
@@ -109,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(ztc_db_find(db, ztc_target_get_id(t)) == t);
 	FUZZ_CHECK(*ztc_target_get_id(t) && *ztc_target_get_name(t) && ztc_target_get_type(t));
+	check_numbers(t, data, size);
 	(void)ztc_target_get_str(t, "family_name");
 	(void)ztc_target_get_str(t, "virtualizable");
 	(void)ztc_target_get_int(t, "reset_after_register", 0);
