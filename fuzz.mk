@@ -1,5 +1,6 @@
-# fuzz.mk: libFuzzer targets for every parser of untrusted input (tests/fuzz); `make fuzz` builds and
-# runs them, FUZZ_SECONDS each (`make -j2 fuzz` runs two at a time). Not part of make check.
+# fuzz.mk: hardening. libFuzzer targets for every parser of untrusted input (tests/fuzz): `make fuzz`
+# builds and runs them, FUZZ_SECONDS each (`make -j2 fuzz` runs two at a time); the crash inputs they
+# found, replayed in make check; `make check-valgrind`. See docs/hardening.md.
 #
 # The fuzzers are built with clang from the library sources themselves (never the libtool libraries,
 # which the configured compiler built without coverage instrumentation), with ASan and UBSan, in
@@ -129,3 +130,11 @@ tests_fuzz_replay_fota_record_LDADD = $(FUZZ_REPLAY_ZADM_LINK)
 
 TESTS += tests/fuzz/regress.sh
 EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/regress
+
+# ---- make check-valgrind: the Check suites and the ztc command (through shell tests) under memcheck --
+check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)
+	@top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' UMOCKDEV_RUN='$(UMOCKDEV_RUN)' \
+		$(SHELL) $(top_srcdir)/tests/check-valgrind.sh
+
+.PHONY: check-valgrind
+EXTRA_DIST += tests/check-valgrind.sh tests/check-valgrind.supp
