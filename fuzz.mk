@@ -138,3 +138,12 @@ check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)
 
 .PHONY: check-valgrind
 EXTRA_DIST += tests/check-valgrind.sh tests/check-valgrind.supp
+
+# ---- make check: crash safety of the known-device store and the FOTA store ---------------------------
+check_PROGRAMS += tests/crash-writer
+tests_crash_writer_SOURCES = tests/crash-writer.c
+tests_crash_writer_CPPFLAGS = $(ADM_CPPFLAGS)
+# Linked with the library objects, not through libtool's wrapper: the test starts it a thousand times.
+tests_crash_writer_LDADD = $(FUZZ_REPLAY_ZTC_LINK) $(FUZZ_REPLAY_ZADM_LINK)
+TESTS += tests/crash-safety.sh
+EXTRA_DIST += tests/crash-safety.sh
