@@ -9,7 +9,7 @@ set -u
 trials=${CRASH_TRIALS:-500}
 W=$top_builddir/tests/crash-writer
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ztc-crash.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+[ -n "${CRASH_KEEP:-}" ] || trap 'rm -rf "$tmp"' EXIT
 fail=0
 
 for kind in store fota; do
@@ -21,10 +21,12 @@ for kind in store fota; do
 	fi
 	old=0 new=0 left=0 start=$(date +%s)
 	for ((i = 1; i <= trials; i++)); do
-		"$W" $kind-write "$dir" "$log" &
-		pid=$!
-		# 0 to 49 ms after the start: through start-up, loading, and a few dozen writes.
-		sleep "0.0$((RANDOM % 50 / 10))$((RANDOM % 10))"
+		# The writer says "ready" once started (store loaded or opened; the FOTA store's open is a
+		# boot, a write that may be killed too); the kill comes 0 to 19 ms later, a few writes in.
+		coproc WRITER { exec "$W" $kind-write "$dir" "$log"; }
+		pid=$WRITER_PID
+		[ $((RANDOM % 10)) -eq 0 ] || read -r -t 10 _ <&"${WRITER[0]}"
+		sleep "0.0$((RANDOM % 20 / 10))$((RANDOM % 10))"
 		kill -KILL $pid 2>/dev/null
 		wait $pid 2>/dev/null
 		if ! res=$("$W" $kind-check "$dir" "$log"); then

@@ -65,6 +65,13 @@ static void journal(int fd, const char *fmt, ...)
 		exit(2);
 }
 
+/* Tell the test the writer has started up (loaded, opened): the random kill delay starts now. */
+static void ready(void)
+{
+	puts("ready");
+	fflush(stdout);
+}
+
 /* The checker's own journal line, for a version it found the writer had finished. */
 static void append_done(const char *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -234,6 +241,7 @@ static int store_write(const char *home, const char *log)
 		fail("the store does not load: %s", ztc_ctx_errmsg(ctx));
 	n = store_counter(s);
 	ztc_store_free(s);
+	ready();
 	for (;;) {
 		make_version(++n, v);
 		if (ztc_store_update(ctx, set_version, v) != ZTC_OK)
@@ -344,7 +352,10 @@ static const char *slot_whole(const char *dir, int kind, int slot)
 	if (stat(path, &sb) < 0)
 		return "missing";
 	text = slurp(path);
-	if (!text || sscanf(text, "gen=%lu len=%zu\n%n", &g, &len, &hl) != 2 || hl == 0)
+	/* The header ends at its newline (a "\n" in sscanf's format would skip pattern bytes too). */
+	if (!text || sscanf(text, "gen=%lu len=%zu", &g, &len) != 2 || !strchr(text, '\n'))
+		why = "no header";
+	else if ((hl = (int)(strchr(text, '\n') - text + 1)) > 40)
 		why = "no header";
 	else if ((size_t)sb.st_size != (size_t)hl + len)
 		why = "wrong size";
@@ -466,6 +477,7 @@ static int fota_write(const char *dir, const char *log)
 	if (r)
 		fail("the FOTA store does not open: %s", zadm_strerror(r));
 	log_done(fd, dir);
+	ready();
 	for (;;) {
 		char *line = record_line(dir);
 		struct rec rec = { 0, 0, 0, 0, 0, 4096 };
