@@ -147,3 +147,11 @@ tests_crash_writer_CPPFLAGS = $(ADM_CPPFLAGS)
 tests_crash_writer_LDADD = $(FUZZ_REPLAY_ZTC_LINK) $(FUZZ_REPLAY_ZADM_LINK)
 TESTS += tests/crash-safety.sh
 EXTRA_DIST += tests/crash-safety.sh
+
+# ---- bench/adm-load: 200 clients, two sandbox restarts (run by hand: bench/adm-load/run.sh) ----------
+EXTRA_PROGRAMS += bench/adm-load/adm-load
+bench_adm_load_adm_load_SOURCES = bench/adm-load/adm-load.c
+bench_adm_load_adm_load_CPPFLAGS = $(ADM_CPPFLAGS)
+bench_adm_load_adm_load_LDADD = adm/lib/libzadm.la $(YAJL_LIBS) $(PTHREAD_LIBS)
+CLEANFILES += bench/adm-load/adm-load
+EXTRA_DIST += bench/adm-load/run.sh
