@@ -129,7 +129,7 @@ tests_fuzz_replay_fota_record_CPPFLAGS = $(FUZZ_REPLAY_ZADM_INCS)
 tests_fuzz_replay_fota_record_LDADD = $(FUZZ_REPLAY_ZADM_LINK)
 
 TESTS += tests/fuzz/regress.sh
-EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/regress
+EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/crashes
 
 # ---- make check-valgrind: the Check suites and the ztc command (through shell tests) under memcheck --
 check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)

@@ -87,7 +87,7 @@ static void match_with(ztc_db *db, ztc_store *store, ztc_usbdev_list *list)
 
 /* Every top-level number reads back through ztc_target_get_int as itself when it fits a long, and
  * as the default when it does not (so the normal build, whose UBSan lacks float-cast-overflow, checks
- * the fix of tests/fuzz/regress/device-json/get-int-double-beyond-long too). */
+ * the fix of tests/fuzz/crashes/device-json/get-int-double-beyond-long too). */
 static void check_numbers(const ztc_target *t, const uint8_t *data, size_t size)
 {
 	char *text = fuzz_cstr(data, size);

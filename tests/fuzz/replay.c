@@ -1,5 +1,5 @@
 /* replay.c: runs a fuzz target's LLVMFuzzerTestOneInput on files, without libFuzzer, so the normal
- * (gcc, libtool) build checks the crash inputs of tests/fuzz/regress and the seed corpora. */
+ * (gcc, libtool) build checks the crash inputs of tests/fuzz/crashes and the seed corpora. */
 #include "config.h"
 
 #include <stdint.h>
