@@ -79,6 +79,7 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/fuzz-%
 	test $$rc -eq 0
 
 fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz: $(FUZZ_CC) not found: install the Debian packages clang and libclang-rt-14-dev (or set FUZZ_CC)" >&2; exit 1; }
 	@$(MKDIR_P) $(FUZZ_DIR); rm -f $(FUZZ_DIR)/summary.txt
 	@$(MAKE) $(AM_MAKEFLAGS) fuzz-build
 	@$(MAKE) $(AM_MAKEFLAGS) -k $(FUZZ_TARGETS:%=fuzz-run-%); rc=$$?; \
