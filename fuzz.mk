@@ -67,10 +67,11 @@ $(FUZZ_TARGETS:%=fuzz-run-%): fuzz-run-%: $(FUZZ_DIR)/fuzz-%
 	@dict=-dict=$(top_srcdir)/tests/fuzz/json.dict; \
 	if test -f $(top_srcdir)/tests/fuzz/$*.dict; then dict=-dict=$(top_srcdir)/tests/fuzz/$*.dict; fi; \
 	start=$$(date +%s); \
-	$(FUZZ_DIR)/fuzz-$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict \
+	scratch=$$(mktemp -d /dev/shm/ztc-fuzz.XXXXXX 2>/dev/null || mktemp -d); \
+	FUZZ_SCRATCH=$$scratch $(FUZZ_DIR)/fuzz-$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $$dict \
 		-artifact_prefix=$(FUZZ_DIR)/artifacts/$*/ $(FUZZ_FLAGS) \
 		$(FUZZ_DIR)/corpus/$* $(top_srcdir)/tests/fuzz/corpus/$* >$(FUZZ_DIR)/$*.log 2>&1; \
-	rc=$$?; secs=$$(( $$(date +%s) - start )); \
+	rc=$$?; secs=$$(( $$(date +%s) - start )); rm -rf "$$scratch"; \
 	execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$*.log | tail -n 1); \
 	cov=$$(grep -E '^#[0-9]+.*cov: ' $(FUZZ_DIR)/$*.log | tail -n 1 | sed -E 's/.*(cov: [0-9]+ ft: [0-9]+ corp: [^ ]+).*/\1/'); \
 	crashes=$$(ls $(FUZZ_DIR)/artifacts/$* | wc -l); \

@@ -50,7 +50,10 @@ static inline void fuzz_dir_cleanup(void)
 
 static inline const char *fuzz_scratch(const char *name)
 {
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	/* make fuzz names a directory it removes after the run: a crash skips the atexit cleanup. */
+	const char *base = getenv("FUZZ_SCRATCH") ? getenv("FUZZ_SCRATCH")
+			   : access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+			   : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
 	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/ztc-fuzz-%s-XXXXXX", base, name);
 	if (!mkdtemp(fuzz_dir)) {
