@@ -63,4 +63,4 @@ noinst_PROGRAMS += bench/adm/zadm-bench
 bench_adm_zadm_bench_SOURCES = bench/adm/zadm-bench.c
 bench_adm_zadm_bench_CPPFLAGS = $(ADM_CPPFLAGS)
 bench_adm_zadm_bench_LDADD = adm/lib/libzadm.la
-EXTRA_DIST += bench/adm/run.sh
+EXTRA_DIST += bench/adm/run.sh bench/adm/paho-bench.c

@@ -98,6 +98,17 @@ static bool log_has(const char *s)
 	return r;
 }
 
+/* The library logs from its own threads: wait up to ms for a message to show up. */
+static bool log_wait(const char *s, int ms)
+{
+	for (; ms > 0; ms -= 10) {
+		if (log_has(s))
+			return true;
+		usleep(10000);
+	}
+	return log_has(s);
+}
+
 /* ---- a fake ADM server: one listening socket, one client at a time ---- */
 
 struct fake {
@@ -481,7 +492,7 @@ START_TEST(test_login_refused_and_retry)
 	for (int i = 0; i < 50 && !zadm_device_is_connected(dev); i++)
 		usleep(20000);
 	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
-	ck_assert(log_has("login refused by the server: bad token"));
+	ck_assert(log_wait("login refused by the server: bad token", 3000));
 	zadm_device_free(dev);
 	ck_assert(!log_has("tok-XYZ-123"));
 	fake_close(&f);
@@ -549,7 +560,7 @@ START_TEST(test_rpc_wire)
 	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"NTFY\",\"payload\":{\"title\":\"T\\\"1\",\"text\":\"caf\xc3\xa9\"}}");
 	ck_assert_int_eq(zadm_device_send(dev, " { \"raw\" : 1.50 } "), ZADM_OK);
 	ck_assert_str_eq(fake_msg(&f, 3000), "{\"raw\":1.50}");
-	ck_assert(log_has("ignoring a malformed line from the server"));
+	ck_assert(log_wait("ignoring a malformed line from the server", 3000));
 	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
 	zadm_device_free(dev);
 	fake_close(&f);
@@ -640,7 +651,7 @@ START_TEST(test_line_too_long)
 	memcpy(big + 4095, "\"}", 3);
 	fake_send(&f, big);
 	ck_assert_ptr_null(fake_msg(&f, 3000));
-	ck_assert(log_has("longer than 4096 bytes"));
+	ck_assert(log_wait("longer than 4096 bytes", 3000));
 	free(big);
 	zadm_device_free(dev);
 	fake_close(&f);
