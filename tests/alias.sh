@@ -82,8 +82,14 @@ ztc_run device alias del nothere
 expect_rc 1 "del unknown"; expect_err "no alias matches 'nothere'" "del unknown"; unchanged "del unknown"
 ztc_run device alias del ''
 expect_rc 1 "del empty"; unchanged "del empty"
+# A temporary file left by a writer killed mid-write is removed by the next write; other files stay.
+printf 'half' >"$ZTC_HOME/devices.json.Ab3xYz"
+printf 'mine' >"$ZTC_HOME/devices.json.keep"
 ztc_run device alias del tw
 expect_rc 0 "del by unique prefix"
+[ ! -e "$ZTC_HOME/devices.json.Ab3xYz" ] && pass "an orphan devices.json.XXXXXX is removed by the next write" || fail "orphan temp file left"
+[ -e "$ZTC_HOME/devices.json.keep" ] && [ -e "$ZTC_HOME/devices.json.lock" ] && pass "other files beside the store are kept" || fail "removed a file that is not a temp file"
+rm -f "$ZTC_HOME/devices.json.keep"
 grep -q '"two"' "$STORE" && fail "two still stored" || pass "two deleted by a unique prefix"
 ztc_run device alias del
 expect_rc 2 "del without ALIAS"

@@ -40,6 +40,6 @@ for kind in store fota; do
 	done_lines=$(grep -c '^done' "$log")
 	echo "ok: $kind: $((i - 1)) SIGKILLs in $(( $(date +%s) - start )) s over $done_lines finished writes:" \
 		"$old times the last finished version, $new times the version being written;" \
-		"$left times a temporary file was left behind (killed mid-write)"
+		"$left times one temporary file was left behind (killed mid-write; never more than one, the next writer removes it)"
 done
 exit $fail

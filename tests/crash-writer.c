@@ -250,22 +250,18 @@ static int store_write(const char *home, const char *log)
 	}
 }
 
-/* Leftover temporary files of the atomic writer (devices.json.XXXXXX, not the lock file), removed
- * after being counted. */
-static int sweep_tmp(const char *dir, const char *prefix)
+/* Leftover temporary files of the atomic writer (devices.json.XXXXXX, not the lock file). They are
+ * left in place: the next writer removes them under the store lock (store.c), so at any time there is
+ * at most one, the one of the writer killed last. */
+static int count_tmp(const char *dir, const char *prefix)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int n = 0;
 
 	while (d && (e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strcmp(e->d_name + strlen(prefix), "lock") != 0) {
-			char path[4096];
-
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			unlink(path);
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strcmp(e->d_name + strlen(prefix), "lock") != 0)
 			n++;
-		}
 	if (d)
 		closedir(d);
 	return n;
@@ -291,7 +287,9 @@ static int store_check(const char *home, const char *log)
 	make_version(k, v);
 	if (!store_is(s, v))
 		fail("the store claims version %lu but its entries are not that version's", k);
-	tmp = sweep_tmp(home, "devices.json.");
+	tmp = count_tmp(home, "devices.json.");
+	if (tmp > 1)
+		fail("%d temporary files beside devices.json: writers do not remove the ones left by a kill", tmp);
 	/* What the file holds now is the baseline of the next check (the next writer goes on from it). */
 	append_done(log, "base %lu", k);
 	printf("%s%s\n", k == done ? "old" : "new", tmp > 0 ? " tmp" : "");

@@ -1,6 +1,8 @@
 /* store.c: the known-device store $ZTC_HOME/devices.json: aliases, chip ids, remote ids. */
 #include "config.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -371,6 +373,30 @@ int ztc_write_atomic(ztc_ctx *ctx, const char *path, const char *data, size_t le
 	return ZTC_OK;
 }
 
+/* A writer killed between mkstemp() and rename() leaves devices.json.XXXXXX behind. Every writer of
+ * devices.json holds the store lock, so once we hold it any such file is an orphan: remove it.
+ * Only names of exactly that shape go (the lock file, devices.json.lock, has a 4-letter suffix). */
+static void remove_orphan_temps(ztc_ctx *ctx)
+{
+	DIR *d = opendir(ctx->home);
+	struct dirent *e;
+	const char *prefix = "devices.json.";
+	size_t plen = strlen(prefix);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		const char *suffix = e->d_name + plen;
+		bool temp = strncmp(e->d_name, prefix, plen) == 0 && strlen(suffix) == 6;
+
+		for (size_t i = 0; temp && i < 6; i++)
+			temp = isalnum((unsigned char)suffix[i]);
+		if (temp && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			ztc_dbg(ctx, "removed %s/%s, left by an interrupted write", ctx->home, e->d_name);
+	}
+	closedir(d);
+}
+
 ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdata)
 {
 	char *path = NULL, *lockpath = NULL, *text = NULL;
@@ -401,6 +427,7 @@ ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdat
 			goto out;
 		}
 	}
+	remove_orphan_temps(ctx);
 	rc = load_path(ctx, path, &s);
 	if (rc < 0)
 		goto out;
