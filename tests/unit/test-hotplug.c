@@ -113,8 +113,10 @@ static void add_due(void)
 	g_free(path);
 }
 
-/* Start `ztc -J device discover --loop` with our environment: the preload and UMOCKDEV_DIR. */
-static void start_ztc(void)
+/* Start `ztc -J device discover --loop` with our environment: the preload and UMOCKDEV_DIR. With
+ * looptime, netlink sockets fail (tests/tools/no-netlink.c preloaded first), so ztc cannot create a
+ * udev monitor and polls every looptime ms; its stderr then goes to errfile. */
+static void start_ztc_with(const char *looptime, const char *errfile)
 {
 	const char *ztc = getenv("ZTC");
 	int fds[2];
@@ -128,13 +130,29 @@ static void start_ztc(void)
 		/* Never outlive the test, even when an assertion ends it before teardown. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(fds[1], STDOUT_FILENO);
-		execl(ztc, ztc, "-J", "device", "discover", "--loop", (char *)NULL);
+		if (looptime) {
+			const char *old = getenv("LD_PRELOAD");
+			char *preload = g_strdup_printf("%s%s%s", NO_NETLINK_SO, old ? ":" : "", old ? old : "");
+			int efd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+			setenv("LD_PRELOAD", preload, 1);
+			if (efd >= 0)
+				dup2(efd, STDERR_FILENO);
+			execl(ztc, ztc, "-J", "device", "discover", "--loop", "--looptime", looptime, (char *)NULL);
+		} else {
+			execl(ztc, ztc, "-J", "device", "discover", "--loop", (char *)NULL);
+		}
 		fprintf(stderr, "cannot run %s: %s\n", ztc, strerror(errno));
 		_exit(127);
 	}
 	close(fds[1]);
 	ztc_out = fds[0];
 	fcntl(ztc_out, F_SETFL, O_NONBLOCK);
+}
+
+static void start_ztc(void)
+{
+	start_ztc_with(NULL, NULL);
 }
 
 /* Read what ztc printed until the deadline; false on timeout (or end of output). */
@@ -320,6 +338,31 @@ START_TEST(hotplug_sigint)
 }
 END_TEST
 
+/* No udev monitor (netlink denied): ztc says so once and polls every --looptime ms. No uevent is sent
+ * here at all, so only polling can see the changes. */
+START_TEST(hotplug_poll_fallback)
+{
+	static const char *const due[] = { DUE_JSON };
+	char *errfile = g_strdup_printf("%s/ztc-poll-%d.err", g_get_tmp_dir(), (int)getpid());
+	char *err = NULL;
+
+	start_ztc_with("100", errfile);
+	expect_set("at start, no device", NULL, 0);
+	add_due();
+	expect_set("Due plugged, seen by polling", due, 1);
+	expect_quiet("nothing changed between polls", 400);
+	umockdev_testbed_remove_device(tb, DUE_SYSPATH);
+	expect_set("Due unplugged, seen by polling", NULL, 0);
+	stop_ztc(SIGTERM);
+	ck_assert(g_file_get_contents(errfile, &err, NULL, NULL));
+	ck_assert_msg(strcmp(err, "ztc: warning: cannot create a udev monitor; polling every 100 ms instead\n") == 0,
+		      "stderr was \"%s\"", err);
+	g_free(err);
+	unlink(errfile);
+	g_free(errfile);
+}
+END_TEST
+
 static Suite *hotplug_suite(void)
 {
 	Suite *s = suite_create("hotplug");
@@ -331,6 +374,7 @@ static Suite *hotplug_suite(void)
 	tcase_add_test(tc, hotplug_full_set_each_change);
 	tcase_add_test(tc, hotplug_same_set_not_reprinted);
 	tcase_add_test(tc, hotplug_sigint);
+	tcase_add_test(tc, hotplug_poll_fallback);
 	suite_add_tcase(s, tc);
 	return s;
 }
