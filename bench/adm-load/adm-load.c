@@ -55,32 +55,19 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - t0;
 }
 
-static long rss_kib(void)
+/* One number from /proc/self/status, by its sscanf format ("VmRSS: %ld kB"); -1 when absent. */
+static long proc_status(const char *fmt)
 {
 	FILE *f = fopen("/proc/self/status", "re");
 	char line[256];
-	long kib = -1;
+	long v = -1;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (sscanf(line, fmt, &v) == 1)
 			break;
 	if (f)
 		fclose(f);
-	return kib;
-}
-
-static int threads_now(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	int n = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
+	return v;
 }
 
 static pid_t start_sandbox(const char *bin, const char *outdir, int gen, unsigned int port, const char *portfile)
@@ -291,9 +278,9 @@ int main(int argc, char **argv)
 				c->queue_full++;
 		}
 		if (t / 1000 >= nrss && nrss < (int)(sizeof(rss) / sizeof(*rss))) {
-			int th = threads_now();
+			int th = (int)proc_status("Threads: %ld");
 
-			rss[nrss++] = rss_kib();
+			rss[nrss++] = proc_status("VmRSS: %ld kB");
 			if (th > maxthreads)
 				maxthreads = th;
 		}
