@@ -38,3 +38,4 @@ endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 include tests/unit.mk
+include tests/hardening.mk
