@@ -69,6 +69,27 @@ put("backend-reply", "html", reply(10, "<html><body>Internal Server Error</body>
 put("backend-reply", "no-status", reply(0, '{"data": {}}'))
 
 
+# Around the nesting cap of libztc's JSON parse (64 levels: 64 passes, 65 is refused) and the store's
+# and the database's rules (issue 11). The 300,000-deep inputs that crashed yajl are in ../crashes: as
+# seeds they would raise libFuzzer's default -max_len to their size.
+def nest(n, inner="1"):
+    return "[" * n + inner + "]" * n
+
+
+board = '{"name": "Nest", "target": "nest", "type": "board", "classes": [{"class": "m.C", "usb": ["2341:003D"]}], "x": %s}'
+put("device-json", "nested-64", board % nest(63))
+put("device-json", "nested-65", board % nest(64))
+put("device-json", "class-path", board.replace("m.C", "/tmp/evil.Evil") % "1")
+put("devices-json", "nested-65", '{"devices": [%s]}' % nest(62, json.dumps(entry)))
+put("devices-json", "dup-alias", json.dumps({"devices": [entry, dict(e2, alias="due")]}))
+put("devices-json", "dup-uid", json.dumps({"devices": [entry, dict(entry, alias="due2")]}))
+put("devices-json", "bad-alias", json.dumps({"devices": [dict(entry, alias="my due")]}))
+put("firmware", "nested-64", '{"bin": "QUJD", "x": %s}' % nest(63))
+put("firmware", "nested-65", '{"bin": "QUJD", "x": %s}' % nest(64))
+put("backend-reply", "nested-65", reply(0, '{"status": "success", "data": {"uid": "u", "x": %s}}' % nest(63)))
+put("backend-reply", "nested-65-500", reply(10, '{"status": "fail", "message": "m", "x": %s}' % nest(64)))
+
+
 # udev properties: every device of the umockdev test records, as SUBSYSTEM/DEVNAME/KEY=VALUE lines.
 for p in sorted(glob.glob(os.path.join(top, "tests", "data", "*.umockdev"))):
     recs, cur = [], []
