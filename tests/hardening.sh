@@ -102,6 +102,19 @@ for f in devices.json credentials.json; do
 	done
 done
 rm -rf "$STORE" "$CRED"
+# A board folder whose device.json is a FIFO: skipped with a warning, the database still loads.
+mkdir -p "$TMP/fifodb/fifo_board"
+mkfifo "$TMP/fifodb/fifo_board/device.json"
+set +e
+ZTC_DB_PATH="$TMP/fifodb:$top_srcdir/db" timeout 20 "$ZTC" -J device supported >"$TMP/out" 2>"$TMP/err"
+rc=$?
+set -e
+out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+expect_rc 0 "device.json as a fifo"
+[ "$err" = "ztc: warning: $TMP/fifodb/fifo_board/device.json: cannot read it: not a regular file; board skipped" ] &&
+	pass "device.json as a fifo: one warning naming the file" || fail "device.json as a fifo: stderr [$err]"
+printf '%s\n' "$out" | "$JSONL" get target | grep -qx arduino_due && pass "device.json as a fifo: other boards listed" ||
+	fail "device.json as a fifo: arduino_due missing"
 # The store lock too: a FIFO planted there neither hangs a writer nor is written to.
 good_store
 rm -f "$STORE.lock"
