@@ -100,15 +100,18 @@ bool ztc_alias_valid(const char *alias)
 	return true;
 }
 
-/* A field from the file made safe for a one-line message: at most 64 bytes, control characters as '?'. */
+/* A field from the file made safe for a one-line message: at most 64 bytes (then "..."), control
+ * characters as '?'. */
 static const char *shown(const char *v, char buf[68])
 {
 	size_t i = 0;
 
 	for (; v[i] && i < 64; i++)
 		buf[i] = iscntrl((unsigned char)v[i]) ? '?' : v[i];
-	if (v[i])
-		buf[i++] = '+';
+	if (v[i]) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
 	buf[i] = '\0';
 	return buf;
 }
