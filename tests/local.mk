@@ -37,4 +37,10 @@ TESTS += \
 endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
+# Boards registered through their on-board probe with OpenOCD: the stand-in, and the real one when installed.
+if UMOCKDEV_TESTS
+TESTS += tests/register-probe.sh
+endif
+EXTRA_DIST += tests/register-probe.sh
+
 include tests/unit.mk

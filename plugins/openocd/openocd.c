@@ -8,7 +8,7 @@
  * commands. Both need an OpenOCD target script (jtag_target, or openocd.cfg in the board folder), which
  * the built-in folder does not name: they fail saying so until one is given. */
 static const ztc_class_desc classes[] = {
-	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_flash_chipid_default },
+	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = NULL }
 };
 

@@ -235,6 +235,78 @@ expect_line "chipid: 01ff0c0041ff0c0081ff0c00" "probe: chip id from the mdw word
 STANDIN_MODE=notext ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 burn "$TMP/nucleo.vm"
 expect_line "burn: error -13: openocd could not program ST-Link V2-1 (exit status 0, Verified Failed): shutdown command invoked" \
 	"probe: verification failure"
+
+# ---- chip ids through a probe: jtag_chipid_format, the values' validation, a probe that may not be opened --
+# probe_chipid KEYS: the ST-Link folder above with the JSON members KEYS added, then chipid.
+probe_chipid() {
+	sed "s/\"jtag_chipid_len\": 3}/\"jtag_chipid_len\": 3$1}/" "$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+	ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+}
+cp "$TMP/db/stlink_v21/device.json" "$TMP/stlink_v21.json"
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line "chipid: 00C0FF1000C0FF1400C0FF18" "probe: words: each value as 8 upper-case digits, in address order"
+probe_chipid ', "jtag_chipid_format": "reversed"'
+expect_line "chipid: 01ff0c0041ff0c0081ff0c00" "probe: reversed, as the default"
+# One "mdw ADDR 3" prints the three words on one line: one line to keep.
+sed 's/"mdw 0x1fff7a10; mdw 0x1fff7a14; mdw 0x1fff7a18", "jtag_chipid_len": 3}/"mdw 0x1fff7a10 3", "jtag_chipid_format": "words"}/' \
+	"$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_calls "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c init -c 'mdw 0x1fff7a10 3' -c shutdown" \
+	"probe: mdw ADDR COUNT command line"
+expect_line "chipid: 00C0FF1000C0FF1400C0FF18" "probe: mdw ADDR COUNT: three words on one line"
+export STANDIN_OPENOCD_PRINT='0x1fff7a10: 37 \n'
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line "chipid: 000000370000003700000037" "probe: words: a short value padded with zeros"
+probe_chipid ''
+expect_line "chipid: 737373" "probe: reversed: a value as printed, reversed"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: 0037zz32 \n'
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line 'chipid: error -13: openocd printed a chip id value that is not 1 to 8 hexadecimal digits: "0037zz32" at 0x1fff7a10' \
+	"probe: a value that is not hexadecimal is refused"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: 003700321 \n'
+probe_chipid ''
+expect_line 'chipid: error -13: openocd printed a chip id value that is not 1 to 8 hexadecimal digits: "003700321" at 0x1fff7a10' \
+	"probe: a value of 9 digits is refused (reversed too)"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: \n'
+probe_chipid ''
+expect_line "chipid: error -13: openocd printed no chip id value at 0x1fff7a10" "probe: a line without a value is refused"
+STANDIN_OPENOCD_PRINT='Error: Failed to read memory at 0x1fff7a10\n'
+probe_chipid ''
+expect_line "chipid: error -13: openocd printed 0 of the 3 chip id lines" "probe: output without the values"
+unset STANDIN_OPENOCD_PRINT
+STANDIN_MODE=short probe_chipid ''
+expect_line "chipid: error -13: openocd printed 1 of the 3 chip id lines" "probe: short output"
+sed 's/"mdw 0x1fff7a10; mdw 0x1fff7a14; mdw 0x1fff7a18", "jtag_chipid_len": 3}/"mdw 0x20000000 33", "jtag_chipid_len": 5, "jtag_chipid_format": "words"}/' \
+	"$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_line "chipid: error -13: the chip id openocd printed is longer than 256 characters" "probe: a chip id over 256 characters"
+# Bad data is refused before OpenOCD runs.
+probe_chipid ', "jtag_chipid_format": "hex"'
+expect_line "chipid: error -8: $TMP/db/stlink_v21/device.json: jtag_chipid_format must be \"words\" or \"reversed\"" \
+	"probe: unknown jtag_chipid_format"
+expect_calls "" "probe: unknown jtag_chipid_format: OpenOCD did not run"
+sed 's/"jtag_chipid_len": 3}/"jtag_chipid_len": 65}/' "$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_line "chipid: error -8: $TMP/db/stlink_v21/device.json: jtag_chipid_len must be 1 to 64 lines and jtag_timeout a positive number of seconds" \
+	"probe: jtag_chipid_len over 64"
+expect_calls "" "probe: jtag_chipid_len over 64: OpenOCD did not run"
+# OpenOCD's LIBUSB_ERROR_ACCESS: one line naming the udev rules, for the chip id and for flashing.
+DENIED="permission denied on the USB probe of ST-Link V2-1 (0483:374B): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board"
+cp "$TMP/stlink_v21.json" "$TMP/db/stlink_v21/device.json"
+STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid burn "$TMP/nucleo.vm"
+expect_line "chipid: error -5: $DENIED" "probe: ST-Link may not be opened: chip id"
+expect_line "burn: error -5: $DENIED" "probe: ST-Link may not be opened: burn"
+# A CMSIS-DAP probe is pinned to the board's USB id, so OpenOCD says when it may not open it. The
+# Genuino Zero's EDBG here has the Due record's USB identity.
+mkdir -p "$TMP/db/genuino_zero"
+sed 's/"usb": \["03EB:2157"\]/"usb": ["2341:003D"]/' "$top_srcdir/db/genuino_zero/device.json" >"$TMP/db/genuino_zero/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
+expect_calls "openocd -f interface/cmsis-dap.cfg -c 'cmsis_dap_vid_pid 0x2341 0x003D' -f target/at91samdXX.cfg -c init -c 'mdw 0x0080A00C' -c 'mdw 0x0080A040' -c 'mdw 0x0080A044' -c 'mdw 0x0080A048' -c shutdown" \
+	"Genuino Zero: OpenOCD through the EDBG, pinned to the board's USB id"
+expect_line "chipid: 00C0FF0C00C0FF4000C0FF4400C0FF48" "Genuino Zero: the SAMD21 serial number words"
+STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
+expect_line "chipid: error -5: permission denied on the USB probe of Arduino/Genuino Zero (2341:003D): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board" \
+	"Genuino Zero: EDBG may not be opened"
 rm -rf "$TMP/db"
 
 # ---- J-Link, edbg, Spresense: command lines from device.json ------------------------------------------
