@@ -1198,13 +1198,16 @@ ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_
 		goto out;
 	{
 		const char *failed = NULL;
+		bool ok;
 
 		for (size_t i = 0; i < sizeof(failures) / sizeof(*failures) && !failed; i++)
 			if (out && strstr(out, failures[i]))
 				failed = failures[i];
-		if ((status != 0 || failed || !out || !strstr(out, "** Verified OK")) && openocd_denied(out)) {
+		ok = status == 0 && !failed && out && strstr(out, "** Verified OK");
+
+		if (!ok && openocd_denied(out)) {
 			rc = openocd_fail_denied(&r, argv[0]);
-		} else if (status != 0 || failed || !out || !strstr(out, "** Verified OK")) {
+		} else if (!ok) {
 			const char *ll = openocd_error(out, lbuf, sizeof(lbuf));
 
 			rc = ztc_board_fail(b, ZTC_ERR_TOOL, "%s could not program %s (exit status %d%s%s)%s%s", argv[0],
