@@ -1,7 +1,8 @@
 # core/local.mk: libztc and the ztc command.
 lib_LTLIBRARIES += core/lib/libztc.la
 ztcincludedir = $(includedir)/ztc
-ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/plugin.h core/include/ztc/register.h
+ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/common.h core/include/ztc/device.h \
+	core/include/ztc/plugin.h core/include/ztc/loader.h core/include/ztc/register.h
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \

@@ -38,3 +38,7 @@ endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 include tests/unit.mk
+
+# --- library API (issue 12): public headers alone, the libztc Check runner, loader and family tests ---
+TESTS += tests/headers.sh
+EXTRA_DIST += tests/headers.sh

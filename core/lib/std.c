@@ -86,3 +86,12 @@ ZTC_API void ztc_ctx_free(ztc_ctx *ctx)
 	free(ctx->plugin_path);
 	free(ctx);
 }
+
+ZTC_API void ztc_strv_free(char **strv)
+{
+	if (!strv)
+		return;
+	for (char **s = strv; *s; s++)
+		free(*s);
+	free(strv);
+}

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ztc/plugin.h"
+#include "ztc/loader.h"
 #include "ztc/ztc.h"
 
 static void log_stderr(void *userdata, int level, const char *msg)

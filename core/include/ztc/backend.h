@@ -1,11 +1,9 @@
 /* backend.h: the Zerynth backend client (device registration, virtual machines), credentials, VM store. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_BACKEND_H
 #define ZTC_BACKEND_H
 
-/* Include this header after the declarations of ztc.h (it needs ztc_ctx and ZTC_API): either on its
- * own, or from the bottom of ztc.h. */
+#include "ztc/common.h"
+#include "ztc/device.h"
 
 #ifdef __cplusplus
 extern "C" {

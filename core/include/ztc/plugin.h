@@ -39,7 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ztc/ztc.h"
+#include "ztc/common.h"
+#include "ztc/console.h"
+#include "ztc/firmware.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +60,7 @@ extern "C" {
  * Owned by libztc, valid during the callback only. */
 typedef struct ztc_board ztc_board;
 
-/* ztc_image, one image to flash, is declared in ztc/firmware.h (included by ztc/ztc.h). */
+/* ztc_image, one image to flash, is declared in ztc/firmware.h (included above). */
 
 typedef struct ztc_class_desc {
 	const char *name; /* "PhotonDFU"; NULL ends the table */
@@ -173,19 +175,6 @@ ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, cha
 /* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
  * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
 ZTC_API const char *ztc_openocd_probe_interface(const char *probe);
-
-/* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
-
-/* The descriptor of class class_idx of t, loading its module if needed: found with lt_dlopenext as
- * MODULE (or MODULE/MODULE) in the target's folder, then each ZTC_PLUGIN_PATH dir, then the installed
- * plugin dir. Modules stay loaded until the context is freed. A missing module, a missing descriptor,
- * a wrong ABI or an unknown class fails with a message naming the file. */
-ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_idx,
-			       const ztc_class_desc **ret_class);
-/* Load one module file and validate its descriptor. */
-ZTC_API int ztc_plugin_open(ztc_ctx *ctx, const char *path, const ztc_plugin_desc **ret_desc);
-/* How many modules the context has loaded (0 for discovery and matching, which never load one). */
-ZTC_API size_t ztc_plugin_loaded_count(const ztc_ctx *ctx);
 
 #ifdef __cplusplus
 }
