@@ -6,6 +6,7 @@ ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/common.h core/inclu
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \
+	core/lib/alias.c \
 	core/lib/board.c \
 	core/lib/chipid.c \
 	core/lib/db.c \
@@ -16,6 +17,7 @@ core_lib_libztc_la_SOURCES = \
 	core/lib/mounts.c \
 	core/lib/plugin.c \
 	core/lib/register.c \
+	core/lib/resolve.c \
 	core/lib/std.c \
 	core/lib/store.c \
 	core/lib/uid.c

@@ -21,6 +21,7 @@ struct ztc_ctx {
 	size_t nmodules;
 	ztc_progress_fn progress_fn; /* ztc_ctx_set_progress (boardop.c) */
 	void *progress_data;
+	char **candidates; /* of the last resolver call (resolve.c), NULL-terminated */
 };
 
 /* Unload every plugin module of ctx (plugin.c). */
@@ -49,6 +50,8 @@ void ztc_clear_error(ztc_ctx *ctx);
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
+/* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
+void ztc_strv_free(char **strv);
 
 /* The mount table (mounts.c): loaded once per discovery, NULL when unreadable (logged). */
 struct libmnt_table;
@@ -72,6 +75,9 @@ void ztc_board_free(struct ztc_board *b);
 
 /* Hand devs to list: freed with it, so its records' dev pointers stay valid (match.c). */
 void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
+
+/* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
+int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
 
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);

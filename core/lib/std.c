@@ -84,10 +84,11 @@ ZTC_API void ztc_ctx_free(ztc_ctx *ctx)
 	free(ctx->mountinfo);
 	free(ctx->db_path);
 	free(ctx->plugin_path);
+	ztc_strv_free(ctx->candidates);
 	free(ctx);
 }
 
-ZTC_API void ztc_strv_free(char **strv)
+void ztc_strv_free(char **strv)
 {
 	if (!strv)
 		return;

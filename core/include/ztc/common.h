@@ -69,9 +69,11 @@ ZTC_API int ztc_ctx_get_loglevel(const ztc_ctx *ctx);
  * Owned by ctx, valid until the next call on ctx. Never NULL (empty when nothing failed). */
 ZTC_API const char *ztc_ctx_errmsg(const ztc_ctx *ctx);
 
-/* Free a NULL-terminated array of malloc'd strings (the candidates of a resolver) and the strings.
- * Accepts NULL. */
-ZTC_API void ztc_strv_free(char **strv);
+/* The candidates of the last resolver call on ctx that failed with ZTC_ERR_AMBIGUOUS (the names that
+ * start with the prefix) or ZTC_ERR_NOT_FOUND (every name there was), in the order the resolver saw
+ * them: a NULL-terminated array owned by ctx, valid until the next resolver call on ctx. An empty array
+ * when the last resolver call succeeded or had no names to offer; NULL before any. */
+ZTC_API const char *const *ztc_ctx_candidates(const ztc_ctx *ctx);
 
 #ifdef __cplusplus
 }

@@ -146,6 +146,66 @@ ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *s
 /* Accepts NULL. */
 ZTC_API void ztc_match_list_free(ztc_match_list *list);
 
+
+/* ---- resolving what a user typed ----------------------------------------------------------------- */
+
+/* Each resolver takes the name exactly equal to prefix, else the only one starting with it (an empty
+ * prefix starts no name). ZTC_ERR_AMBIGUOUS when several start with it, ZTC_ERR_NOT_FOUND when none
+ * does; either way ztc_ctx_candidates() holds the candidates and ztc_ctx_errmsg() names them in one
+ * line: "'du' matches several aliases: due, dup", "no alias matches 'zz'; candidates: custom, due",
+ * "no alias matches 'due' (there are no aliases)". */
+
+/* The generic form over n names: *ret_idx is the index in names; what/whats name one and several
+ * ("alias", "aliases") in the messages. */
+ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats, const char *prefix,
+			       const char *const *names, size_t n, size_t *ret_idx);
+/* An alias of the store (ztc device register, virtualize, open, vm create, alias del). *ret_known is
+ * owned by the store. */
+ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
+				    const ztc_known **ret_known);
+/* A uid of a discovered device ("connected device uid", ztc device alias put). *ret_dev is owned by
+ * devs. */
+ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
+					const ztc_usbdev **ret_dev);
+
+/* ---- aliases: the policy of `ztc device alias put` and `del` --------------------------------------- */
+
+/* 1 when alias can name a device: not empty, not starting with '-', no spaces or control characters. */
+ZTC_API int ztc_alias_valid(const char *alias);
+
+/* What `alias put` stores besides alias, uid, target and class. NULL fields: not given. */
+typedef struct ztc_alias_opts {
+	const char *name;      /* a custom name for the device */
+	const char *chipid;    /* its chip id, when known without registering */
+	const char *remote_id; /* its backend id, likewise */
+	const char *classname; /* "Class" or "module.Class": the class to pin (required when several match) */
+} ztc_alias_opts;
+
+/* Give the connected device whose uid is (or uniquely starts with) uid_prefix the alias and the
+ * target, as `ztc device alias put` does (ztc-device(1)):
+ *  - the class pinned is opts->classname when given (it must be a class of the target, and match the
+ *    device unless no class of the target does and the device is a programmer or USB-serial adapter);
+ *    else the only class of the target matching the device (several: ZTC_ERR_AMBIGUOUS, naming them);
+ *    else, for a programmer or adapter (a device matching a class of a target whose type is not
+ *    "board"), the target's jtag_class, or its last class: a board without USB circuitry of its own is
+ *    reached through it;
+ *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it);
+ *  - re-aliasing a device to the target it had keeps the stored chip id, remote id and name unless
+ *    opts gives new ones; a new target drops them.
+ * store: the store to change in memory (for instance inside a ztc_store_update() callback), or NULL to
+ * update $ZTC_HOME/devices.json under its lock. db and devices: NULL to load the database and discover
+ * the devices. opts may be NULL. *ret_known (may be NULL): a copy of the entry as stored, freed with
+ * ztc_known_free(), set only on success. Nothing is written on failure. */
+ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, const ztc_usbdev_list *devices,
+			  const char *uid_prefix, const char *alias, const char *target, const ztc_alias_opts *opts,
+			  ztc_known **ret_known);
+/* Forget the device whose alias is (or uniquely starts with) prefix, resolved under the store's lock so
+ * that the alias deleted is the one seen. store: as for ztc_alias_put(). *ret_alias (may be NULL): the
+ * full alias deleted, malloc'd, set only on success. */
+ZTC_API int ztc_alias_del(ztc_ctx *ctx, ztc_store *store, const char *prefix, char **ret_alias);
+/* Accepts NULL. */
+ZTC_API void ztc_known_free(ztc_known *k);
+
 #ifdef __cplusplus
 }
 #endif
