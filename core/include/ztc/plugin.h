@@ -50,7 +50,7 @@ extern "C" {
 /* The loader refuses a module whose abi_major differs from its own, or whose abi_minor is newer.
  * Minor: fields or helpers added at the end. Major: anything else. */
 #define ZTC_PLUGIN_ABI_MAJOR 1
-#define ZTC_PLUGIN_ABI_MINOR 0
+#define ZTC_PLUGIN_ABI_MINOR 1
 
 #define ZTC_PLUGIN_SYMBOL ztc_plugin_descriptor
 #define ZTC_PLUGIN_SYMBOL_NAME "ztc_plugin_descriptor"
@@ -82,7 +82,12 @@ typedef struct ztc_plugin_desc {
 	const char *version;
 	const char *license;
 	const ztc_class_desc *classes; /* terminated by an entry whose name is NULL */
-	void *reserved[8];
+	/* ABI 1.1: the class (a name of the table) that stands in for any class name of this module the table
+	 * does not list, so a vendor board that reuses the family under a class name of its own ("atmel.
+	 * AcmeDueClone") works without rebuilding the module; its device.json `flash` object says the rest.
+	 * NULL: an unlisted class name is an error. Modules built for ABI 1.0 have zero here. */
+	const char *default_class;
+	void *reserved[7];
 } ztc_plugin_desc;
 
 /* ---- what libztc offers plugins ---------------------------------------------------------------- */
