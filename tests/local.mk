@@ -41,4 +41,7 @@ include tests/unit.mk
 
 # --- library API (issue 12): public headers alone, the libztc Check runner, loader and family tests ---
 TESTS += tests/headers.sh
-EXTRA_DIST += tests/headers.sh
+EXTRA_DIST += tests/headers.sh tests/family.sh
+if UMOCKDEV_TESTS
+TESTS += tests/family.sh
+endif
