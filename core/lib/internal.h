@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "ztc/ztc.h"
 
 struct ztc_ctx {
@@ -52,6 +54,22 @@ bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
 /* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
 void ztc_strv_free(char **strv);
+
+/* The one growable byte buffer of libztc (std.c): data is NUL-terminated after len bytes once anything
+ * was appended. Start from { 0 }. ztc_buf_append is false on out of memory, the buffer unchanged. */
+struct ztc_buf {
+	char *data;
+	size_t len, cap;
+};
+bool ztc_buf_append(struct ztc_buf *b, const void *data, size_t n);
+void ztc_buf_free(struct ztc_buf *b);
+
+/* The one set of yajl tree accessors (jsonutil.c). A member of an object of the given type (yajl_t_any:
+ * any), NULL when obj is NULL or not an object, or key is absent or of another type; a string member;
+ * a malloc'd copy of one (NULL also when out of memory). */
+yajl_val ztc_json_get(yajl_val obj, const char *key, yajl_type type);
+const char *ztc_json_get_str(yajl_val obj, const char *key);
+char *ztc_json_dup_str(yajl_val obj, const char *key);
 
 /* The mount table (mounts.c): loaded once per discovery, NULL when unreadable (logged). */
 struct libmnt_table;

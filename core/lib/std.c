@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,4 +96,32 @@ void ztc_strv_free(char **strv)
 	for (char **s = strv; *s; s++)
 		free(*s);
 	free(strv);
+}
+
+bool ztc_buf_append(struct ztc_buf *b, const void *data, size_t n)
+{
+	if (n >= SIZE_MAX - b->len)
+		return false;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *nd;
+
+		while (cap < b->len + n + 1)
+			cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+		if (!(nd = realloc(b->data, cap)))
+			return false;
+		b->data = nd;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return true;
+}
+
+void ztc_buf_free(struct ztc_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
 }
