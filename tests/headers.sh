@@ -39,6 +39,15 @@ done
 for h in $headers; do
 	grep -rqs "core/include/ztc/$h" "$top_srcdir/core/"*.mk && pass "ztc/$h is installed" || fail "ztc/$h not in ztcinclude_HEADERS"
 done
+# The library API of the command's policies is exported by libztc.so; its internal helpers are not.
+so="$top_builddir/core/lib/.libs/libztc.so"
+syms=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}')
+for f in ztc_store_resolve_alias ztc_usbdev_list_resolve_uid ztc_vmstore_resolve ztc_resolve_prefix \
+	ztc_ctx_candidates ztc_alias_put ztc_alias_del ztc_vm_create; do
+	printf '%s\n' "$syms" | grep -qx "$f" && pass "libztc.so exports $f" || fail "libztc.so does not export $f"
+done
+printf '%s\n' "$syms" | grep -E '^ztc_(json_|buf_|strv_free|known_dup)' && fail "internal helpers exported" ||
+	pass "internal helpers (ztc_json_*, ztc_buf_*) stay hidden"
 # The loader is not in the plugin author's header.
 grep -q 'ztc_plugin_resolve' "$inc/plugin.h" && fail "plugin.h still declares the loader" || pass "plugin.h has no loader API"
 finish
