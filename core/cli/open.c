@@ -262,8 +262,7 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 		case 'b':
 			if (!cli_parse_positive(optarg, &baud) || !ztc_serial_baud_supported(baud))
 				return cli_usage_error(OPEN_USAGE,
-						       "--baud needs a standard rate (9600, 19200, 38400, 57600, 115200, "
-						       "230400, 460800, 921600, 1000000 ... 4000000), not '%s'", optarg);
+						       "--baud needs a rate from 50 to 4000000, not '%s'", optarg);
 			break;
 		case 't':
 			if (!parse_seconds(optarg, &copts.timeout_ms))

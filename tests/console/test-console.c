@@ -21,6 +21,8 @@
 
 #include "ztc/console.h"
 
+int test_tty_ospeed(int fd); /* termios2.c */
+
 #define WAIT_MS 3000 /* how long any one expected event may take before the test fails */
 
 /* ---- helpers -------------------------------------------------------------------------------------- */
@@ -378,7 +380,18 @@ START_TEST(test_configure_changes_speed)
 	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
 	ck_assert_int_eq(tcgetattr(pty.master, &t), 0);
 	ck_assert_uint_eq(cfgetospeed(&t), B1000000);
-	p.baud = 1234;
+	/* Rates without a B constant go through termios2 (BOTHER): 74880 for the ESP8266's boot messages. */
+	for (int k = 0; k < 4; k++) {
+		static const int custom[] = { 74880, 250000, 1234, 31250 };
+
+		p.baud = custom[k];
+		ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
+		ck_assert_int_eq(test_tty_ospeed(pty.master), custom[k]);
+	}
+	p.baud = 1000000;
+	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
+	ck_assert_int_eq(test_tty_ospeed(pty.master), 1000000);
+	p.baud = 4000001;
 	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), ZTC_ERR_ARG);
 	ck_assert_int_eq(tcgetattr(pty.master, &t), 0);
 	ck_assert_uint_eq(cfgetospeed(&t), B1000000); /* unchanged by the refused request */
@@ -410,7 +423,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(o.handle_signals, 1);
 	ck_assert_int_eq(ztc_serial_baud_supported(230400), 1);
 	ck_assert_int_eq(ztc_serial_baud_supported(4000000), 1);
-	ck_assert_int_eq(ztc_serial_baud_supported(12345), 0);
+	ck_assert_int_eq(ztc_serial_baud_supported(12345), 1);
+	ck_assert_int_eq(ztc_serial_baud_supported(50), 1);
+	ck_assert_int_eq(ztc_serial_baud_supported(49), 0);
+	ck_assert_int_eq(ztc_serial_baud_supported(4000001), 0);
 	ck_assert_int_eq(ztc_serial_baud_supported(0), 0);
 	ck_assert_int_eq(ztc_serial_baud_supported(-9600), 0);
 	ck_assert_str_eq(ztc_strerror(ZTC_ERR_GONE), "device disconnected");
@@ -421,7 +437,8 @@ static const struct {
 	ztc_serial_params p;
 	const char *msg;
 } bad_settings[] = {
-	{ { 12345, 'n', 8, 1, 0, 0 }, "unsupported baud rate 12345" },
+	{ { 4000001, 'n', 8, 1, 0, 0 }, "unsupported baud rate 4000001: use 50 to 4000000" },
+	{ { 49, 'n', 8, 1, 0, 0 }, "unsupported baud rate 49" },
 	{ { 0, 'n', 8, 1, 0, 0 }, "unsupported baud rate 0" },
 	{ { -115200, 'n', 8, 1, 0, 0 }, "unsupported baud rate -115200" },
 	{ { 115200, 'x', 8, 1, 0, 0 }, "unsupported parity 'x'" },
@@ -1191,9 +1208,9 @@ START_TEST(test_cli_errors)
 	ck_assert_str_eq(err, "ztc: /dev/null is not a serial port\n");
 
 	make_pty(&port);
-	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "12345", NULL },
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "4000001", NULL },
 				 err, sizeof(err)), 2);
-	ck_assert_msg(strstr(err, "ztc: --baud needs a standard rate") == err && strstr(err, "not '12345'\n"),
+	ck_assert_msg(strstr(err, "ztc: --baud needs a rate from 50 to 4000000, not '4000001'\n") == err,
 		      "%s", err);
 	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "fast", NULL },
 				 err, sizeof(err)), 2);
