@@ -8,7 +8,14 @@ core_cli_ztc_SOURCES += core/cli/open.c
 check_PROGRAMS += tests/console/test-console
 TESTS += tests/console/test-console
 tests_console_test_console_SOURCES = tests/console/test-console.c tests/console/termios2.c
-tests_console_test_console_CPPFLAGS = $(AM_CPPFLAGS) -DZTC_BIN='"$(abs_top_builddir)/core/cli/ztc"'
+tests_console_test_console_CPPFLAGS = $(AM_CPPFLAGS) -DZTC_BIN='"$(abs_top_builddir)/core/cli/ztc"' \
+	-DMODEM_LINES_SO='"$(abs_top_builddir)/tests/tools/.libs/modem-lines.so"'
+tests_console_test_console_DEPENDENCIES = tests/tools/modem-lines.la core/lib/libztc.la
+check_LTLIBRARIES += tests/tools/modem-lines.la
+tests_tools_modem_lines_la_SOURCES = tests/tools/modem-lines.c
+tests_tools_modem_lines_la_CFLAGS = -Wall -Wextra
+tests_tools_modem_lines_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_modem_lines_la_LIBADD = -ldl
 tests_console_test_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_console_test_console_LDADD = core/lib/libztc.la $(CHECK_LIBS)
 
