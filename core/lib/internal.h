@@ -71,6 +71,10 @@ yajl_val ztc_json_get(yajl_val obj, const char *key, yajl_type type);
 const char *ztc_json_get_str(yajl_val obj, const char *key);
 char *ztc_json_dup_str(yajl_val obj, const char *key);
 
+/* serial-baud.c: set a rate that has no termios B constant (BOTHER); *ret_actual is the rate the driver
+ * took. 0, or -errno. */
+int ztc_serial_set_custom_baud(int fd, int baud, int *ret_actual);
+
 /* The mount table (mounts.c): loaded once per discovery, NULL when unreadable (logged). */
 struct libmnt_table;
 struct libmnt_table *ztc_mounts_load(ztc_ctx *ctx);
