@@ -91,6 +91,18 @@ expect_rc 1 "bad token"; expect_err "invalid token" "bad token"; unchanged "bad 
 [ "$(printf '%s\n' "$err" | grep -c '^ztc: ')" = 1 ] && pass "bad token: one error line" || fail "bad token: $err"
 [ -z "$(calls)" ] && pass "bad token: OpenOCD never ran" || fail "bad token: $(calls)"
 
+# ---- a reader that declines (no on-board probe named) and no register.vm: why, in the one line -----------
+mkdir -p "$TMP/decline/st_nucleof401re"
+grep -v preferred_register_with_jtag "$top_srcdir/db/st_nucleof401re/device.json" >"$TMP/decline/st_nucleof401re/device.json"
+snapshot
+: >"$STANDIN_RECORD/calls"
+ZTC_DB_PATH="$TMP/decline:$top_srcdir/db" ztc_under nucleo_f401re device register nucleo
+expect_rc 1 "declined, no register.vm"
+expect_err "needs a registration firmware there" "declined, no register.vm"
+expect_err "has no on-board probe named (preferred_register_with_jtag)" "declined: the reason is in the line"
+unchanged "declined, no register.vm"
+[ -z "$(calls)" ] && pass "declined: nothing ran" || fail "declined: calls: $(calls)"
+
 # ---- every ST-Link board: its target script and unique-id address ------------------------------------------
 # The same recorded ST-Link stands for each (alias put names the target).
 for spec in "st_nucleof429zi stm32f4x 0x1fff7a10 0x1fff7a14 0x1fff7a18" \
