@@ -53,14 +53,22 @@ grep -q "\"remote_id\": \"$remote\"" "$STORE" && grep -q "\"chipid\": \"$DUECHIP
 # ---- failures leave the store as it was --------------------------------------------------------------
 snapshot
 board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=short" -- device register due
+: >"$STANDIN_RECORD/calls"
 expect_rc 1 "chip id not found"; expect_err "can't find the chip id" "chip id not found"; unchanged "chip id not found"
 ZTC_BACKEND_URL="http://127.0.0.1:1/v1" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
 expect_rc 1 "backend down"; expect_err "cannot reach the backend" "backend down"; unchanged "backend down"
+[ ! -s "$STANDIN_RECORD/calls" ] && pass "backend down: the board was not touched" || fail "backend down: $(cat "$STANDIN_RECORD/calls")"
+ZTC_TOKEN=wrong-token board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+expect_rc 1 "bad token"; expect_err "invalid token" "bad token"; unchanged "bad token"
+[ ! -s "$STANDIN_RECORD/calls" ] && pass "bad token: the board was not touched" || fail "bad token: $(cat "$STANDIN_RECORD/calls")"
 scenario "POST /devices fail this chip is registered to someone else"
 board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
 expect_rc 1 "backend status fail"; expect_err "this chip is registered to someone else" "backend status fail"; unchanged "backend status fail"
 scenario
-PATH="$top_srcdir/tests/flash/nothing:/usr/bin:/bin" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+# A PATH without bossac, also when the machine has the real one installed (bossa-cli).
+mkdir -p "$TMP/nobossac"
+for c in cat sh bash env; do ln -sf "$(command -v "$c")" "$TMP/nobossac/$c"; done
+PATH="$TMP/nobossac" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
 expect_rc 1 "tool missing"; expect_err "bossac not found on PATH: install the Debian package bossa-cli" "tool missing"; unchanged "tool missing"
 STANDIN_MODE=fail board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
 expect_rc 1 "tool failing"; expect_err "bossac failed" "tool failing"; unchanged "tool failing"

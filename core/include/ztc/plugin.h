@@ -48,7 +48,7 @@ extern "C" {
 /* The loader refuses a module whose abi_major differs from its own, or whose abi_minor is newer.
  * Minor: fields or helpers added at the end. Major: anything else. */
 #define ZTC_PLUGIN_ABI_MAJOR 1
-#define ZTC_PLUGIN_ABI_MINOR 0
+#define ZTC_PLUGIN_ABI_MINOR 1
 
 #define ZTC_PLUGIN_SYMBOL ztc_plugin_descriptor
 #define ZTC_PLUGIN_SYMBOL_NAME "ztc_plugin_descriptor"
@@ -173,6 +173,31 @@ ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, cha
 /* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
  * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
 ZTC_API const char *ztc_openocd_probe_interface(const char *probe);
+
+/* ---- ABI 1.1 helpers: a bootloader's protocol over the board's serial port ---------------------- */
+
+/* Open the board's serial port (the discovered record's "port") for exclusive use, raw, 8N1, no flow
+ * control, at baud, DTR and RTS asserted. *ret_fd is set only on success; close it with
+ * ztc_board_serial_close. Failures as ztc_serial_open (ztc/console.h): ZTC_ERR_NOT_FOUND (no port),
+ * ZTC_ERR_BUSY (another program holds it, named), ZTC_ERR_ARG, ZTC_ERR_UNSUPPORTED, ZTC_ERR_IO. */
+ZTC_API int ztc_board_serial_open(ztc_board *b, int baud, int *ret_fd);
+/* Change the speed of a port opened with ztc_board_serial_open. */
+ZTC_API int ztc_board_serial_set_baud(ztc_board *b, int fd, int baud);
+/* Write all len bytes within timeout_ms, then wait for them to leave (tcdrain). ZTC_ERR_TIMEOUT,
+ * ZTC_ERR_GONE (the port hung up: board unplugged or re-enumerating), ZTC_ERR_IO. */
+ZTC_API int ztc_board_serial_write(ztc_board *b, int fd, const void *data, size_t len, int timeout_ms);
+/* Read until len bytes have arrived or timeout_ms has passed since the call; *ret_got (may be NULL)
+ * says how many arrived. ZTC_OK also when fewer than len arrived (the caller decides what silence
+ * means); ZTC_ERR_GONE when the port hung up, ZTC_ERR_IO on other errors. */
+ZTC_API int ztc_board_serial_read(ztc_board *b, int fd, void *buf, size_t len, int timeout_ms,
+				  size_t *ret_got);
+/* Drop what the port has received and not yet been read (stale output before a command). */
+ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
+/* Set DTR and RTS: 1 asserts, 0 releases, -1 leaves the line as it is. A port without modem lines
+ * (a pty, some adapters) gives ZTC_ERR_UNSUPPORTED, logged at debug level: callers that only want a
+ * reset sequence go on without it. */
+ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
+ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
 
 /* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
 
