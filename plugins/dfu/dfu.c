@@ -129,26 +129,30 @@ static int plan(ztc_board *b, const ztc_image *img, size_t nimg, struct part *pa
 		if (!a && nimg == 1) {
 			rc = addr_key(b, "dfu_address", &p->addr);
 			if (rc == ZTC_ERR_NOT_FOUND)
-				return ztc_board_fail(b, ZTC_ERR_ARG, "%s: the firmware gives no address (loc) and %s/device.json "
-						      "no dfu_address", label(b), ztc_board_get_dir(b));
+				return ztc_board_fail(b, ZTC_ERR_ARG,
+						      "%s: the firmware gives no address (loc) and %s/device.json "
+						      "no dfu_address",
+						      label(b), ztc_board_get_dir(b));
 			if (rc < 0)
 				return rc;
 		} else if (parse_addr(a, &p->addr) < 0) {
-			return ztc_board_fail(b, ZTC_ERR_PARSE, "%s: image %zu has no flash address (loc \"%s\")", label(b), i,
-					      a ? a : "");
+			return ztc_board_fail(b, ZTC_ERR_PARSE, "%s: image %zu has no flash address (loc \"%s\")",
+					      label(b), i, a ? a : "");
 		}
 		if (len == 0)
 			return ztc_board_fail(b, ZTC_ERR_ARG, "%s: image %zu is empty", label(b), i);
 		want = len;
 		if (!a && nimg == 1) {
-			long pad_to = ztc_board_get_int(b, "dfu_pad_to", 0), below = ztc_board_get_int(b, "dfu_pad_if_below", 0);
+			long pad_to = ztc_board_get_int(b, "dfu_pad_to", 0),
+			     below = ztc_board_get_int(b, "dfu_pad_if_below", 0);
 			long append = ztc_board_get_int(b, "dfu_append_zeros", 0);
 
 			if (pad_to < 0 || below < 0 || append < 0 || pad_to > (long)ZTC_FIRMWARE_MAX_BYTES ||
 			    append > (long)ZTC_FIRMWARE_MAX_BYTES)
-				return ztc_board_fail(b, ZTC_ERR_PARSE, "%s/device.json: dfu_pad_to, dfu_pad_if_below and "
-						      "dfu_append_zeros must be byte counts up to %u", ztc_board_get_dir(b),
-						      ZTC_FIRMWARE_MAX_BYTES);
+				return ztc_board_fail(b, ZTC_ERR_PARSE,
+						      "%s/device.json: dfu_pad_to, dfu_pad_if_below and "
+						      "dfu_append_zeros must be byte counts up to %u",
+						      ztc_board_get_dir(b), ZTC_FIRMWARE_MAX_BYTES);
 			if (pad_to && (!below || len < (size_t)below) && want < (size_t)pad_to)
 				want = (size_t)pad_to;
 			want += (size_t)append;
@@ -164,7 +168,8 @@ static int plan(ztc_board *b, const ztc_image *img, size_t nimg, struct part *pa
 			}
 			memset(p->own + want, 0xFF, full - want);
 			if (want != len)
-				ztc_board_log(b, ZTC_LOG_INFO, "image padded with zeros from %zu to %zu bytes", len, want);
+				ztc_board_log(b, ZTC_LOG_INFO, "image padded with zeros from %zu to %zu bytes", len,
+					      want);
 			p->data = p->own;
 			p->len = full;
 		} else {
@@ -172,14 +177,14 @@ static int plan(ztc_board *b, const ztc_image *img, size_t nimg, struct part *pa
 			p->len = len;
 		}
 		if ((uint64_t)p->addr + p->len > (uint64_t)UINT32_MAX + 1)
-			return ztc_board_fail(b, ZTC_ERR_ARG, "%s: image %zu (%zu bytes at 0x%08X) goes beyond 4 GiB", label(b),
-					      i, p->len, p->addr);
+			return ztc_board_fail(b, ZTC_ERR_ARG, "%s: image %zu (%zu bytes at 0x%08X) goes beyond 4 GiB",
+					      label(b), i, p->len, p->addr);
 	}
 	for (size_t i = 0; i < nimg; i++)
 		for (size_t k = 0; k < nimg; k++)
 			if (i != k && parts[i].addr <= parts[k].addr && parts[k].addr - parts[i].addr < parts[i].len)
-				return ztc_board_fail(b, ZTC_ERR_ARG, "%s: images %zu and %zu overlap at 0x%08X", label(b), i, k,
-						      parts[k].addr);
+				return ztc_board_fail(b, ZTC_ERR_ARG, "%s: images %zu and %zu overlap at 0x%08X",
+						      label(b), i, k, parts[k].addr);
 	return ZTC_OK;
 }
 
@@ -196,16 +201,16 @@ static int sectors_to_erase(ztc_board *b, int alt, const struct dfuse_layout *l,
 
 		while (a < end) {
 			uint32_t start, size;
-			int attr;
+			int attr, in;
 			size_t k;
 
-			if (!dfuse_layout_sector(l, (uint32_t)a, &start, &size, &attr) || !(attr & DFUSE_WRITABLE)) {
+			in = dfuse_layout_sector(l, (uint32_t)a, &start, &size, &attr);
+			if (!in || !(attr & DFUSE_WRITABLE)) {
 				free(v);
 				return ztc_board_fail(b, ZTC_ERR_ARG, "%s: the image of %zu bytes at 0x%08X does not fit the "
-						      "memory \"%s\" of DFU alt setting %d: 0x%08X is %s; nothing was written",
-						      label(b), parts[i].len, parts[i].addr, l->name, alt, (uint32_t)a,
-						      dfuse_layout_sector(l, (uint32_t)a, &start, &size, &attr)
-							      ? "in a read-only sector" : "outside its sectors");
+						      "memory \"%s\" of DFU alt setting %d: 0x%08X is %s; nothing was "
+						      "written", label(b), parts[i].len, parts[i].addr, l->name, alt,
+						      (uint32_t)a, in ? "in a read-only sector" : "outside its sectors");
 			}
 			if (attr & DFUSE_ERASABLE) {
 				for (k = 0; k < n && v[k] != start; k++)
@@ -265,7 +270,8 @@ static int dfu_burn(ztc_board *b, const ztc_image *img, size_t nimg)
 	for (size_t i = 0; i < nerase && rc == ZTC_OK; i++)
 		rc = dfuse_erase(d, erase[i]);
 	for (size_t i = 0, done = 0; i < nimg && rc == ZTC_OK; done += parts[i++].len) {
-		ztc_board_log(b, ZTC_LOG_INFO, "%s: writing %zu bytes at 0x%08X", label(b), parts[i].len, parts[i].addr);
+		ztc_board_log(b, ZTC_LOG_INFO, "%s: writing %zu bytes at 0x%08X", label(b), parts[i].len,
+			      parts[i].addr);
 		rc = dfuse_write(d, parts[i].addr, parts[i].data, parts[i].len, done, total);
 	}
 	if (rc == ZTC_OK) {

@@ -97,23 +97,30 @@ static int usb_fail(dfuse *d, int lrc, const char *doing)
 {
 	switch (lrc) {
 	case LIBUSB_ERROR_NO_DEVICE:
-		return ztc_board_fail(d->b, ZTC_ERR_GONE, "%s: the board left the USB bus while %s (unplugged or reset): "
-				      "put it back in DFU mode and run the command again", d->label, doing);
+		return ztc_board_fail(d->b, ZTC_ERR_GONE,
+				      "%s: the board left the USB bus while %s (unplugged or reset): "
+				      "put it back in DFU mode and run the command again",
+				      d->label, doing);
 	case LIBUSB_ERROR_TIMEOUT:
-		return ztc_board_fail(d->b, ZTC_ERR_TIMEOUT, "%s: the DFU bootloader did not answer within %d ms while %s",
-				      d->label, CTRL_TIMEOUT_MS, doing);
+		return ztc_board_fail(d->b, ZTC_ERR_TIMEOUT,
+				      "%s: the DFU bootloader did not answer within %d ms while %s", d->label,
+				      CTRL_TIMEOUT_MS, doing);
 	case LIBUSB_ERROR_ACCESS:
-		return ztc_board_fail(d->b, ZTC_ERR_IO, "%s: no permission to use the USB device %s: install ztc's udev rules "
-				      "(60-ztc.rules), then run 'udevadm trigger' (or replug the board)", d->label, d->node);
+		return ztc_board_fail(d->b, ZTC_ERR_IO,
+				      "%s: no permission to use the USB device %s: install ztc's udev rules "
+				      "(60-ztc.rules), then run 'udevadm trigger' (or replug the board)",
+				      d->label, d->node);
 	default:
-		return ztc_board_fail(d->b, ZTC_ERR_IO, "%s: USB error while %s: %s", d->label, doing, libusb_strerror(lrc));
+		return ztc_board_fail(d->b, ZTC_ERR_IO, "%s: USB error while %s: %s", d->label, doing,
+				      libusb_strerror(lrc));
 	}
 }
 
 static int get_status(dfuse *d, struct status *st)
 {
 	unsigned char buf[6];
-	int r = libusb_control_transfer(d->h, LIBUSB_ENDPOINT_IN | LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
+	int r = libusb_control_transfer(d->h,
+					LIBUSB_ENDPOINT_IN | LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
 					DFU_GETSTATUS, 0, (uint16_t)d->intf, buf, sizeof(buf), CTRL_TIMEOUT_MS);
 
 	if (r < 0)
@@ -128,7 +135,8 @@ static int get_status(dfuse *d, struct status *st)
 
 static int out_request(dfuse *d, uint8_t req, uint16_t value, unsigned char *data, uint16_t len)
 {
-	int r = libusb_control_transfer(d->h, LIBUSB_ENDPOINT_OUT | LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
+	int r = libusb_control_transfer(d->h,
+					LIBUSB_ENDPOINT_OUT | LIBUSB_REQUEST_TYPE_CLASS | LIBUSB_RECIPIENT_INTERFACE,
 					req, value, (uint16_t)d->intf, data, len, CTRL_TIMEOUT_MS);
 
 	return r < 0 ? r : 0;
@@ -141,9 +149,10 @@ static int dfu_fail(dfuse *d, const struct status *st, const char *doing)
 
 	if (s < 0 || s >= (int)(sizeof(status_names) / sizeof(*status_names)))
 		s = 14;
-	return ztc_board_fail(d->b, ZTC_ERR_IO, "%s: the DFU bootloader reports %s (%s) in state %s while %s: the board "
-			      "stays in DFU mode, run the command again", d->label, status_names[s][0], status_names[s][1],
-			      state_name(st->state), doing);
+	return ztc_board_fail(d->b, ZTC_ERR_IO,
+			      "%s: the DFU bootloader reports %s (%s) in state %s while %s: the board "
+			      "stays in DFU mode, run the command again",
+			      d->label, status_names[s][0], status_names[s][1], state_name(st->state), doing);
 }
 
 /* A request failed: a stall is the device refusing it, and its status says why. */
@@ -175,8 +184,9 @@ static int wait_done(dfuse *d, int want, const char *doing)
 		if (st.state != ST_DNBUSY && st.state != ST_DNLOAD_SYNC)
 			break;
 		if (now_ms() > deadline)
-			return ztc_board_fail(d->b, ZTC_ERR_TIMEOUT, "%s: the DFU bootloader stayed busy for %d s while %s",
-					      d->label, BUSY_LIMIT_MS / 1000, doing);
+			return ztc_board_fail(d->b, ZTC_ERR_TIMEOUT,
+					      "%s: the DFU bootloader stayed busy for %d s while %s", d->label,
+					      BUSY_LIMIT_MS / 1000, doing);
 		sleep_ms(st.poll_ms < POLL_CAP_MS ? st.poll_ms : POLL_CAP_MS);
 	}
 	if (st.state != want)
@@ -336,7 +346,8 @@ static int open_device(dfuse *d, int alt, uint8_t *ret_istr, uint16_t *ret_versi
 			unsigned char s[128];
 			char norm[128];
 
-			r = dd.iSerialNumber ? libusb_get_string_descriptor_ascii(h, dd.iSerialNumber, s, sizeof(s)) : -1;
+			r = dd.iSerialNumber ? libusb_get_string_descriptor_ascii(h, dd.iSerialNumber, s, sizeof(s))
+					     : -1;
 			udev_serial(r > 0 ? (const char *)s : "", norm, sizeof(norm));
 			if (r <= 0 || strcmp(norm, sid) != 0) {
 				libusb_close(h);
@@ -356,8 +367,10 @@ static int open_device(dfuse *d, int alt, uint8_t *ret_istr, uint16_t *ret_versi
 	}
 	libusb_free_device_list(list, 1);
 	if (found > 1)
-		return ztc_board_fail(d->b, ZTC_ERR_AMBIGUOUS, "%s: %d DFU devices %s:%s with serial number %s are connected: "
-				      "keep only the one to use", d->label, found, vid_s, pid_s, sid ? sid : "(none)");
+		return ztc_board_fail(d->b, ZTC_ERR_AMBIGUOUS,
+				      "%s: %d DFU devices %s:%s with serial number %s are connected: "
+				      "keep only the one to use",
+				      d->label, found, vid_s, pid_s, sid ? sid : "(none)");
 	if (found == 1)
 		return ZTC_OK;
 	if (denied) {
@@ -368,8 +381,10 @@ static int open_device(dfuse *d, int alt, uint8_t *ret_istr, uint16_t *ret_versi
 		return ztc_board_fail(d->b, ZTC_ERR_UNSUPPORTED, "%s: the DFU interface of %s:%s has no alt setting %d "
 				      "(dfu_alt of device.json)", d->label, vid_s, pid_s, alt);
 	if (nofunc)
-		return ztc_board_fail(d->b, ZTC_ERR_UNSUPPORTED, "%s: %s:%s has no DFU functional descriptor: not a DFU "
-				      "bootloader", d->label, vid_s, pid_s);
+		return ztc_board_fail(d->b, ZTC_ERR_UNSUPPORTED,
+				      "%s: %s:%s has no DFU functional descriptor: not a DFU "
+				      "bootloader",
+				      d->label, vid_s, pid_s);
 	return ztc_board_fail(d->b, ZTC_ERR_GONE, "%s: no DFU device %s:%s%s%s is connected any more (unplugged, or "
 			      "it left DFU mode): put the board in DFU mode and run the command again", d->label, vid_s,
 			      pid_s, sid ? " with serial number " : "", sid ? sid : "");
@@ -398,8 +413,9 @@ int dfuse_open(ztc_board *b, int alt, dfuse **ret)
 	if ((rc = open_device(d, alt, &istr, &version)) < 0)
 		goto fail;
 	if (version != 0x011A) {
-		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s: the bootloader speaks DFU %x.%02x, not ST's DfuSe (1.1a)",
-				    d->label, version >> 8, version & 0xFF);
+		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED,
+				    "%s: the bootloader speaks DFU %x.%02x, not ST's DfuSe (1.1a)", d->label,
+				    version >> 8, version & 0xFF);
 		goto fail;
 	}
 	if (d->xfer < 8) {
@@ -409,8 +425,10 @@ int dfuse_open(ztc_board *b, int alt, dfuse **ret)
 	}
 	r = libusb_claim_interface(d->h, d->intf);
 	if (r == LIBUSB_ERROR_BUSY) {
-		rc = ztc_board_fail(b, ZTC_ERR_BUSY, "%s: the DFU interface of %s is busy: another program (dfu-util, another "
-				    "ztc) holds it; close that program and run the command again", d->label, d->node);
+		rc = ztc_board_fail(b, ZTC_ERR_BUSY,
+				    "%s: the DFU interface of %s is busy: another program (dfu-util, another "
+				    "ztc) holds it; close that program and run the command again",
+				    d->label, d->node);
 		goto fail;
 	}
 	if (r < 0) {
@@ -432,8 +450,9 @@ int dfuse_open(ztc_board *b, int alt, dfuse **ret)
 	}
 	str[r < (int)sizeof(str) ? r : (int)sizeof(str) - 1] = '\0';
 	if (dfuse_layout_parse((const char *)str, &d->layout, why, sizeof(why)) < 0) {
-		rc = ztc_board_fail(b, ZTC_ERR_PARSE, "%s: cannot read the memory layout \"%.80s\" of DFU alt setting %d: %s",
-				    d->label, str, alt, why);
+		rc = ztc_board_fail(b, ZTC_ERR_PARSE,
+				    "%s: cannot read the memory layout \"%.80s\" of DFU alt setting %d: %s", d->label,
+				    str, alt, why);
 		goto fail;
 	}
 	ztc_board_log(b, ZTC_LOG_DBG, "%s: DfuSe device %s, alt %d \"%s\", transfer size %u", d->label, d->node, alt,
@@ -444,13 +463,15 @@ int dfuse_open(ztc_board *b, int alt, dfuse **ret)
 		goto fail;
 	}
 	if (st.state == ST_APP_IDLE || st.state == ST_APP_DETACH) {
-		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s: the device is in DFU state %s: its DFU bootloader is not "
-				    "running", d->label, state_name(st.state));
+		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED,
+				    "%s: the device is in DFU state %s: its DFU bootloader is not "
+				    "running",
+				    d->label, state_name(st.state));
 		goto fail;
 	}
 	if (st.state == ST_ERROR) {
-		ztc_board_log(b, ZTC_LOG_INFO, "%s: clearing the DFU error status %d left by a previous session", d->label,
-			      st.status);
+		ztc_board_log(b, ZTC_LOG_INFO, "%s: clearing the DFU error status %d left by a previous session",
+			      d->label, st.status);
 		if ((r = out_request(d, DFU_CLRSTATUS, 0, NULL, 0)) < 0 || (r = get_status(d, &st)) < 0) {
 			rc = usb_fail(d, r, "clearing its DFU error status");
 			goto fail;
@@ -463,8 +484,10 @@ int dfuse_open(ztc_board *b, int alt, dfuse **ret)
 		}
 	}
 	if (st.state != ST_IDLE) {
-		rc = ztc_board_fail(b, ZTC_ERR_IO, "%s: the DFU bootloader stays in state %s (status %d) and does not return "
-				    "to dfuIDLE: reset the board into DFU mode", d->label, state_name(st.state), st.status);
+		rc = ztc_board_fail(b, ZTC_ERR_IO,
+				    "%s: the DFU bootloader stays in state %s (status %d) and does not return "
+				    "to dfuIDLE: reset the board into DFU mode",
+				    d->label, state_name(st.state), st.status);
 		goto fail;
 	}
 	*ret = d;
@@ -516,11 +539,13 @@ int dfuse_read(dfuse *d, uint32_t addr, uint8_t *buf, size_t len)
 		if (r < 0)
 			return request_fail(d, r, doing);
 		if (r != n)
-			return ztc_board_fail(d->b, ZTC_ERR_IO, "%s: the DFU bootloader returned %d of %u bytes while %s",
-					      d->label, r, n, doing);
+			return ztc_board_fail(d->b, ZTC_ERR_IO,
+					      "%s: the DFU bootloader returned %d of %u bytes while %s", d->label, r, n,
+					      doing);
 		done += n;
 		if (block == UINT16_MAX)
-			return ztc_board_fail(d->b, ZTC_ERR_ARG, "%s: %zu bytes are too many to read at once", d->label, len);
+			return ztc_board_fail(d->b, ZTC_ERR_ARG, "%s: %zu bytes are too many to read at once", d->label,
+					      len);
 	}
 	return abort_to_idle(d, doing);
 }
@@ -548,8 +573,8 @@ int dfuse_write(dfuse *d, uint32_t addr, const uint8_t *data, size_t len, size_t
 		int r, pct;
 
 		if (block == UINT16_MAX)
-			return ztc_board_fail(d->b, ZTC_ERR_ARG, "%s: an image of %zu bytes is too long for DfuSe", d->label,
-					      len);
+			return ztc_board_fail(d->b, ZTC_ERR_ARG, "%s: an image of %zu bytes is too long for DfuSe",
+					      d->label, len);
 		snprintf(doing, sizeof(doing), "writing %u bytes at 0x%08zX", n, addr + done);
 		r = out_request(d, DFU_DNLOAD, block, (unsigned char *)(uintptr_t)(data + done), n);
 		if (r < 0)
