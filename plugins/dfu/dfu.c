@@ -208,9 +208,9 @@ static int sectors_to_erase(ztc_board *b, int alt, const struct dfuse_layout *l,
 			if (!in || !(attr & DFUSE_WRITABLE)) {
 				free(v);
 				return ztc_board_fail(b, ZTC_ERR_ARG,
-						      "%s: the image of %zu bytes at 0x%08X does not fit the memory \"%s\" "
-						      "of DFU alt setting %d: 0x%08X is %s; nothing was written", label(b),
-						      parts[i].len, parts[i].addr, l->name, alt, (uint32_t)a,
+						      "%s: the image of %zu bytes at 0x%08X does not fit the memory "
+						      "\"%s\" of DFU alt setting %d: 0x%08X is %s; nothing was written",
+						      label(b), parts[i].len, parts[i].addr, l->name, alt, (uint32_t)a,
 						      in ? "in a read-only sector" : "outside its sectors");
 			}
 			if (attr & DFUSE_ERASABLE) {
