@@ -26,6 +26,7 @@ model() {
 	rc=$?
 	set -e
 	out=$(cat "$TMP/out")
+	err=$out
 }
 logged() { grep -qx -- "$1" "$LOG" && pass "$2" || fail "$2: the model did not log [$1]: $(cat "$LOG")"; }
 # hexof FILE [SKIP COUNT]: the bytes as lower-case hex, one line.

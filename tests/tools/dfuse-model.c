@@ -987,5 +987,13 @@ int main(int argc, char **argv)
 	umockdev_testbed_detach_ioctl(tb, dfu.devnode, NULL);
 	g_object_unref(handler);
 	g_object_unref(tb);
+	/* Everything freed, for the leak checkers of sanitizer builds. */
+	g_queue_clear_full(&M.done, g_object_unref);
+	g_ptr_array_unref(clients);
+	for (int k = 0; k < dfu.npaths; k++)
+		g_free(dfu.paths[k]);
+	g_free(dfu.paths);
+	g_free(dfu.devnode);
+	g_free(M.flash);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
