@@ -121,6 +121,20 @@ expect_err "erasing 2 sectors" "virtualize: erase phase"
 grep -qx "flashing: [4-6][0-9]%" <<<"$err" && grep -qx "flashing: 100%" <<<"$err" &&
 	pass "virtualize: progress from the bytes written" || fail "progress: $err"
 
+# Seen from ztc: after the leave the board comes back in its normal mode (the model swaps its USB identity
+# once ztc has let go of the DFU device).
+set +e
+"$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --uid "$UIDB" \
+	--leave-to "$DATA/photon.umockdev" -- sh -c '"$0" device virtualize pdfu -- "$1" >/dev/null 2>&1 || exit 1
+	for i in $(seq 50); do
+		"$0" -J device discover --matchdb | grep -q "\"classname\":\"Photon\"" && exit 0
+		sleep 0.1
+	done
+	exit 1' "$ZTC" "$vm1" >"$TMP/out" 2>&1
+rc=$?
+set -e
+[ "$rc" = 0 ] && pass "virtualize: the board came back in normal mode (pnorm)" || fail "no normal mode after the leave: $(cat "$TMP/out")"
+
 # ---- faults: one line naming the board and the state, nothing lost, a retry works ----------------------
 snapshot
 dfu --busy -- device virtualize pdfu -- "$vm1"
