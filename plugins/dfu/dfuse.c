@@ -605,12 +605,12 @@ int dfuse_leave(dfuse *d, uint32_t addr)
 	if (r < 0)
 		return request_fail(d, r, doing);
 	d->left = 1;
+	/* Only an answer that reports an error fails: a bootloader may reset before it answers at all
+	 * (no device, a stall, an I/O error or a time-out), as dfu-util also accepts. */
 	r = get_status(d, &st);
 	if (r == 0 && (st.status != 0 || st.state == ST_ERROR))
 		return dfu_fail(d, &st, doing);
-	if (r < 0 && r != LIBUSB_ERROR_NO_DEVICE && r != LIBUSB_ERROR_PIPE && r != LIBUSB_ERROR_IO)
-		return usb_fail(d, r, doing);
 	ztc_board_log(d->b, ZTC_LOG_INFO, "%s: left DFU mode (%s)", d->label,
-		      r == 0 ? state_name(st.state) : "the device reset");
+		      r == 0 ? state_name(st.state) : libusb_strerror(r));
 	return ZTC_OK;
 }
