@@ -16,6 +16,9 @@
 enum { DFU_DNLOAD = 1, DFU_UPLOAD = 2, DFU_GETSTATUS = 3, DFU_CLRSTATUS = 4, DFU_ABORT = 6 };
 enum { ST_APP_IDLE, ST_APP_DETACH, ST_IDLE, ST_DNLOAD_SYNC, ST_DNBUSY, ST_DNLOAD_IDLE, ST_MANIFEST_SYNC,
        ST_MANIFEST, ST_MANIFEST_WAIT_RESET, ST_UPLOAD_IDLE, ST_ERROR };
+/* The status codes a device without a better one is given: errUNKNOWN, errSTALLEDPKT. */
+#define STATUS_UNKNOWN 14
+#define STATUS_STALLED 15
 #define CMD_SET_ADDRESS 0x21
 #define CMD_ERASE 0x41
 
@@ -148,7 +151,7 @@ static int dfu_fail(dfuse *d, const struct status *st, const char *doing)
 	int s = st->status;
 
 	if (s < 0 || s >= (int)(sizeof(status_names) / sizeof(*status_names)))
-		s = 14;
+		s = STATUS_UNKNOWN;
 	return ztc_board_fail(d->b, ZTC_ERR_IO,
 			      "%s: the DFU bootloader reports %s (%s) in state %s while %s: the board "
 			      "stays in DFU mode, run the command again",
@@ -162,7 +165,7 @@ static int request_fail(dfuse *d, int lrc, const char *doing)
 
 	if (lrc == LIBUSB_ERROR_PIPE && get_status(d, &st) == 0) {
 		if (st.status == 0)
-			st.status = 15;
+			st.status = STATUS_STALLED;
 		return dfu_fail(d, &st, doing);
 	}
 	return usb_fail(d, lrc, doing);
