@@ -1,6 +1,7 @@
 # flash.sh: flashing real matched boards (umockdev records, the real database and plugins) with stand-in
-# tools first on PATH: exact command lines, image bytes, padding, the 1200-baud touch, disk copies,
-# OpenOCD, the simulated board, progress, and the failures (tool missing or failing, wrong mode, no disk).
+# tools first on PATH (the Photon: a DfuSe bootloader model): exact command lines, image bytes, padding,
+# the 1200-baud touch, disk copies, OpenOCD, the simulated board, progress, and the failures (tool missing
+# or failing, wrong mode, no disk).
 . "$top_srcdir/tests/lib.sh"
 set -e
 FB="$top_builddir/tests/flash/flash-board"
@@ -120,28 +121,46 @@ pgrep -f "sleep 29" >/dev/null 2>&1 && fail "Due: the stand-in's sleep survived 
 	pass "Due: the tool's process group was killed"
 rm -rf "$TMP/db"
 
-# ---- Particle Photon: DFU class pads and runs dfu-util; the normal class refuses ------------------------
+# ---- Particle Photon: the DFU class downloads over DfuSe itself (no tool); the normal class refuses -------
+# dfuse OP...: flash-board on the Photon in DFU mode, played by tests/tools/dfuse-model (its flash in
+# $TMP/photon.flash). Sets $out, $err, $rc.
+dfuse() {
+	n=$((n + 1))
+	REC="$TMP/rec.$n"
+	mkdir -p "$REC"
+	set +e
+	STANDIN_RECORD="$REC" "$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" \
+		--flash "$TMP/photon.flash" -- "$FB" particle_photon PhotonDFU "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+# flashed N: the N bytes at 0x08020000 of the model's flash.
+flashed() { tail -c +$((0x20000 + 1)) "$TMP/photon.flash" | head -c "$1" >"$TMP/photon.flashed"; }
 img "$TMP/photon.bin" "photon image" 5000
 vm "$TMP/photon.vm" "$TMP/photon.bin"
 cp "$TMP/photon.bin" "$TMP/photon.padded" && truncate -s 133120 "$TMP/photon.padded"
-board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+dfuse burn "$TMP/photon.vm"
 expect_line "burn: ok" "Photon DFU: burn succeeds"
-expect_calls "dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/firmware.bin" "Photon DFU: dfu-util command line"
-expect_same "$TMP/photon.padded" "$REC/files/firmware.bin" "Photon DFU: image padded with zeros to 130 KiB"
-expect_line "progress: 77 flashing" "Photon DFU: dfu-util's percentages reach the progress callback"
-expect_tmp_removed "Photon DFU"
+expect_calls "" "Photon DFU: no flashing tool ran"
+flashed 133120
+expect_same "$TMP/photon.padded" "$TMP/photon.flashed" "Photon DFU: image padded with zeros to 130 KiB, at 0x08020000"
+expect_line "progress: 50 flashing" "Photon DFU: progress from the bytes written reaches the callback"
 
 img "$TMP/photon-big.bin" "big photon image" 140000
 vm "$TMP/photon-big.vm" "$TMP/photon-big.bin"
-board photon_dfu particle_photon PhotonDFU burn "$TMP/photon-big.vm"
-expect_same "$TMP/photon-big.bin" "$REC/files/firmware.bin" "Photon DFU: an image of 128 KiB or more is not padded"
+rm -f "$TMP/photon.flash"
+dfuse burn "$TMP/photon-big.vm"
+flashed 140001
+{ cat "$TMP/photon-big.bin"; printf '\377'; } >"$TMP/photon-big.expect"
+expect_same "$TMP/photon-big.expect" "$TMP/photon.flashed" "Photon DFU: an image of 128 KiB or more is not padded"
 
-# dfu-util often fails after a successful download (the board left DFU mode): ok_when exit_or_text.
-STANDIN_EXIT=74 board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
-expect_line "burn: ok" "Photon DFU: exit 74 with \"downloaded successfully\" is a success"
-STANDIN_MODE=fail board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
-expect_line "burn: error -13: dfu-util failed (exit status 1): dfu-util: No DFU capable USB device available" \
-	"Photon DFU: dfu-util failing"
+# The DFU identity seen by udev, but no bootloader answering on USB.
+board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+expect_line "burn: error -17: Particle Photon: no DFU device 2B04:D006 with serial number 00000000010C is connected any more (unplugged, or it left DFU mode): put the board in DFU mode and run the command again" \
+	"Photon DFU: no bootloader on USB"
+expect_calls "" "Photon DFU: no tool ran without a bootloader"
 
 board photon particle_photon Photon burn "$TMP/photon.vm"
 expect_line "burn: error -15: Particle Photon is in its normal mode: put the board in DFU mode first" \
@@ -371,7 +390,9 @@ board arduino_due polaristracker_v3 PolaristrackerV3 speed enter speed reset spe
 	pass "Polaris: enter_virtualizable (1200 baud), reset (2400 baud), normal class refuses to burn" ||
 	fail "Polaris: $out"
 board arduino_due polaristracker_v3 PolaristrackerV3DFU burn "$TMP/due.vm"
-expect_calls "dfustm32l4 -d 2341:003D -a 0 -s 0x08000000:leave -D {tmp}/firmware.bin" "Polaris DFU: dfustm32l4 command line"
+expect_line "burn: error -17: Polaris Tracker v3: no DFU device 2341:003D with serial number 75330303035351E0A1C0 is connected any more (unplugged, or it left DFU mode): put the board in DFU mode and run the command again" \
+	"Polaris DFU: DfuSe, no tool (the stand-in record has no DFU bootloader)"
+expect_calls "" "Polaris DFU: no dfustm32l4"
 export ZTC_DB_PATH="$top_srcdir/db"
 rm -rf "$TMP/db"
 
