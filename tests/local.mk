@@ -37,4 +37,10 @@ TESTS += \
 endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
+# The ESP ROM serial bootloader simulator, checked against Espressif's protocol documentation
+# (esp-sim.sh).
+check_PROGRAMS += tests/tools/esp-sim
+TESTS += tests/esp-sim.sh
+EXTRA_DIST += tests/esp-sim.sh
+
 include tests/unit.mk
