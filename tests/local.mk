@@ -38,9 +38,12 @@ endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 # The ESP ROM serial bootloader simulator, checked against Espressif's protocol documentation
-# (esp-sim.sh).
+# (esp-sim.sh), and the esp plugin reading chip ids through it under umockdev (esp-native.sh).
 check_PROGRAMS += tests/tools/esp-sim
 TESTS += tests/esp-sim.sh
-EXTRA_DIST += tests/esp-sim.sh
+if UMOCKDEV_TESTS
+TESTS += tests/esp-native.sh
+endif
+EXTRA_DIST += tests/esp-sim.sh tests/esp-native.sh
 
 include tests/unit.mk
