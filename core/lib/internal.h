@@ -50,6 +50,10 @@ char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
 
+/* serial-baud.c: set a rate that has no termios B constant (BOTHER); *ret_actual is the rate the driver
+ * took. 0, or -errno. */
+int ztc_serial_set_custom_baud(int fd, int baud, int *ret_actual);
+
 /* The mount table (mounts.c): loaded once per discovery, NULL when unreadable (logged). */
 struct libmnt_table;
 struct libmnt_table *ztc_mounts_load(ztc_ctx *ctx);
