@@ -71,6 +71,30 @@ expect_line "chipid: 240AC4123456" "ESP32 DevKitC: the chip id is the eFuse MAC,
 expect_log "SYNC READ_REG 0x40001000 READ_REG 0x3FF5A008 READ_REG 0x3FF5A004 " \
 	"ESP32: SYNC, the chip-detect register, then eFuse words 2 and 1 of block 0"
 
+# The classic esptool reset into the bootloader, seen through the modem-line stand-in (a pty has no
+# DTR/RTS): EN low (RTS) with IO0 high, then EN high with IO0 low (DTR), then IO0 released.
+ML="$top_builddir/tests/tools/.libs/modem-lines.so"
+RESET="TIOCMSET DTR=0 RTS=1|TIOCMSET DTR=1 RTS=0|TIOCMSET DTR=0 RTS=0|"
+: >"$TMP/modem"
+MODEM_RECORD="$TMP/modem" on "$NODEMCU" /dev/ttyUSB0 "--chip esp8266" \
+	sh -c 'LD_PRELOAD="$0${LD_PRELOAD:+:$LD_PRELOAD}" exec "$@"' "$ML" "$FB" nodemcu2 NodeMCU2 --no-log chipid
+expect_line "chipid: 18FE34123456" "with modem lines: the chip id is read"
+[ "$(tr '\n' '|' <"$TMP/modem")" = "$RESET" ] && pass "with modem lines: the classic DTR/RTS reset, once" ||
+	fail "with modem lines: the lines were set [$(tr '\n' '|' <"$TMP/modem")]"
+# A silent board with real waits: two resets (the second holding IO0 550 ms, for slow EN circuits),
+# and the one line within a few seconds.
+: >"$TMP/modem"
+start=$(date +%s%N)
+ZTC_FLASH_NO_SLEEP= MODEM_RECORD="$TMP/modem" on "$NODEMCU" /dev/ttyUSB0 "--chip esp8266 --silent" \
+	sh -c 'LD_PRELOAD="$0${LD_PRELOAD:+:$LD_PRELOAD}" exec "$@"' "$ML" "$FB" nodemcu2 NodeMCU2 --no-log chipid
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$(tr '\n' '|' <"$TMP/modem")" = "$RESET$RESET" ] && pass "silent board with modem lines: reset twice" ||
+	fail "silent board with modem lines: the lines were set [$(tr '\n' '|' <"$TMP/modem")]"
+printf '%s\n' "$out" | grep -q '^chipid: error -14: /dev/ttyUSB0: no answer from the ESP ROM loader to SYNC (12 tries in ' &&
+	pass "silent board with modem lines: the one line" || fail "silent board with modem lines: $out"
+[ "$ms" -lt 6000 ] && pass "silent board with modem lines and real waits: failed in $ms ms" ||
+	fail "silent board with modem lines: took $ms ms"
+
 # Every ESP class of the database, each behind one of its USB identities.
 classes="esp32_devkitc Esp32DevKitC 10c4 ea60 esp32 24:0a:c4
 esp32_pico_v4 Esp32PicoV4 10c4 003d esp32 30:ae:a4
