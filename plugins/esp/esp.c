@@ -289,6 +289,7 @@ static int read_reg(struct link *l, uint32_t addr, uint32_t *ret_value)
 	if (data[0] != 0)
 		return ztc_board_fail(l->b, ZTC_ERR_IO, "%s: the ESP ROM loader refused READ_REG 0x%08X (error 0x%02X)",
 				      l->port, (unsigned)addr, data[1]);
+	ztc_board_log(l->b, ZTC_LOG_DBG, "%s: READ_REG 0x%08X = 0x%08X", l->port, (unsigned)addr, (unsigned)value);
 	*ret_value = value;
 	return ZTC_OK;
 }
