@@ -48,15 +48,15 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 	ztc_match_list *ml = NULL;
 	const ztc_match *m = NULL;
 	ztc_store *store = NULL;
+	const ztc_known *k;
+	const char *alias;
 	ztc_db *db = NULL;
-	char *alias;
 	int rc;
 
-	alias = cli_resolve_alias(cli, prefix, NULL, NULL);
-	if (!alias)
+	if (cli_load_known(cli, prefix, &store, &k) != 0)
 		return 1;
-	if ((rc = ztc_db_load(cli->ctx, &db)) < 0 || (rc = ztc_store_load(cli->ctx, &store)) < 0 ||
-	    (rc = ztc_find_alias(cli->ctx, db, store, alias, &ml, &m)) < 0) {
+	alias = k->alias;
+	if ((rc = ztc_db_load(cli->ctx, &db)) < 0 || (rc = ztc_find_alias(cli->ctx, db, store, alias, &ml, &m)) < 0) {
 		rc = cli_fail(cli, rc);
 	} else if (!m->port) {
 		rc = cli_error("%s (%s, %s mode) has no serial port", alias, m->target, m->classname);
@@ -67,9 +67,8 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 		rc = t->port && t->uid ? 0 : cli_error("out of memory");
 	}
 	ztc_match_list_free(ml);
-	ztc_store_free(store);
 	ztc_db_free(db);
-	free(alias);
+	ztc_store_free(store);
 	return rc;
 }
 

@@ -1,11 +1,8 @@
 /* console.h: serial ports (termios, exclusive access) and the interactive console of libztc. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_CONSOLE_H
 #define ZTC_CONSOLE_H
 
-/* Include this header after the declarations of ztc.h (it needs ztc_ctx and ZTC_API): either on its
- * own, or from the bottom of ztc.h. */
+#include "ztc/common.h"
 
 #ifdef __cplusplus
 extern "C" {
