@@ -123,6 +123,26 @@ while read -r target class vid pid chip oui; do
 	expect_line "chipid: $want" "$target ($class, $vid:$pid): chip id $want from the $chip ROM loader"
 done <<<"$classes"
 
+# A vendor board reusing the module under a class name of its own (the default class stands in): the
+# chip it must have comes from its device.json family_name; without one the class declines, before the
+# board is touched.
+V="$TMP/vendordb/acme_esp"
+mkdir -p "$V"
+sed 's/"NodeMcu v2"/"Acme ESP"/; s/"nodemcu2"/"acme_esp"/; s/esp\.NodeMCU2/esp.AcmeEsp/; s/"virtualizable": "NodeMCU2"/"virtualizable": "AcmeEsp"/;
+     s/\["10C4:003D", "10C4:EA60"\]/["1209:E5E5"]/' "$top_srcdir/db/nodemcu2/device.json" >"$V/device.json"
+grep -q '"class": "esp.AcmeEsp", "usb": \["1209:E5E5"\]' "$V/device.json" && grep -q '"family_name": "esp8266"' "$V/device.json" &&
+	pass "vendor folder: class esp.AcmeEsp, USB 1209:E5E5, family esp8266" || fail "vendor device.json: $(cat "$V/device.json")"
+ZTC_DB_PATH="$TMP/vendordb:$ZTC_DB_PATH" chipid "$(record 1209 e5e5)" /dev/ttyUSB0 acme_esp AcmeEsp "--chip esp8266 --mac 5c:cf:7f:00:00:01"
+expect_line "chipid: 5CCF7F000001" "vendor ESP8266 board through the default class: chip id read"
+ZTC_DB_PATH="$TMP/vendordb:$ZTC_DB_PATH" chipid "$(record 1209 e5e5)" /dev/ttyUSB0 acme_esp AcmeEsp "--chip esp32"
+expect_line "chipid: error -6: /dev/ttyUSB0: the chip is an ESP32, but the board (Acme ESP, acme_esp) has an ESP8266: give the board an alias of an ESP32 target" \
+	"vendor ESP8266 board through the default class: an ESP32 is refused"
+sed -i '/"family_name"/d' "$V/device.json"
+ZTC_DB_PATH="$TMP/vendordb:$ZTC_DB_PATH" chipid "$(record 1209 e5e5)" /dev/ttyUSB0 acme_esp AcmeEsp "--chip esp8266"
+expect_line 'chipid: error -15: acme_esp (AcmeEsp): family_name is missing, not "esp32" or "esp8266": the esp module cannot tell which chip to read' \
+	"vendor board without family_name: the class declines"
+[ ! -s "$SIMLOG" ] && pass "vendor board without family_name: nothing sent to the board" || fail "the board got $(cat "$SIMLOG")"
+
 # A chip booting prints first (the ESP8266 at 74880 baud: noise with 0xC0 and bad escapes at 115200),
 # and the ROM may need a few SYNCs to find the baud rate.
 chipid "$NODEMCU" /dev/ttyUSB0 nodemcu2 NodeMCU2 "--chip esp8266 --mac ac:d0:74:c0:db:c0 --garbage --sync-misses 3"

@@ -10,11 +10,12 @@
 #include <ztc/plugin.h>
 
 /* Flashing and the reset are data (device.json `flash`: esptool write_flash, the DTR/RTS steps of
- * `flash.reset`). The chip id is read here, natively, from the chip's ROM serial bootloader (the
- * "UART download mode" of Espressif's "Serial Protocol" documentation): the classic DTR/RTS reset
- * into the bootloader, SYNC, READ_REG of the chip-detect magic register, then the base MAC from the
- * OTP (ESP8266) or eFuse (ESP32) words, as esptool's read_mac decodes them. Debian packages no
- * esptool, and the ROM loader is in every chip whatever firmware it runs. */
+ * `flash.reset`), and so is the chip a board has (`family_name`). The chip id is read here, natively,
+ * from the chip's ROM serial bootloader (the "UART download mode" of Espressif's "Serial Protocol"
+ * documentation): the classic DTR/RTS reset into the bootloader, SYNC, READ_REG of the chip-detect
+ * magic register, then the base MAC from the OTP (ESP8266) or eFuse (ESP32) words, as esptool's
+ * read_mac decodes them. Debian packages no esptool, and the ROM loader is in every chip whatever
+ * firmware it runs. */
 
 enum family { FAM_ESP8266, FAM_ESP32 };
 
@@ -400,17 +401,40 @@ static int check_chip(struct link *l)
 			      (unsigned)magic, CHIP_DETECT_MAGIC_REG);
 }
 
-/* The chip id: the base MAC as 12 upper-case hex digits. The board is left in its bootloader. */
-static int read_chipid(ztc_board *b, enum family want, char **ret_chipid)
+/* The chip the board should have, from its device.json family_name: data, as for the board's own
+ * classes so for a vendor board that reuses this module under a class name of its own (the default
+ * class stands in). Without one of the two names nothing is known to check the chip against: the
+ * class declines (ZTC_ERR_UNSUPPORTED, before the board is touched) and register goes on with the
+ * registration firmware. */
+static int expected_family(ztc_board *b, enum family *ret)
 {
-	struct link l = { .b = b, .fd = -1, .port = ztc_board_get_str(b, "port"), .want = want };
+	const char *fam = ztc_board_get_str(b, "family_name");
+
+	if (fam && strcmp(fam, "esp32") == 0) {
+		*ret = FAM_ESP32;
+		return ZTC_OK;
+	}
+	if (fam && strcmp(fam, "esp8266") == 0) {
+		*ret = FAM_ESP8266;
+		return ZTC_OK;
+	}
+	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s (%s): family_name is %s%s%s, not \"esp32\" or "
+			      "\"esp8266\": the esp module cannot tell which chip to read",
+			      ztc_board_get_str(b, "target") ?: "?", ztc_board_get_str(b, "classname") ?: "?",
+			      fam ? "\"" : "", fam ? fam : "missing", fam ? "\"" : "");
+}
+
+/* The chip id: the base MAC as 12 upper-case hex digits. The board is left in its bootloader. */
+static int esp_read_chipid(ztc_board *b, char **ret_chipid)
+{
+	struct link l = { .b = b, .fd = -1, .port = ztc_board_get_str(b, "port") };
 	uint8_t mac[6];
 	char *id;
 	int rc;
 
 	if (!ret_chipid)
 		return ztc_board_fail(b, ZTC_ERR_ARG, "no chip id destination");
-	if ((rc = ztc_board_serial_open(b, ESP_BAUD, &l.fd)) < 0)
+	if ((rc = expected_family(b, &l.want)) < 0 || (rc = ztc_board_serial_open(b, ESP_BAUD, &l.fd)) < 0)
 		return rc;
 	ztc_board_progress(b, -1, "entering the bootloader (DTR/RTS)");
 	rc = connect_rom(&l);
@@ -419,7 +443,7 @@ static int read_chipid(ztc_board *b, enum family want, char **ret_chipid)
 		rc = check_chip(&l);
 	}
 	if (rc == ZTC_OK)
-		rc = want == FAM_ESP32 ? mac_esp32(&l, mac) : mac_esp8266(&l, mac);
+		rc = l.want == FAM_ESP32 ? mac_esp32(&l, mac) : mac_esp8266(&l, mac);
 	ztc_board_serial_close(b, l.fd);
 	if (rc < 0)
 		return rc;
@@ -427,38 +451,27 @@ static int read_chipid(ztc_board *b, enum family want, char **ret_chipid)
 	if (!id)
 		return ztc_board_fail(b, ZTC_ERR_NOMEM, "out of memory");
 	snprintf(id, 13, "%02X%02X%02X%02X%02X%02X", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	ztc_board_log(b, ZTC_LOG_INFO, "%s: %s with MAC %02X:%02X:%02X:%02X:%02X:%02X", l.port, chips[want].name,
+	ztc_board_log(b, ZTC_LOG_INFO, "%s: %s with MAC %02X:%02X:%02X:%02X:%02X:%02X", l.port, chips[l.want].name,
 		      mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	*ret_chipid = id;
 	return ZTC_OK;
 }
 
-static int esp32_read_chipid(ztc_board *b, char **ret_chipid)
-{
-	return read_chipid(b, FAM_ESP32, ret_chipid);
-}
+#define ESP(n) { .name = n, .burn = ztc_flash_default, .reset = ztc_flash_reset_default, \
+		.read_chipid = esp_read_chipid }
 
-static int esp8266_read_chipid(ztc_board *b, char **ret_chipid)
-{
-	return read_chipid(b, FAM_ESP8266, ret_chipid);
-}
-
-#define ESP32(n) { .name = n, .burn = ztc_flash_default, .reset = ztc_flash_reset_default, \
-		   .read_chipid = esp32_read_chipid }
-#define ESP8266(n) { .name = n, .burn = ztc_flash_default, .reset = ztc_flash_reset_default, \
-		     .read_chipid = esp8266_read_chipid }
-
+/* The ESP32 boards, then the ESP8266 ones. */
 static const ztc_class_desc classes[] = {
-	ESP32("Esp32DevKitC"),
-	ESP32("Esp32PicoV4"),
-	ESP32("HeltecWiFiKit32"),
-	ESP32("XinaBox_ESP32"),
-	ESP32("PycomWiPy3"),
-	ESP8266("NodeMCU2"),
-	ESP8266("NodeMCU3"),
-	ESP8266("WemosD1Mini"),
-	ESP8266("FireBeetleESP8266"),
-	ESP8266("SparkfunEsp8266ThingDev"),
+	ESP("Esp32DevKitC"),
+	ESP("Esp32PicoV4"),
+	ESP("HeltecWiFiKit32"),
+	ESP("XinaBox_ESP32"),
+	ESP("PycomWiPy3"),
+	ESP("NodeMCU2"),
+	ESP("NodeMCU3"),
+	ESP("WemosD1Mini"),
+	ESP("FireBeetleESP8266"),
+	ESP("SparkfunEsp8266ThingDev"),
 	{ .name = NULL }
 };
 
