@@ -9,8 +9,10 @@
  * whose data ends with the status bytes: 2 on the ESP8266 ROM, 4 on the ESP32 ROM (status, error, two
  * reserved). Commands:
  *   SYNC (0x08)      payload 07 07 12 20 + 32 x 55; answered 8 times, as esptool expects (it reads
- *                    7 more answers after the first); value 0x20120707 (ESP8266) / 0x55201207 (ESP32,
- *                    as the documentation's trace shows). Another payload is not a sync: no answer.
+ *                    7 more answers after the first); value 0x55201207 on the ESP32, as the
+ *                    documentation's trace shows, 0x20120707 on the ESP8266 (a third-party esptool
+ *                    trace: the documentation has none; esptool only needs it non-zero). Another
+ *                    payload is not a sync: no answer.
  *   READ_REG (0x0A)  a 4-byte address; the word in the value field. The memory map holds the
  *                    chip-detect magic word at 0x40001000 (ESP8266 0xFFF0C101, ESP32 0x00F01D83) and
  *                    the MAC: on the ESP8266 the OTP words 0x3FF00050/54/58/5C (MAC byte 5 in word 0
@@ -23,7 +25,8 @@
  *   anything else    refused: status 1, error 0x05 ("received message is invalid"), as is a request
  *                    whose size field does not match its data. No flash or RAM download is simulated.
  * The words of the map that do not carry the MAC hold other fields on a real chip: a CRC byte on the
- * ESP8266 (word 0 bits 16-23) and a version (word 1 bits 24-27) are set, so a reader must mask.
+ * ESP8266 (word 0 bits 16-23) and a version (word 1 bits 24-27), placed as QEMU's ESP8266 eFuse model
+ * has them, are set, so a reader must mask.
  *
  * --silent: receive and log, never answer (a board not in its bootloader, a dead TX line).
  * --garbage: before the first answer, what a chip prints when it boots into the bootloader: the
