@@ -42,6 +42,14 @@ if UMOCKDEV_TESTS
 TESTS += tests/register-probe.sh
 endif
 EXTRA_DIST += tests/register-probe.sh
+# The ESP ROM serial bootloader simulator, checked against Espressif's protocol documentation
+# (esp-sim.sh), and the esp plugin reading chip ids through it under umockdev (esp-native.sh).
+check_PROGRAMS += tests/tools/esp-sim
+TESTS += tests/esp-sim.sh
+if UMOCKDEV_TESTS
+TESTS += tests/esp-native.sh
+endif
+EXTRA_DIST += tests/esp-sim.sh tests/esp-native.sh
 
 include tests/unit.mk
 
