@@ -21,6 +21,9 @@ tests_tools_jsonl_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
 tests_tools_jsonl_LDADD = $(YAJL_LIBS)
 tests_tools_plugin_check_LDADD = core/lib/libztc.la
 
+# A SAM-BA monitor simulator (SAM3X8E ROM, Arduino SAMD21 bootloader) for bossac and the atmel plugin.
+check_PROGRAMS += tests/tools/samba-sim
+
 if UMOCKDEV_TESTS
 # Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
 check_PROGRAMS += tests/tools/fakeboard
