@@ -31,6 +31,7 @@ tests_tools_fakeboard_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_tools_fakeboard_LDADD = $(UMOCKDEV_LIBS)
 TESTS += \
 	tests/register.sh \
+	tests/register-native.sh \
 	tests/udev-unavailable.sh \
 	tests/open.sh \
 	tests/discover-records.sh \
@@ -38,6 +39,7 @@ TESTS += \
 	tests/alias.sh \
 	tests/plugins.sh
 endif
+EXTRA_DIST += tests/register-native.sh
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 include tests/unit.mk
