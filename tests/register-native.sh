@@ -125,6 +125,23 @@ expect_err "no answer from the SAM-BA bootloader (sent N# 6 times in 3 s): Ardui
 one_error "silent MKR1000"; store_unchanged "silent MKR1000"
 [ "$secs" -le 8 ] && pass "silent MKR1000: failed in $secs s" || fail "silent MKR1000: took $secs s"
 
+# A board running a sketch that prints on the port: its text is no SAM-BA answer.
+set +e
+"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" --talk "/dev/ttyACM0=temperature 21.5" -- \
+	env PATH="$TMP/bin" "$ZTC" device register mkr >"$TMP/out" 2>"$TMP/err"
+rc=$?
+set -e
+err=$(cat "$TMP/err")
+expect_rc 1 "a sketch talking"
+expect_err "ztc: /dev/ttyACM0: no answer from the SAM-BA bootloader (sent N# 6 times in 3 s)" "a sketch talking"
+one_error "a sketch talking"; store_unchanged "a sketch talking"
+
+# A monitor whose version line is not SAM-BA's: not a bootloader ztc knows how to read.
+board mkr1000_boot --chip samd21g18a --version "hello" -- device register mkr
+expect_rc 1 "not a SAM-BA version line"
+expect_err "ztc: /dev/ttyACM0: the answer to V# is not a SAM-BA version line ('hello')" "not a SAM-BA version line"
+one_error "not a SAM-BA version line"; store_unchanged "not a SAM-BA version line"
+
 flash_image sam3x 524288
 board arduino_due --chip sam3x8e --chip-id 284E0A61 --uid "$DUEID" --flash "$TMP/flash" -- device register due
 expect_rc 1 "wrong chip on the Due"

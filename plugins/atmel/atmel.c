@@ -166,8 +166,8 @@ static int samba_hello(struct samba *s)
 	if ((rc = samba_send(s, "V#")) < 0)
 		return rc;
 	/* The line ends with "\n\r", read whole so that the next answer starts clean; the text ends at the
-	 * first byte that is not text. */
-	for (;;) {
+	 * first byte that is not text. A board that never ends the line is cut off after 256 bytes. */
+	for (int k = 0; k < 256; k++) {
 		unsigned char c;
 
 		if ((rc = ztc_board_serial_read(s->b, s->fd, &c, 1, SAMBA_READ_MS, &got)) < 0)
