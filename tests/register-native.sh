@@ -136,6 +136,12 @@ expect_rc 1 "a sketch talking"
 expect_err "ztc: /dev/ttyACM0: no answer from the SAM-BA bootloader (sent N# 6 times in 3 s)" "a sketch talking"
 one_error "a sketch talking"; store_unchanged "a sketch talking"
 
+# An id of all zeros is no chip's: refused rather than registered.
+board mkr1000_boot --chip samd21g18a --uid 00000000000000000000000000000000 -- device register mkr
+expect_rc 1 "all-zero id"
+expect_err "ztc: /dev/ttyACM0: the SAMD21G18A's unique id read as 00000000000000000000000000000000, which is no chip's id" "all-zero id"
+one_error "all-zero id"; store_unchanged "all-zero id"
+
 # A monitor whose version line is not SAM-BA's: not a bootloader ztc knows how to read.
 board mkr1000_boot --chip samd21g18a --version "hello" -- device register mkr
 expect_rc 1 "not a SAM-BA version line"
