@@ -46,3 +46,18 @@ EXTRA_DIST += tests/register-native.sh
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 include tests/unit.mk
+
+# --- library API (issue 12): public headers alone, the libztc Check runner, loader and family tests ---
+TESTS += tests/headers.sh
+EXTRA_DIST += tests/headers.sh tests/family.sh
+# The Check runner of libztc: a suite per area (resolvers, alias policy, vm create, store, db and match,
+# loader), against the source tree's database and the built plugins.
+check_PROGRAMS += tests/unit/test-libztc
+TESTS += tests/unit/test-libztc
+tests_unit_test_libztc_SOURCES = tests/unit/test-libztc.c
+tests_unit_test_libztc_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' -DTOP_BUILDDIR='"$(abs_top_builddir)"'
+tests_unit_test_libztc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_libztc_LDADD = core/lib/libztc.la $(CHECK_LIBS)
+if UMOCKDEV_TESTS
+TESTS += tests/family.sh
+endif

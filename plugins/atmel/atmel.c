@@ -20,12 +20,6 @@ static int burn_needs_bootloader(ztc_board *b, const ztc_image *img, size_t nimg
 			      "starts its bootloader)", ztc_board_get_str(b, "name"));
 }
 
-/* The YARM exposes no programmable USB interface: it is flashed through a probe, never by its class. */
-static int burn_jtag_only(ztc_board *b, const ztc_image *img, size_t nimg)
-{
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "not supported, use a JTAG probe");
-}
-
 /* ---- the chip id over SAM-BA ------------------------------------------------------------------------- */
 
 /* SAM-BA is the monitor in the SAM3X's ROM and in the Arduino SAMD21 bootloaders. Spoken in binary mode
@@ -350,7 +344,8 @@ static const ztc_class_desc classes[] = {
 	{ .name = "XplainedProSamL21", .burn = ztc_flash_default },
 	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "AcmeYarm", .burn = burn_jtag_only },
+	/* No programmable USB interface: device.json says "unsupported", use a probe */
+	{ .name = "AcmeYarm", .burn = ztc_flash_default },
 	{ .name = NULL }
 };
 
@@ -361,4 +356,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "ArduinoDue", /* stands in for class names the table lacks */
 };

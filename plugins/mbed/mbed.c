@@ -3,13 +3,6 @@
 
 #include <ztc/plugin.h>
 
-/* The original toolchain gave up on the RedBear DAPLink disk as unreliable, so a copy that "succeeds"
- * proves nothing; these boards are flashed through their probe (preferred_burn_with_jtag). */
-static int burn_disk_unreliable(ztc_board *b, const ztc_image *img, size_t nimg)
-{
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "mass storage burning is unreliable, use jtag");
-}
-
 /* Copy to the probe's disk as device.json `flash` says (file name, padding, wait): ztc_flash_default. */
 static const ztc_class_desc classes[] = {
 	{ .name = "STNucleo401RE", .burn = ztc_flash_default },
@@ -23,8 +16,10 @@ static const ztc_class_desc classes[] = {
 	{ .name = "AZ3166", .burn = ztc_flash_default },
 	/* DAPLink disk, waiting in proportion to the image size */
 	{ .name = "Hexiwear", .burn = ztc_flash_default },
-	{ .name = "RedBearNano2", .burn = burn_disk_unreliable },
-	{ .name = "RedBearBlend2", .burn = burn_disk_unreliable },
+	/* The original toolchain gave up on the RedBear DAPLink disk as unreliable: their device.json says
+	 * "method": "unsupported" with the message, and the boards are flashed through their probe. */
+	{ .name = "RedBearNano2", .burn = ztc_flash_default },
+	{ .name = "RedBearBlend2", .burn = ztc_flash_default },
 	{ .name = NULL }
 };
 
@@ -35,4 +30,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "STNucleo401RE", /* stands in for class names the table lacks */
 };

@@ -19,4 +19,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "PSoC6WiFiBTPioneerKit", /* stands in for class names the table lacks */
 };

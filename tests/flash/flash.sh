@@ -354,4 +354,18 @@ else
 	echo "skip: script(1) cannot make a terminal here: the progress bar is not checked"
 fi
 
+# ---- refusals are data: device.json "method": "unsupported" says why, no class code repeats it ----------
+sed 's#483/374b/#d28/204/#; s/=0483$/=0D28/; s/=374b$/=0204/' "$DATA/nucleo_f401re.umockdev" >"$TMP/redbear.umockdev"
+board "$TMP/redbear.umockdev" redbear_nano2 RedBearNano2 burn "$TMP/nucleo.vm"
+expect_line "burn: error -15: mass storage burning is unreliable, use jtag" "RedBear Nano 2: the disk is refused, saying why"
+expect_calls "" "RedBear Nano 2: nothing ran"
+# The YARM has no USB of its own: its alias pins a probe to it, and flashing by its class is refused.
+mkdir -p "$ZTC_HOME"
+printf '{"devices": [{"alias": "yarm", "uid": "4fdcb314426cd95b56e470797a2538176b9ea771", "target": "acme_yarm", "classname": "AcmeYarm"}]}\n' \
+	>"$ZTC_HOME/devices.json"
+board nucleo_f401re acme_yarm AcmeYarm burn "$TMP/nucleo.vm"
+expect_line "burn: error -15: not supported, use a JTAG probe" "YARM: burning through its class is refused, saying why"
+expect_calls "" "YARM: nothing ran"
+rm -f "$ZTC_HOME/devices.json"
+
 finish

@@ -39,7 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ztc/ztc.h"
+#include "ztc/common.h"
+#include "ztc/console.h"
+#include "ztc/firmware.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +60,7 @@ extern "C" {
  * Owned by libztc, valid during the callback only. */
 typedef struct ztc_board ztc_board;
 
-/* ztc_image, one image to flash, is declared in ztc/firmware.h (included by ztc/ztc.h). */
+/* ztc_image, one image to flash, is declared in ztc/firmware.h (included above). */
 
 typedef struct ztc_class_desc {
 	const char *name; /* "PhotonDFU"; NULL ends the table */
@@ -80,7 +82,12 @@ typedef struct ztc_plugin_desc {
 	const char *version;
 	const char *license;
 	const ztc_class_desc *classes; /* terminated by an entry whose name is NULL */
-	void *reserved[8];
+	/* ABI 1.1: the class (a name of the table) that stands in for any class name of this module the table
+	 * does not list, so a vendor board that reuses the family under a class name of its own ("atmel.
+	 * AcmeDueClone") works without rebuilding the module; its device.json `flash` object says the rest.
+	 * NULL: an unlisted class name is an error. Modules built for ABI 1.0 have zero here. */
+	const char *default_class;
+	void *reserved[7];
 } ztc_plugin_desc;
 
 /* ---- what libztc offers plugins ---------------------------------------------------------------- */
@@ -198,19 +205,6 @@ ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
  * reset sequence go on without it. */
 ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
 ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
-
-/* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
-
-/* The descriptor of class class_idx of t, loading its module if needed: found with lt_dlopenext as
- * MODULE (or MODULE/MODULE) in the target's folder, then each ZTC_PLUGIN_PATH dir, then the installed
- * plugin dir. Modules stay loaded until the context is freed. A missing module, a missing descriptor,
- * a wrong ABI or an unknown class fails with a message naming the file. */
-ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_idx,
-			       const ztc_class_desc **ret_class);
-/* Load one module file and validate its descriptor. */
-ZTC_API int ztc_plugin_open(ztc_ctx *ctx, const char *path, const ztc_plugin_desc **ret_desc);
-/* How many modules the context has loaded (0 for discovery and matching, which never load one). */
-ZTC_API size_t ztc_plugin_loaded_count(const ztc_ctx *ctx);
 
 #ifdef __cplusplus
 }
