@@ -516,7 +516,8 @@ static int in(uint32_t a, unsigned size, uint32_t base, uint32_t len)
 /* Registers are 32 bits wide: a narrower access reads or writes its lanes of the word. */
 static int reg_access(uint32_t a, unsigned size, uint32_t *v, int write)
 {
-	uint32_t word = a & ~3u, shift = 8 * (a & 3), mask = (size == 4 ? 0xFFFFFFFFu : ((1u << (8 * size)) - 1)) << shift;
+	uint32_t word = a & ~3u, shift = 8 * (a & 3);
+	uint32_t mask = (size == 4 ? 0xFFFFFFFFu : ((1u << (8 * size)) - 1)) << shift;
 
 	if ((a & (size - 1)) != 0)
 		return fault("unaligned %u-byte access to register 0x%08X", size, a);
@@ -737,7 +738,8 @@ static int get_byte(int timeout_ms)
 		if (ipos < ilen)
 			return ibuf[ipos++];
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms < 0 ? 10 : timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		left = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		left = timeout_ms < 0 ? 10 : timeout_ms - left;
 		if (left <= 0)
 			return -1;
 		check_touch();
@@ -1242,7 +1244,8 @@ static int thumb_step(struct cpu *k)
 	case 0x1A: /* B<cond>; UDF; SVC */
 	case 0x1B:
 		if (((ins >> 8) & 15) >= 0xE)
-			return fault("applet ran %s 0x%04X at 0x%08X", ((ins >> 8) & 15) == 0xE ? "UDF" : "SVC", ins, pc);
+			return fault("applet ran %s 0x%04X at 0x%08X", ((ins >> 8) & 15) == 0xE ? "UDF" : "SVC", ins,
+				     pc);
 		if (cond_holds(k, (ins >> 8) & 15))
 			r[15] = PCV + sext(ins & 0xFF, 8) * 2;
 		return 0;
@@ -1256,7 +1259,8 @@ static int thumb_step(struct cpu *k)
 			return -1;
 		if ((hw2 & 0xD000) == 0xD000) {
 			uint32_t s = (ins >> 10) & 1, j1 = (hw2 >> 13) & 1, j2 = (hw2 >> 11) & 1;
-			uint32_t off = s << 24 | (!(j1 ^ s)) << 23 | (!(j2 ^ s)) << 22 | (ins & 0x3FF) << 12 | (hw2 & 0x7FF) << 1;
+			uint32_t off = s << 24 | (!(j1 ^ s)) << 23 | (!(j2 ^ s)) << 22 | (ins & 0x3FF) << 12 |
+				       (hw2 & 0x7FF) << 1;
 
 			r[14] = (pc + 4) | 1;
 			r[15] = pc + 4 + sext(off, 25);
@@ -1666,7 +1670,7 @@ int main(int argc, char **argv)
 		printf("%s\n", name);
 		fflush(stdout);
 	}
-	note("%s monitor on %s (%s)", chip->name, pty_link ? pty_link : "stdin/stdout", link_usb ? "usb" : "uart");
+	debug("%s monitor on %s (%s)", chip->name, pty_link ? pty_link : "stdin/stdout", link_usb ? "usb" : "uart");
 	for (;;) {
 		int c = get_byte(-1);
 
