@@ -559,7 +559,8 @@ static int bus(uint32_t a, unsigned size, uint32_t *v, int write)
 			struct eefc *e = &eefc[off / SAM3X_PLANE];
 
 			if (write) {
-				put_le(e->latch + off % SAM3X_PAGE, size, *v);
+				for (unsigned i = 0; i < size; i++) /* the latch wraps within the page */
+					e->latch[(off + i) % SAM3X_PAGE] = (uint8_t)(*v >> (8 * i));
 			} else if (e->uid_mode) {
 				*v = 0;
 				for (unsigned i = 0; i < size; i++)
