@@ -24,8 +24,8 @@ tests_tools_plugin_check_LDADD = core/lib/libztc.la
 # A SAM-BA monitor simulator (SAM3X8E ROM, Arduino SAMD21 bootloader) for bossac and the atmel plugin,
 # checked against the real bossac (skipped without bossa-cli).
 check_PROGRAMS += tests/tools/samba-sim
-TESTS += tests/samba-bossac.sh
-EXTRA_DIST += tests/samba-bossac.sh
+TESTS += tests/samba-sim.sh tests/samba-bossac.sh
+EXTRA_DIST += tests/samba-sim.sh tests/samba-bossac.sh
 
 if UMOCKDEV_TESTS
 # Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
