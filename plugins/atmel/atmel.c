@@ -330,7 +330,7 @@ static const ztc_class_desc classes[] = {
 	{ .name = "FlipNClickSAM3X", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
 	  .read_chipid = samba_read_chipid },
 	/* edbg */
-	{ .name = "GenuinoZero", .burn = ztc_flash_default },
+	{ .name = "GenuinoZero", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
 	/* bossac_d21 on the bootloader's port; chip id over SAM-BA there */
 	{ .name = "ArduinoMKR1000Virtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
@@ -339,11 +339,15 @@ static const ztc_class_desc classes[] = {
 	{ .name = "SodaqExplorer", .burn = burn_needs_bootloader },
 	{ .name = "SodaqExplorerVirtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
 	/* edbg variants; reset through edbg where the board has one */
-	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamL21", .burn = ztc_flash_default },
-	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamL21", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
 	/* No programmable USB interface: device.json says "unsupported", use a probe */
 	{ .name = "AcmeYarm", .burn = ztc_flash_default },
 	{ .name = NULL }
