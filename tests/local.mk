@@ -21,6 +21,12 @@ tests_tools_jsonl_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
 tests_tools_jsonl_LDADD = $(YAJL_LIBS)
 tests_tools_plugin_check_LDADD = core/lib/libztc.la
 
+# A SAM-BA monitor simulator (SAM3X8E ROM, Arduino SAMD21 bootloader) for bossac and the atmel plugin,
+# checked against the real bossac (skipped without bossa-cli).
+check_PROGRAMS += tests/tools/samba-sim
+TESTS += tests/samba-sim.sh tests/samba-bossac.sh
+EXTRA_DIST += tests/samba-sim.sh tests/samba-bossac.sh
+
 if UMOCKDEV_TESTS
 # Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
 check_PROGRAMS += tests/tools/fakeboard
@@ -28,6 +34,7 @@ tests_tools_fakeboard_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_tools_fakeboard_LDADD = $(UMOCKDEV_LIBS)
 TESTS += \
 	tests/register.sh \
+	tests/register-native.sh \
 	tests/udev-unavailable.sh \
 	tests/open.sh \
 	tests/discover-records.sh \
@@ -35,6 +42,7 @@ TESTS += \
 	tests/alias.sh \
 	tests/plugins.sh
 endif
+EXTRA_DIST += tests/register-native.sh
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 # Boards registered through their on-board probe with OpenOCD: the stand-in, and the real one when installed.

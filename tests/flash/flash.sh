@@ -74,7 +74,7 @@ vm "$TMP/due.vm" "$TMP/due.bin"
 # ---- Arduino Due: 1200-baud touch, then bossac ----------------------------------------------------------
 STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue speed burn "$TMP/due.vm" speed
 expect_line "burn: ok" "Due: burn succeeds"
-expect_calls "bossac -U false -e -w {tmp}/firmware.bin -R --boot=1" "Due: bossac command line"
+expect_calls "bossac --usb-port=0 -p /dev/ttyACM0 -e -w {tmp}/firmware.bin -R --boot=1" "Due: bossac command line"
 expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Due: bossac got the image bytes"
 [ "$(cat "$REC/speed" 2>/dev/null)" = 1200 ] && pass "Due: the port was at 1200 baud when bossac started (touch)" ||
 	fail "Due: port speed when bossac ran: $(cat "$REC/speed" 2>/dev/null)"
