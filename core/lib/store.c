@@ -90,16 +90,6 @@ static int store_append(struct ztc_store *s, ztc_known *k)
 	return ZTC_OK;
 }
 
-bool ztc_alias_valid(const char *alias)
-{
-	if (ztc_str_empty(alias) || *alias == '-')
-		return false;
-	for (; *alias; alias++)
-		if (isspace((unsigned char)*alias) || iscntrl((unsigned char)*alias))
-			return false;
-	return true;
-}
-
 /* A field from the file made safe for a one-line message: at most 64 bytes (then "..."), control
  * characters as '?'. */
 static const char *shown(const char *v, char buf[68])
@@ -591,4 +581,24 @@ out:
 	free(path);
 	free(lockpath);
 	return rc;
+}
+
+int ztc_known_dup(const ztc_known *k, ztc_known **ret_known)
+{
+	ztc_known *d = malloc(sizeof(*d));
+
+	if (!d || known_copy(d, k) < 0) {
+		free(d);
+		return ZTC_ERR_NOMEM;
+	}
+	*ret_known = d;
+	return ZTC_OK;
+}
+
+ZTC_API void ztc_known_free(ztc_known *k)
+{
+	if (!k)
+		return;
+	known_clear(k);
+	free(k);
 }
