@@ -187,7 +187,7 @@ typedef struct zadm_options {
 	const char *ip;          /* server IP address; takes precedence over address. Copied. */
 	const char *address;     /* server host name, resolved again on every connection attempt */
 	unsigned int port;       /* 12345 */
-	unsigned int heartbeat;  /* seconds, 60; the server may impose another period (htbm) */
+	unsigned int heartbeat;  /* seconds, 60 (at most 86400); the server may impose another (htbm) */
 	const zadm_rpc *rpc;     /* n_rpc entries, copied */
 	size_t n_rpc;
 	zadm_log_fn log;         /* NULL: silence */
@@ -202,10 +202,10 @@ typedef struct zadm_options {
 	zadm_fota_store *fota_store; /* NULL: no FOTA (login says "ota": false) */
 	const char *platform;    /* login "platform", "" when NULL. Copied. */
 	const char *vmuid;       /* login "vmuid", "" when NULL. Copied. */
-	size_t max_line;         /* longest line accepted from the server, 65536 */
+	size_t max_line;         /* longest line accepted from the server, 65536 (at most 64 MiB) */
 	size_t send_queue_max;   /* messages from zadm_device_send* waiting to be written, 64 */
 	unsigned int reconnect_min_ms; /* first reconnect delay, 1000; doubles up to the max, jittered */
-	unsigned int reconnect_max_ms; /* 60000 */
+	unsigned int reconnect_max_ms; /* 60000 (at most one day) */
 	unsigned int timeout_ms; /* 10000: how long a connection attempt may take, the TLS handshake, and
 				  * the login reply, each an absolute deadline (a server that trickles its
 				  * reply byte by byte is dropped when it passes) */
@@ -214,8 +214,9 @@ typedef struct zadm_options {
 /* Fill opts with the defaults above (everything else zero/NULL). */
 ZADM_API void zadm_options_init(zadm_options *opts);
 
-/* A device: uid and token (copied, non-empty) and options (see zadm_options for ownership).
- * Needs ip or address. *ret_dev is set only on success. Nothing connects until start. */
+/* A device: uid and token (copied, non-empty, UTF-8) and options (see zadm_options for ownership;
+ * platform and vmuid UTF-8 too, numbers within the ZADM_*_MAX bounds). Needs ip or address.
+ * *ret_dev is set only on success. Nothing connects until start. */
 ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_options *opts,
 			     zadm_device **ret_dev);
 
@@ -225,7 +226,7 @@ ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_opti
 ZADM_API int zadm_device_start(zadm_device *dev);
 
 /* Queue a raw message: json must be the text of one JSON object (re-generated, so the line on the
- * wire is always well formed). Messages queue while disconnected and go out, in order, after the
+ * wire is always well formed), nested at most 64 levels deep, its strings UTF-8 without \u0000. Messages queue while disconnected and go out, in order, after the
  * next login. When send_queue_max messages are waiting the call fails with ZADM_ERR_QUEUE_FULL and
  * queues nothing: the caller decides to retry, drop or slow down. A message being written when the
  * connection drops is lost. json is only read during the call. Thread-safe. */
