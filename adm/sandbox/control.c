@@ -482,6 +482,8 @@ int sb_control_client(const char *path, int argc, char **argv)
 	if (io.fd < 0 || connect(io.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "zadm-sandbox: cannot connect to the control socket %s: %s\n", path,
 			strerror(errno));
+		if (io.fd >= 0)
+			close(io.fd);
 		free(cmd);
 		return 1;
 	}
@@ -491,6 +493,7 @@ int sb_control_client(const char *path, int argc, char **argv)
 	if (sb_io_read_line(&io, -1, &reply) != 0) {
 		fprintf(stderr, "zadm-sandbox: the sandbox closed the control connection\n");
 		free(cmd);
+		free(io.buf);
 		close(io.fd);
 		return 1;
 	}
