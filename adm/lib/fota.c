@@ -92,7 +92,7 @@ static int start_number(yajl_val v, const char *key, long long *ret)
 		return 0;
 	if ((n->u.number.flags & YAJL_NUMBER_DOUBLE_VALID) && n->u.number.d == floor(n->u.number.d))
 		return 1;
-	/* yajl leaves an integer beyond long long with neither flag valid (ERANGE). */
+	/* A fraction is a bad request; a number beyond even a double (1e400) has neither flag valid. */
 	return n->u.number.flags & YAJL_NUMBER_DOUBLE_VALID ? -1 : 1;
 }
 
