@@ -870,7 +870,7 @@ END_TEST
 
 START_TEST(test_store_protects_running_and_fallback)
 {
-	char *dir = make_tmpdir(), *before;
+	char *dir = make_tmpdir(), *before, *after;
 	zadm_fota_store *st = NULL;
 	const zadm_fota_store_ops *ops;
 	void *ud;
@@ -894,8 +894,10 @@ START_TEST(test_store_protects_running_and_fallback)
 	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 1025), ZADM_ERR_SLOT);
 	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 1, 1020, "XXXXX", 5), ZADM_ERR_SLOT);
 	ck_assert_int_eq(ops->erase(ud, 'x', 1, 4), ZADM_ERR_SLOT);
-	ck_assert_str_eq(store_snapshot(dir), before);
+	after = store_snapshot(dir);
+	ck_assert_str_eq(after, before);
 	free(before);
+	free(after);
 	/* The spare slots are free. */
 	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 4), ZADM_OK);
 	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 1, 0, "NEW1", 4), ZADM_OK);
@@ -915,8 +917,10 @@ START_TEST(test_store_protects_running_and_fallback)
 		ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, slot, 0, "XXXX", 4), ZADM_ERR_SLOT);
 		ck_assert_int_eq(ops->write(ud, ZADM_SLOT_VM, slot, 0, "XXXX", 4), ZADM_ERR_SLOT);
 	}
-	ck_assert_str_eq(store_snapshot(dir), before);
+	after = store_snapshot(dir);
+	ck_assert_str_eq(after, before);
 	free(before);
+	free(after);
 	/* accepted: 1/1 runs and is the fallback; slot 0 is spare again. */
 	ck_assert_int_eq(zadm_fota_store_accept(st), ZADM_OK);
 	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 4), ZADM_ERR_SLOT);
