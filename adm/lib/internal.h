@@ -59,8 +59,8 @@ int zadm_conn_from_fd(struct zadm_device *dev, int fd, zadm_conn **ret_conn);
 /* Write all of buf. */
 int zadm_conn_write(zadm_conn *c, const char *buf, size_t len);
 /* Next line (without '\n', NUL-terminated, owned by c until the next read). timeout_ms bounds the
- * whole call, however the bytes trickle in; < 0 waits forever. Returns 0, ZADM_ERR_IO (closed/error/stop; *ret_line NULL and errno-like detail logged),
- * ZADM_ERR_TOO_LONG, or 1 on timeout. */
+ * whole call, however the bytes trickle in; < 0 waits forever. Returns 0, ZADM_ERR_IO
+ * (closed/error/stop; *ret_line NULL and errno-like detail logged), ZADM_ERR_TOO_LONG, or 1 on timeout. */
 int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, char **ret_line);
 /* Wake any thread blocked on c (shutdown of the socket); c stays allocated. */
 void zadm_conn_shutdown(zadm_conn *c);

@@ -103,7 +103,8 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 			reply = zadm_proto_retn(id, NULL, "device busy", &len);
 		r = zadm_device_push_job(dev, ZADM_JOB_CALL, v, gen);
 		if (r == ZADM_ERR_QUEUE_FULL) {
-			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN, "RPC: too many calls waiting, one refused");
+			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN,
+					 "RPC: too many calls waiting, one refused");
 			zadm_device_push_internal(dev, reply, len, gen);
 			reply = NULL;
 		}

@@ -52,7 +52,8 @@ void zadm_rpc_run(zadm_device *dev, struct zadm_job *job)
 
 		res = zj_parse(out, err, sizeof(err));
 		if (!res) {
-			zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: %s returned invalid JSON: %s", method, err);
+			zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: %s returned invalid JSON: %s",
+					 method, err);
 			error = "invalid result";
 		}
 	}

@@ -475,7 +475,8 @@ int main(int argc, char **argv)
 			break;
 		case O_LOGINTO:
 			if (!parse_uint(optarg, 3600, &v) || v == 0) {
-				fprintf(stderr, "zadm-sandbox: --login-timeout: expected seconds (1 .. 3600): %s\n", optarg);
+				fprintf(stderr, "zadm-sandbox: --login-timeout: expected seconds (1 .. 3600): %s\n",
+					optarg);
 				return 2;
 			}
 			sb.login_timeout_s = (int)v;

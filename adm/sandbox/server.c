@@ -19,7 +19,9 @@
 int sb_io_read_line(struct sb_io *io, long long deadline_ms, char **ret_line)
 {
 	for (;;) {
-		char *s = io->buf ? io->buf + io->start : NULL, *nl = s && io->len > io->start ? memchr(s, '\n', io->len - io->start) : NULL;
+		/* Before the first read buf is NULL: no pointer arithmetic on it. */
+		char *s = io->buf ? io->buf + io->start : NULL;
+		char *nl = s && io->len > io->start ? memchr(s, '\n', io->len - io->start) : NULL;
 		long long left;
 		ssize_t n;
 
@@ -385,8 +387,9 @@ char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile,
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += timeout_s; /* 1 .. SB_WAIT_MAX_S */
 	pthread_mutex_lock(&sb.lock);
+	/* Any failure of the wait ends it: never spin with the lock held. */
 	while (f->state != SBF_DONE && f->state != SBF_FAILED)
-		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) == ETIMEDOUT) {
+		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0) {
 			fota_end_locked(f, SBF_FAILED, "timeout");
 			break;
 		}

@@ -840,7 +840,8 @@ START_TEST(test_utf8_strict)
 	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"x\\u0000y\"}"), ZADM_ERR_JSON);
 	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"\\udc00\"}"), ZADM_ERR_JSON);
 	ck_assert_int_eq(zadm_device_send_event(dev, "{\"\xf4\x90\x80\x80\":1}"), ZADM_ERR_JSON);
-	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00 \xf0\x9f\x98\x80\"}"), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00 \xf0\x9f\x98\x80\"}"),
+			 ZADM_OK);
 	zadm_device_free(dev);
 }
 END_TEST
@@ -1112,11 +1113,13 @@ START_TEST(test_deep_json_refused)
 	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":1,\"ret\":true,\"args\":%s", deep);
 	fake_send(&f, line);
 	/* 64 levels (the CALL object and 63 arrays) are fine, 65 are not. */
-	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":2,\"ret\":true,\"args\":%s%s}", open63, close63);
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":2,\"ret\":true,\"args\":%s%s}", open63,
+		 close63);
 	fake_send(&f, line);
 	snprintf(line, cap, "{\"cmd\":\"RETN\",\"id\":2,\"res\":%s%s}", open63, close63);
 	ck_assert_str_eq(fake_msg(&f, 3000), line);
-	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":3,\"ret\":true,\"args\":[%s%s]}", open63, close63);
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":3,\"ret\":true,\"args\":[%s%s]}", open63,
+		 close63);
 	fake_send(&f, line);
 	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":4,\"ret\":true,\"args\":[4]}");
 	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":4,\"res\":[4]}");
@@ -1153,7 +1156,8 @@ static long long trickle(struct fake *f, const unsigned char *bytes, size_t n, i
 		if (i + 1 < n)
 			i++;
 		for (long long until = now_ms() + gap_ms; now_ms() < until;)
-			if (poll(&p, 1, (int)(until - now_ms())) == 1 && recv(f->cfd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			if (poll(&p, 1, (int)(until - now_ms())) == 1 &&
+			    recv(f->cfd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 				return now_ms() - t0;
 	}
 	return -1;
@@ -1251,8 +1255,9 @@ START_TEST(test_warning_rate_limit)
 	fake_login(&f, "{}");
 	/* 100,000 bad CALL lines: half not JSON, half calling a method the device does not have. */
 	for (int i = 0; i < 100000; i++)
-		len += (size_t)snprintf(buf + len, cap - len, i % 2 ? "{\"cmd\":\"CALL\",\"method\":\"nosuch\",\"id\":%d}\n"
-								     : "{\"cmd\":\"CALL\",\"id\":%d,\n", i);
+		len += (size_t)snprintf(buf + len, cap - len,
+					i % 2 ? "{\"cmd\":\"CALL\",\"method\":\"nosuch\",\"id\":%d}\n"
+					      : "{\"cmd\":\"CALL\",\"id\":%d,\n", i);
 	for (size_t off = 0; off < len;) {
 		ssize_t n = send(f.cfd, buf + off, len - off, MSG_NOSIGNAL);
 
@@ -1281,7 +1286,8 @@ START_TEST(test_warning_rate_limit)
 	malformed = n_malformed;
 	pthread_mutex_unlock(&count_lock);
 	if (getenv("ZADM_TEST_VERBOSE"))
-		fprintf(stderr, "100000 bad CALL lines: %lu lines logged, %lu malformed lines counted\n", logged, malformed);
+		fprintf(stderr, "100000 bad CALL lines: %lu lines logged, %lu malformed lines counted\n", logged,
+			malformed);
 	ck_assert_msg(malformed == 50000, "%lu malformed lines reported, 50000 sent", malformed);
 	ck_assert_msg(logged < 60, "%lu lines logged for 100,000 bad lines", logged);
 	free(buf);

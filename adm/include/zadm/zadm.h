@@ -226,10 +226,11 @@ ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_opti
 ZADM_API int zadm_device_start(zadm_device *dev);
 
 /* Queue a raw message: json must be the text of one JSON object (re-generated, so the line on the
- * wire is always well formed), nested at most 64 levels deep, its strings UTF-8 without \u0000. Messages queue while disconnected and go out, in order, after the
- * next login. When send_queue_max messages are waiting the call fails with ZADM_ERR_QUEUE_FULL and
- * queues nothing: the caller decides to retry, drop or slow down. A message being written when the
- * connection drops is lost. json is only read during the call. Thread-safe. */
+ * wire is always well formed), nested at most 64 levels deep, its strings UTF-8 without \u0000.
+ * Messages queue while disconnected and go out, in order, after the next login. When send_queue_max
+ * messages are waiting the call fails with ZADM_ERR_QUEUE_FULL and queues nothing: the caller decides
+ * to retry, drop or slow down. A message being written when the connection drops is lost. json is only
+ * read during the call. Thread-safe. */
 ZADM_API int zadm_device_send(zadm_device *dev, const char *json);
 /* {"cmd":"EVNT","payload":payload_json}; payload_json must be a JSON object. Same queueing. */
 ZADM_API int zadm_device_send_event(zadm_device *dev, const char *payload_json);
