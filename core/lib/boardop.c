@@ -338,6 +338,19 @@ ZTC_API int ztc_board_read_chipid(ztc_ctx *ctx, const ztc_match *m, char **ret_c
 	return rc;
 }
 
+ZTC_API int ztc_board_has_native_chipid(ztc_ctx *ctx, const ztc_match *m)
+{
+	const ztc_class_desc *cls;
+	int rc;
+
+	if (!ctx || !m || !m->t)
+		return ztc_fail(ctx, ZTC_ERR_ARG, "no board given");
+	rc = ztc_plugin_resolve(ctx, m->t, m->class_idx, &cls);
+	if (rc < 0)
+		return rc;
+	return cls->read_chipid ? 1 : 0;
+}
+
 ZTC_API int ztc_board_enter_virtualizable(ztc_ctx *ctx, const ztc_match *m)
 {
 	const ztc_class_desc *cls;

@@ -29,6 +29,14 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* One line on stderr (through the progress callback) per phase of a long operation. */
+static void phase(ztc_ctx *ctx, const char *msg)
+{
+	ztc_info(ctx, "%s", msg);
+	if (ctx->progress_fn)
+		ctx->progress_fn(ctx->progress_data, -1, msg);
+}
+
 ZTC_API int ztc_find_alias(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, const char *alias,
 			   ztc_match_list **ret_list, const ztc_match **ret_match)
 {
@@ -187,6 +195,120 @@ static int do_store_reg(ztc_ctx *ctx, ztc_store *s, void *userdata)
 	return ztc_store_put(ctx, s, &nk);
 }
 
+/* A board whose chip id is not read natively needs its registration firmware: say so before anything
+ * is touched, and why it is needed (why). */
+static int check_register_vm(ztc_ctx *ctx, const ztc_match *m, const char *why)
+{
+	char *path = register_vm_path(m->t);
+	FILE *f;
+
+	if (!path)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	f = fopen(path, "r");
+	if (f) {
+		fclose(f);
+		free(path);
+		return ZTC_OK;
+	}
+	ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "%s: no such firmware file: %s (%s) needs a registration firmware there "
+		 "(%s)", path, m->target, m->classname, why);
+	free(path);
+	return ZTC_ERR_NOT_FOUND;
+}
+
+/* The token and the backend are proven with one authenticated request before the board is touched:
+ * a wrong token or a backend that is down must not cost the board its firmware. */
+static int prove_backend(ztc_ctx *ctx, ztc_backend *be)
+{
+	ztc_backend_vm_list *vl = NULL;
+	int rc;
+
+	phase(ctx, "checking the token with the backend");
+	rc = ztc_backend_list_vms(be, 0, &vl);
+	ztc_backend_vm_list_free(vl);
+	return rc;
+}
+
+/* The original flow, for a class without a native reader: flash register.vm (unless skip_burn), find
+ * the board again (by uid, or as its alter ego), honour the reset flags and read the chip id from the
+ * lines the registration firmware prints. *ret_list owns *ret_found. */
+static int register_with_firmware(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, const char *alias,
+				  const ztc_match *m, const ztc_register_opts *opts, ztc_match_list **ret_list,
+				  const ztc_match **ret_found, char **ret_chipid)
+{
+	ztc_firmware *fw = NULL;
+	const ztc_match *found;
+	char *path = NULL;
+	int rc;
+
+	if (!opts->skip_burn) {
+		path = register_vm_path(m->t);
+		if (!path)
+			return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+		rc = ztc_firmware_load(ctx, path, &fw);
+		if (rc == ZTC_OK) {
+			phase(ctx, "flashing the registration firmware");
+			ztc_info(ctx, "flashing the registration firmware %s on %s", path, alias);
+			rc = ztc_board_burn(ctx, m, fw);
+		}
+		ztc_firmware_free(fw);
+		free(path);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = find_again(ctx, db, store, m, opts, ret_list, ret_found)) < 0)
+		return rc;
+	found = *ret_found;
+	if (ztc_target_get_int(found->t, "reset_after_register", 0)) {
+		ztc_warn(ctx, "Please reset the device!");
+		if (!getenv("ZTC_FLASH_NO_SLEEP"))
+			sleep_ms((int)ztc_target_get_int(found->t, "reset_time", 3000));
+	}
+	if (ztc_target_get_int(found->t, "sw_reset_after_register", 0) == 1 &&
+	    (rc = ztc_board_reset(ctx, found)) < 0)
+		return rc;
+	rc = ztc_board_read_chipid(ctx, found, ret_chipid);
+	if (rc == ZTC_ERR_UNSUPPORTED) {
+		ztc_serial_params params;
+
+		if (!found->port)
+			return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "%s has no serial port to read the chip id from", alias);
+		phase(ctx, "reading the chip id from the registration firmware");
+		ztc_target_serial_params(found->t, &params);
+		rc = ztc_chipid_read_serial(ctx, found->port, &params, opts->chipid_lines, opts->chipid_timeout_ms,
+					    ret_chipid);
+	}
+	return rc;
+}
+
+/* A board registered natively stays in the mode it was read in: its alter ego (the other USB identity of
+ * the same board) is known only from the store, where exactly one device of that target and class can
+ * be it. */
+static const ztc_known *stored_alter_ego(ztc_ctx *ctx, const ztc_store *store, const ztc_match *m)
+{
+	const char *alter = ztc_target_get_str(m->t, "has_alter_ego");
+	const ztc_known *found = NULL;
+	size_t n = 0;
+
+	if (!alter)
+		return NULL;
+	for (size_t i = 0; i < ztc_store_count(store); i++) {
+		const ztc_known *k = ztc_store_get(store, i);
+
+		if (k->target && k->classname && strcmp(k->target, m->target) == 0 &&
+		    strcmp(k->classname, alter) == 0) {
+			found = k;
+			n++;
+		}
+	}
+	if (n > 1) {
+		ztc_warn(ctx, "%zu devices of %s in %s mode have aliases: none of them gets this chip id (register "
+			 "each board in its %s mode once)", n, m->target, alter, m->classname);
+		return NULL;
+	}
+	return found;
+}
+
 ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_register_opts *opts,
 				char **ret_chipid, char **ret_remote_id)
 {
@@ -195,12 +317,12 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 	ztc_store *store = NULL;
 	ztc_match_list *ml = NULL, *ml2 = NULL;
 	const ztc_match *m = NULL, *found = NULL;
-	ztc_firmware *fw = NULL;
+	const ztc_known *alter = NULL;
 	ztc_backend *be = NULL;
-	char *path = NULL, *chipid = NULL, *remote_id = NULL;
+	char *chipid = NULL, *remote_id = NULL;
 	const char *name;
 	struct store_reg sr = { 0 };
-	int rc;
+	int native, rc;
 
 	if (!ctx || !alias)
 		return ZTC_ERR_ARG;
@@ -212,46 +334,36 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 		goto out;
 	if ((rc = ztc_find_alias(ctx, db, store, alias, &ml, &m)) < 0 || (rc = check_virtualizable(ctx, m, "registered")) < 0)
 		goto out;
-	/* Refuse early what would fail only after flashing. */
-	if ((rc = ztc_backend_new(ctx, &be)) < 0)
+	if ((rc = native = ztc_board_has_native_chipid(ctx, m)) < 0)
 		goto out;
-	if (!opts->skip_burn) {
-		path = register_vm_path(m->t);
-		if (!path) {
-			rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((rc = ztc_firmware_load(ctx, path, &fw)) < 0)
-			goto out;
-		ztc_info(ctx, "flashing the registration firmware %s on %s", path, alias);
-		if ((rc = ztc_board_burn(ctx, m, fw)) < 0)
-			goto out;
-	}
-	if ((rc = find_again(ctx, db, store, m, opts, &ml2, &found)) < 0)
+	/* Refuse early what would fail only after touching the board. */
+	if (!native && !opts->skip_burn && (rc = check_register_vm(ctx, m, "it reads no chip id natively")) < 0)
 		goto out;
-	if (ztc_target_get_int(found->t, "reset_after_register", 0)) {
-		ztc_warn(ctx, "Please reset the device!");
-		if (!getenv("ZTC_FLASH_NO_SLEEP"))
-			sleep_ms((int)ztc_target_get_int(found->t, "reset_time", 3000));
-	}
-	if (ztc_target_get_int(found->t, "sw_reset_after_register", 0) == 1 &&
-	    (rc = ztc_board_reset(ctx, found)) < 0)
+	if ((rc = ztc_backend_new(ctx, &be)) < 0 || (rc = prove_backend(ctx, be)) < 0)
 		goto out;
-	rc = ztc_board_read_chipid(ctx, found, &chipid);
-	if (rc == ZTC_ERR_UNSUPPORTED) {
-		ztc_serial_params params;
+	if (native) {
+		found = m;
+		rc = ztc_board_read_chipid(ctx, m, &chipid);
+		/* A native reader may decline when the board's data gives it nothing to go on (no address,
+		 * no probe): before touching the board, so the original flow can still run. */
+		if (rc == ZTC_ERR_UNSUPPORTED) {
+			char why[256];
 
-		if (!found->port) {
-			rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "%s has no serial port to read the chip id from", alias);
-			goto out;
+			snprintf(why, sizeof(why), "%s", ztc_ctx_errmsg(ctx));
+			ztc_info(ctx, "%s: %s", alias, why);
+			native = 0;
+			if (!opts->skip_burn && (rc = check_register_vm(ctx, m, why)) < 0)
+				goto out;
+		} else {
+			alter = stored_alter_ego(ctx, store, m);
 		}
-		ztc_target_serial_params(found->t, &params);
-		rc = ztc_chipid_read_serial(ctx, found->port, &params, opts->chipid_lines, opts->chipid_timeout_ms,
-					    &chipid);
 	}
+	if (!native)
+		rc = register_with_firmware(ctx, db, store, alias, m, opts, &ml2, &found, &chipid);
 	if (rc < 0)
 		goto out;
 	ztc_info(ctx, "chip id of %s: %s", alias, chipid);
+	phase(ctx, "registering the chip id with the backend");
 	name = ztc_store_find_alias(store, alias)->name;
 	rc = ztc_backend_register_device(be, name ? name : ztc_target_get_name(m->t), chipid, m->target,
 					 ztc_target_get_str(m->t, "family_name"), &remote_id);
@@ -264,6 +376,9 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 	if (strcmp(found->uid, m->uid) != 0) {
 		sr.alter_uid = found->uid;
 		sr.alter_class = found->classname;
+	} else if (alter) {
+		sr.alter_uid = alter->uid;
+		sr.alter_class = alter->classname;
 	}
 	if ((rc = ztc_store_update(ctx, do_store_reg, &sr)) < 0)
 		goto out;
@@ -278,9 +393,7 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 out:
 	free(chipid);
 	free(remote_id);
-	free(path);
 	ztc_backend_free(be);
-	ztc_firmware_free(fw);
 	ztc_match_list_free(ml);
 	ztc_match_list_free(ml2);
 	ztc_store_free(store);

@@ -1,7 +1,7 @@
 /* fakeboard.c: a test tool that plays the boards: a umockdev testbed whose serial ports talk, and whose
  * devices re-enumerate in another USB identity when a file appears, around a command under test.
  *
- * fakeboard [-d REC.umockdev]... [--talk DEVNODE=LINE]... [--talk-count N]
+ * fakeboard [-d REC.umockdev]... [--talk DEVNODE=LINE]... [--talk-count N] [--serve DEVNODE=COMMAND]...
  *           [--swap WHENFILE=OLD.umockdev:[NEW.umockdev]] [--swap-delay MS] [--timeout S] -- COMMAND [ARGS...]
  *
  * Must run preloaded (umockdev-wrapper). -d adds the devices of a record at start. --talk writes
@@ -9,7 +9,10 @@
  * --swap: once WHENFILE exists, the devices of OLD are removed and those of NEW added, with uevents
  * (a board leaving DFU mode after being flashed); without NEW the board is just unplugged; --swap-delay
  * waits between the two (an unplug and a replug). --talk-count: lines written each time a port
- * appears (default: no limit). Exits with COMMAND's status (124 on timeout). */
+ * appears (default: no limit). --serve: once DEVNODE's emulated port exists, run COMMAND (split as a
+ * shell would, no shell run) with the port's master side as its stdin and stdout: a simulated
+ * bootloader that answers what the command under test sends; it is killed when the board is swapped or
+ * unplugged and at the end. Exits with COMMAND's status (124 on timeout). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,6 +27,13 @@
 #include <umockdev.h>
 
 #define MAXTALK 8
+#define MAXSERVE 4
+
+struct serve {
+	char *devnode;
+	char **argv;
+	pid_t pid;
+};
 
 struct talk {
 	char *devnode;
@@ -107,10 +117,44 @@ static void remove_record(UMockdevTestbed *tb, const char *rec)
 	free(paths);
 }
 
+/* Start the simulator of each port that has appeared and has none running. */
+static void serve_ports(UMockdevTestbed *tb, struct serve *sv, int n)
+{
+	for (int k = 0; k < n; k++) {
+		int fd;
+
+		if (sv[k].pid > 0)
+			continue;
+		fd = umockdev_testbed_get_dev_fd(tb, sv[k].devnode);
+		if (fd < 0)
+			continue;
+		sv[k].pid = fork();
+		if (sv[k].pid == 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			execvp(sv[k].argv[0], sv[k].argv);
+			fprintf(stderr, "fakeboard: cannot run %s: %s\n", sv[k].argv[0], strerror(errno));
+			_exit(127);
+		}
+	}
+}
+
+static void stop_serving(struct serve *sv, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (sv[k].pid > 0) {
+			kill(sv[k].pid, SIGTERM);
+			waitpid(sv[k].pid, NULL, 0);
+			sv[k].pid = 0;
+		}
+}
+
 int main(int argc, char **argv)
 {
 	UMockdevTestbed *tb;
 	struct talk talks[MAXTALK];
+	struct serve serves[MAXSERVE];
+	int nserve = 0;
 	int ntalk = 0, timeout_s = 60, swap_delay_ms = 0, i, status = 0;
 	long talk_count = -1;
 	char *swap_when = NULL, *swap_old = NULL, *swap_new = NULL;
@@ -146,6 +190,20 @@ int main(int argc, char **argv)
 			swap_when = argv[i];
 			swap_old = eq + 1;
 			swap_new = colon + 1;
+		} else if (strcmp(argv[i], "--serve") == 0 && i + 1 < argc && nserve < MAXSERVE) {
+			char *eq = strchr(argv[++i], '=');
+			GError *err = NULL;
+
+			if (!eq)
+				return 99;
+			*eq = '\0';
+			serves[nserve].devnode = argv[i];
+			serves[nserve].pid = 0;
+			if (!g_shell_parse_argv(eq + 1, NULL, &serves[nserve].argv, &err)) {
+				fprintf(stderr, "fakeboard: --serve %s: %s\n", argv[i], err->message);
+				return 99;
+			}
+			nserve++;
 		} else if (strcmp(argv[i], "--talk-count") == 0 && i + 1 < argc) {
 			talk_count = atol(argv[++i]);
 		} else if (strcmp(argv[i], "--swap-delay") == 0 && i + 1 < argc) {
@@ -174,13 +232,16 @@ int main(int argc, char **argv)
 
 		if (w == pid)
 			break;
+		serve_ports(tb, serves, nserve);
 		if (time(NULL) - start > timeout_s) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			fprintf(stderr, "fakeboard: command timed out after %d s\n", timeout_s);
+			stop_serving(serves, nserve);
 			return 124;
 		}
 		if (swap_when && !swapped && stat(swap_when, &st) == 0) {
+			stop_serving(serves, nserve);
 			remove_record(tb, swap_old);
 			usleep((useconds_t)swap_delay_ms * 1000);
 			if (*swap_new)
@@ -205,6 +266,10 @@ int main(int argc, char **argv)
 	}
 	for (int t = 0; t < ntalk; t++)
 		g_free(talks[t].line);
+	stop_serving(serves, nserve);
+	/* Freed so that a sanitizer build's leak check does not change the exit status. */
+	for (int k = 0; k < nserve; k++)
+		g_strfreev(serves[k].argv);
 	g_object_unref(tb);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

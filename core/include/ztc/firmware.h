@@ -1,11 +1,9 @@
 /* firmware.h: firmware files (.vm, register.vm), flashing a matched board through its plugin, progress. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_FIRMWARE_H
 #define ZTC_FIRMWARE_H
 
-/* Included from the bottom of ztc.h; including it on its own works too (ztc.h then includes it back,
- * which the guard above turns into nothing, before the declarations below need ztc.h's). */
+#include "ztc/common.h"
+#include "ztc/device.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +74,10 @@ ZTC_API int ztc_board_reset(ztc_ctx *ctx, const ztc_match *m);
  * none: the chip id then comes from the registration firmware's serial output. *ret_chipid: malloc'd,
  * caller frees, set only on success. */
 ZTC_API int ztc_board_read_chipid(ztc_ctx *ctx, const ztc_match *m, char **ret_chipid);
+/* 1 when m's class reads the chip id natively (it has a `read_chipid` callback), 0 when it does not,
+ * a negative ztc_error when its plugin cannot be loaded. `register` flashes no registration firmware for
+ * a native class (ztc-plugin(7), "Native chip id"). */
+ZTC_API int ztc_board_has_native_chipid(ztc_ctx *ctx, const ztc_match *m);
 /* Switch the board to the mode its virtualizable class handles (the class `enter_virtualizable`
  * callback); a class without one does nothing and succeeds. */
 ZTC_API int ztc_board_enter_virtualizable(ztc_ctx *ctx, const ztc_match *m);

@@ -39,7 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ztc/ztc.h"
+#include "ztc/common.h"
+#include "ztc/console.h"
+#include "ztc/firmware.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,7 +50,7 @@ extern "C" {
 /* The loader refuses a module whose abi_major differs from its own, or whose abi_minor is newer.
  * Minor: fields or helpers added at the end. Major: anything else. */
 #define ZTC_PLUGIN_ABI_MAJOR 1
-#define ZTC_PLUGIN_ABI_MINOR 0
+#define ZTC_PLUGIN_ABI_MINOR 1
 
 #define ZTC_PLUGIN_SYMBOL ztc_plugin_descriptor
 #define ZTC_PLUGIN_SYMBOL_NAME "ztc_plugin_descriptor"
@@ -58,7 +60,7 @@ extern "C" {
  * Owned by libztc, valid during the callback only. */
 typedef struct ztc_board ztc_board;
 
-/* ztc_image, one image to flash, is declared in ztc/firmware.h (included by ztc/ztc.h). */
+/* ztc_image, one image to flash, is declared in ztc/firmware.h (included above). */
 
 typedef struct ztc_class_desc {
 	const char *name; /* "PhotonDFU"; NULL ends the table */
@@ -80,7 +82,12 @@ typedef struct ztc_plugin_desc {
 	const char *version;
 	const char *license;
 	const ztc_class_desc *classes; /* terminated by an entry whose name is NULL */
-	void *reserved[8];
+	/* ABI 1.1: the class (a name of the table) that stands in for any class name of this module the table
+	 * does not list, so a vendor board that reuses the family under a class name of its own ("atmel.
+	 * AcmeDueClone") works without rebuilding the module; its device.json `flash` object says the rest.
+	 * NULL: an unlisted class name is an error. Modules built for ABI 1.0 have zero here. */
+	const char *default_class;
+	void *reserved[7];
 } ztc_plugin_desc;
 
 /* ---- what libztc offers plugins ---------------------------------------------------------------- */
@@ -154,9 +161,8 @@ ZTC_API int ztc_flash_default(ztc_board *b, const ztc_image *img, size_t nimg);
 ZTC_API int ztc_flash_reset_default(ztc_board *b);
 /* The `flash.enter_virtualizable` sub-object (method serial or tool); nothing when absent. */
 ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b);
-/* The `flash.chipid` sub-object (a tool, its output read as `parse` says), or, for a board flashed
- * through a probe (method probe) whose device.json has jtag_chipid_command, OpenOCD; otherwise
- * ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
+/* The chip id of a board flashed through a probe (method probe) whose device.json has
+ * jtag_chipid_command, through OpenOCD; otherwise ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
 ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 
 /* OpenOCD through the probe whose interface script is interface_cfg ("interface/stlink.cfg"):
@@ -168,24 +174,48 @@ ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg);
 /* The chip id through OpenOCD: the jtag_chipid_command commands (';'-separated) are run after init;
  * of the output lines "ADDRESS: VALUE..." that start with jtag_chipid_prefix (default "0x"), the first
- * jtag_chipid_len give their values, each word's characters reversed, concatenated. */
+ * jtag_chipid_len (1 to 64) give their values, each 1 to 8 hexadecimal digits, concatenated as
+ * jtag_chipid_format says: "words", each as 8 upper-case digits (the id SAM-BA and DfuSe give the same
+ * chip), or "reversed" (the default), each value's characters reversed as the Zerynth toolchain did.
+ * A probe OpenOCD may not open fails with ZTC_ERR_IO, naming the udev rules (60-ztc.rules). */
 ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid);
 /* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
  * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
 ZTC_API const char *ztc_openocd_probe_interface(const char *probe);
 
-/* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
+/* ---- ABI 1.1 helpers: a bootloader's protocol over the board's serial port ---------------------- */
 
-/* The descriptor of class class_idx of t, loading its module if needed: found with lt_dlopenext as
- * MODULE (or MODULE/MODULE) in the target's folder, then each ZTC_PLUGIN_PATH dir, then the installed
- * plugin dir. Modules stay loaded until the context is freed. A missing module, a missing descriptor,
- * a wrong ABI or an unknown class fails with a message naming the file. */
-ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_idx,
-			       const ztc_class_desc **ret_class);
-/* Load one module file and validate its descriptor. */
-ZTC_API int ztc_plugin_open(ztc_ctx *ctx, const char *path, const ztc_plugin_desc **ret_desc);
-/* How many modules the context has loaded (0 for discovery and matching, which never load one). */
-ZTC_API size_t ztc_plugin_loaded_count(const ztc_ctx *ctx);
+/* Open the board's serial port (the discovered record's "port") for exclusive use, raw, 8N1, no flow
+ * control, at baud, DTR and RTS asserted. *ret_fd is set only on success; close it with
+ * ztc_board_serial_close. Failures as ztc_serial_open (ztc/console.h): ZTC_ERR_NOT_FOUND (no port),
+ * ZTC_ERR_BUSY (another program holds it, named), ZTC_ERR_ARG, ZTC_ERR_UNSUPPORTED, ZTC_ERR_IO. */
+ZTC_API int ztc_board_serial_open(ztc_board *b, int baud, int *ret_fd);
+/* Change the speed of a port opened with ztc_board_serial_open. */
+ZTC_API int ztc_board_serial_set_baud(ztc_board *b, int fd, int baud);
+/* Write all len bytes within timeout_ms, then wait for them to leave (tcdrain). ZTC_ERR_TIMEOUT,
+ * ZTC_ERR_GONE (the port hung up: board unplugged or re-enumerating), ZTC_ERR_IO. */
+ZTC_API int ztc_board_serial_write(ztc_board *b, int fd, const void *data, size_t len, int timeout_ms);
+/* Read until len bytes have arrived or timeout_ms has passed since the call; *ret_got (may be NULL)
+ * says how many arrived. ZTC_OK also when fewer than len arrived (the caller decides what silence
+ * means); ZTC_ERR_GONE when the port hung up, ZTC_ERR_IO on other errors. */
+ZTC_API int ztc_board_serial_read(ztc_board *b, int fd, void *buf, size_t len, int timeout_ms,
+				  size_t *ret_got);
+/* Drop what the port has received and not yet been read (stale output before a command). */
+ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
+/* Set DTR and RTS: 1 asserts, 0 releases, -1 leaves the line as it is. A port without modem lines
+ * (a pty, some adapters) gives ZTC_ERR_UNSUPPORTED, logged at debug level: callers that only want a
+ * reset sequence go on without it. */
+ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
+ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
+
+/* ---- ABI 1.1 helpers: the chip id through the board's on-board probe ------------------------------ */
+
+/* ztc_openocd_read_chipid through the probe device.json preferred_register_with_jtag names (stlink,
+ * atmel_edbg, cmsis_dap, kitprog2, ...: ztc_openocd_probe_interface), with its jtag_target and
+ * jtag_chipid_* keys: the read_chipid of a board reachable through its on-board probe. Without that
+ * key, or without jtag_chipid_command, it declines with ZTC_ERR_UNSUPPORTED before anything runs (so
+ * `register` flashes register.vm instead); an unknown probe name is ZTC_ERR_PARSE. */
+ZTC_API int ztc_openocd_chipid_default(ztc_board *b, char **ret_chipid);
 
 #ifdef __cplusplus
 }
