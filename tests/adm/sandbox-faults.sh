@@ -92,7 +92,8 @@ wait "$SB_PID"
 # ---- slowloris: the login line has an absolute deadline ----
 start_sandbox slow --login-timeout 2 || finish
 python3 "$RAWPEER" trickle "$SB_PORT" 6 0.4 "$(printf '{"uid":"slow","token":"t","x":"aaaaaaaaaaaaaaaaaaaa' | od -An -tx1 | tr -d ' \n')" >"$TMP/trickle.out"
-case $(cat "$TMP/trickle.out") in "closed after 2."* | "closed after 1.9"*) pass "a trickled login is closed at the deadline" ;;
+# The deadline is 2 s; up to 4 s allows for a loaded machine (the trickle itself goes on for 6 s).
+case $(cat "$TMP/trickle.out") in "closed after 1."[5-9]* | "closed after "[23].*) pass "a trickled login is closed at the deadline ($(cat "$TMP/trickle.out"))" ;;
 *) fail "trickled login: $(cat "$TMP/trickle.out")" ;; esac
 expect_has "the deadline is logged" "$SB_ERR" "no login line within 2 s, closing"
 ctl quit
@@ -104,7 +105,7 @@ if command -v certtool >/dev/null; then
 	start_sandbox slowtls --login-timeout 2 --tls-cert "$TMP/c.pem" --tls-key "$TMP/k.pem" || finish
 	# A TLS record header announcing 512 bytes of handshake, then one byte at a time.
 	python3 "$RAWPEER" trickle "$SB_PORT" 6 0.4 "1603010200010001fc0303$(printf '%0100d' 0)" >"$TMP/trickle-tls.out"
-	case $(cat "$TMP/trickle-tls.out") in "closed after 2."* | "closed after 1.9"*) pass "a trickled TLS handshake is closed at the deadline" ;;
+	case $(cat "$TMP/trickle-tls.out") in "closed after 1."[5-9]* | "closed after "[23].*) pass "a trickled TLS handshake is closed at the deadline ($(cat "$TMP/trickle-tls.out"))" ;;
 	*) fail "trickled TLS handshake: $(cat "$TMP/trickle-tls.out")" ;; esac
 	expect_has "the handshake timeout is logged" "$SB_ERR" "TLS handshake failed"
 	ctl quit
