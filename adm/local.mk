@@ -6,10 +6,14 @@ zadminclude_HEADERS = adm/include/zadm/zadm.h
 ADM_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/adm/include -I$(top_srcdir)/adm/lib \
 	$(GNUTLS_CFLAGS) $(YAJL_CFLAGS)
 
+# The wire code libzadm and zadm-sandbox share (JSON helpers, the line reader and writer, the TLS
+# handshake by deadline), built once into a convenience library that both link.
+noinst_LTLIBRARIES += adm/lib/libzadmwire.la
+adm_lib_libzadmwire_la_SOURCES = adm/lib/json.h adm/lib/json.c adm/lib/wire.h adm/lib/wire.c
+adm_lib_libzadmwire_la_CPPFLAGS = $(ADM_CPPFLAGS)
+
 adm_lib_libzadm_la_SOURCES = \
 	adm/lib/internal.h \
-	adm/lib/json.h \
-	adm/lib/json.c \
 	adm/lib/conn.c \
 	adm/lib/device.c \
 	adm/lib/error.c \
@@ -22,18 +26,16 @@ adm_lib_libzadm_la_SOURCES = \
 adm_lib_libzadm_la_CPPFLAGS = $(ADM_CPPFLAGS) -DBUILDING_LIBZADM
 adm_lib_libzadm_la_CFLAGS = $(AM_CFLAGS)
 adm_lib_libzadm_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBZADM_LT_VERSION) -no-undefined
-adm_lib_libzadm_la_LIBADD = $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
+adm_lib_libzadm_la_LIBADD = adm/lib/libzadmwire.la $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
 
 bin_PROGRAMS += adm/sandbox/zadm-sandbox
 adm_sandbox_zadm_sandbox_SOURCES = \
 	adm/sandbox/sandbox.h \
 	adm/sandbox/main.c \
 	adm/sandbox/server.c \
-	adm/sandbox/control.c \
-	adm/lib/json.h \
-	adm/lib/json.c
+	adm/sandbox/control.c
 adm_sandbox_zadm_sandbox_CPPFLAGS = $(ADM_CPPFLAGS)
-adm_sandbox_zadm_sandbox_LDADD = $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
+adm_sandbox_zadm_sandbox_LDADD = adm/lib/libzadmwire.la $(GNUTLS_LIBS) $(YAJL_LIBS) $(PTHREAD_LIBS) -lm
 
 noinst_PROGRAMS += adm/examples/zadm-demo
 adm_examples_zadm_demo_SOURCES = adm/examples/zadm-demo.c

@@ -17,23 +17,14 @@
 #include "internal.h"
 
 struct zadm_conn {
-	int fd;
-	gnutls_session_t tls;
-	char *buf;
-	size_t start, len, cap, max;
+	struct zw_io io; /* the socket, its TLS session and the line buffer */
 };
 
 int zadm_wait_fd(struct zadm_device *dev, int fd, short events, int timeout_ms)
 {
-	struct pollfd p[2] = { { fd, events, 0 }, { dev->wake[0], POLLIN, 0 } };
-	int r;
+	int r = zw_wait(fd, events, dev->wake[0], timeout_ms < 0 ? -1 : zw_now_ms() + timeout_ms);
 
-	do {
-		r = poll(p, 2, timeout_ms);
-	} while (r < 0 && errno == EINTR);
-	if (r < 0 || p[1].revents)
-		return -1;
-	return r > 0 ? 1 : 0;
+	return r < 0 ? -1 : r;
 }
 
 static int connect_one(struct zadm_device *dev, const struct addrinfo *ai, const char *what)
@@ -119,12 +110,11 @@ int zadm_conn_open(struct zadm_device *dev, zadm_conn **ret_conn)
 	pthread_mutex_lock(&dev->lock);
 	dev->cfd = fd;
 	pthread_mutex_unlock(&dev->lock);
-	c->fd = fd;
-	c->max = dev->opts.max_line;
+	zw_io_init(&c->io, fd, dev->opts.max_line, dev->wake[0]);
 	if (dev->opts.tls.enable) {
 		const char *name = dev->server_name ? dev->server_name : host;
 
-		r = zadm_tls_session_open(dev, fd, name, &c->tls);
+		r = zadm_tls_session_open(dev, fd, name, &c->io.tls);
 		if (r) {
 			pthread_mutex_lock(&dev->lock);
 			dev->cfd = -1;
@@ -134,7 +124,7 @@ int zadm_conn_open(struct zadm_device *dev, zadm_conn **ret_conn)
 			return r;
 		}
 	}
-	zadm_dbg(dev, "connected to %s%s", what, c->tls ? " (TLS)" : "");
+	zadm_dbg(dev, "connected to %s%s", what, c->io.tls ? " (TLS)" : "");
 	*ret_conn = c;
 	return ZADM_OK;
 }
@@ -145,157 +135,62 @@ int zadm_conn_from_fd(struct zadm_device *dev, int fd, zadm_conn **ret_conn)
 
 	if (!c)
 		return ZADM_ERR_NOMEM;
-	c->fd = fd;
-	c->max = dev->opts.max_line;
+	zw_io_init(&c->io, fd, dev->opts.max_line, dev->wake[0]);
 	*ret_conn = c;
 	return ZADM_OK;
 }
 
 int zadm_conn_write(zadm_conn *c, const char *buf, size_t len)
 {
-	while (len) {
-		ssize_t n;
-
-		if (c->tls) {
-			n = gnutls_record_send(c->tls, buf, len);
-			if (n == GNUTLS_E_INTERRUPTED)
-				continue;
-			if (n < 0)
-				return ZADM_ERR_IO;
-		} else {
-			n = send(c->fd, buf, len, MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return ZADM_ERR_IO;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return ZADM_OK;
-}
-
-static char *find_line(zadm_conn *c)
-{
-	char *s, *nl;
-
-	if (c->start == c->len)
-		return NULL; /* nothing buffered; before the first read c->buf is still NULL */
-	s = c->buf + c->start;
-	nl = memchr(s, '\n', c->len - c->start);
-	if (!nl)
-		return NULL;
-	*nl = '\0';
-	if (nl > s && nl[-1] == '\r')
-		nl[-1] = '\0';
-	c->start = (size_t)(nl - c->buf) + 1;
-	return s;
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return zw_write(&c->io, buf, len) ? ZADM_ERR_IO : ZADM_OK;
 }
 
 int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, char **ret_line)
 {
 	/* One deadline for the whole line: a peer sending a byte now and then must not keep the call
 	 * waiting for ever (slowloris). */
-	long long until = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+	int r = zw_read_line(&c->io, timeout_ms >= 0 ? zw_now_ms() + timeout_ms : -1, ret_line);
 
-	for (;;) {
-		char *line = find_line(c);
-		ssize_t n;
-
-		if (line) {
-			if (strlen(line) > c->max)
-				goto too_long;
-			*ret_line = line;
-			return ZADM_OK;
-		}
-		if (c->start) {
-			memmove(c->buf, c->buf + c->start, c->len - c->start);
-			c->len -= c->start;
-			c->start = 0;
-		}
-		/* A line may be max bytes plus "\r\n"; anything longer without a newline is refused. */
-		if (c->len > c->max + 1)
-			goto too_long;
-		if (c->cap - c->len < 1024 && c->cap < c->max + 2) {
-			size_t ncap = c->cap ? c->cap * 2 : 4096;
-			char *nb;
-
-			if (ncap > c->max + 2)
-				ncap = c->max + 2;
-			nb = realloc(c->buf, ncap + 1);
-			if (!nb)
-				return ZADM_ERR_NOMEM;
-			c->buf = nb;
-			c->cap = ncap;
-		}
-		if (!c->tls || !gnutls_record_check_pending(c->tls)) {
-			/* Past the deadline only what has arrived is read (at most max_line bytes more). */
-			long long left = until < 0 ? -1 : until - mono_ms();
-			int w = zadm_wait_fd(dev, c->fd, POLLIN, until < 0 ? -1 : left > 0 ? (int)left : 0);
-
-			if (w < 0)
-				return ZADM_ERR_IO;
-			if (w == 0)
-				return 1;
-		}
-		if (c->tls) {
-			/* GnuTLS reads a whole record, however slowly it comes: bound that by the deadline too. */
-			long long left = until < 0 ? 0 : until - mono_ms();
-
-			gnutls_record_set_timeout(c->tls, until < 0 ? 0 : left > 0 ? (unsigned int)left : 1);
-			n = gnutls_record_recv(c->tls, c->buf + c->len, c->cap - c->len);
-			if (n == GNUTLS_E_TIMEDOUT)
-				return 1;
-			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-				continue;
-			if (n < 0) {
-				zadm_dbg(dev, "TLS read: %s", gnutls_strerror((int)n));
-				return ZADM_ERR_IO;
-			}
-		} else {
-			n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				zadm_dbg(dev, "read: %s", strerror(errno));
-				return ZADM_ERR_IO;
-			}
-		}
-		if (n == 0) {
-			zadm_dbg(dev, "connection closed by the server");
-			return ZADM_ERR_IO;
-		}
-		c->len += (size_t)n;
+	switch (r) {
+	case ZW_OK:
+		return ZADM_OK;
+	case ZW_TIMEOUT:
+		return 1;
+	case ZW_TOO_LONG:
+		zadm_err(dev, "protocol error: the server sent a line longer than %zu bytes; closing the connection",
+			 c->io.max);
+		return ZADM_ERR_TOO_LONG;
+	case ZW_NOMEM:
+		return ZADM_ERR_NOMEM;
+	case ZW_CLOSED:
+		zadm_dbg(dev, "connection closed by the server");
+		return ZADM_ERR_IO;
+	case ZW_ERROR:
+		if (c->io.err < 0)
+			zadm_dbg(dev, "TLS read: %s", gnutls_strerror(c->io.err));
+		else
+			zadm_dbg(dev, "read: %s", strerror(c->io.err));
+		return ZADM_ERR_IO;
+	default: /* ZW_STOPPED: the device stops */
+		return ZADM_ERR_IO;
 	}
-too_long:
-	zadm_err(dev, "protocol error: the server sent a line longer than %zu bytes; closing the connection",
-		 c->max);
-	return ZADM_ERR_TOO_LONG;
 }
 
 void zadm_conn_shutdown(zadm_conn *c)
 {
 	if (c)
-		shutdown(c->fd, SHUT_RDWR);
+		shutdown(c->io.fd, SHUT_RDWR);
 }
 
 void zadm_conn_close(zadm_conn *c)
 {
 	if (!c)
 		return;
-	if (c->tls) {
-		gnutls_bye(c->tls, GNUTLS_SHUT_WR);
-		gnutls_deinit(c->tls);
+	if (c->io.tls) {
+		gnutls_bye(c->io.tls, GNUTLS_SHUT_WR);
+		gnutls_deinit(c->io.tls);
 	}
-	close(c->fd);
-	free(c->buf);
+	close(c->io.fd);
+	zw_io_release(&c->io);
 	free(c);
 }

@@ -12,6 +12,7 @@
 
 #include "zadm/zadm.h"
 #include "json.h"
+#include "wire.h"
 
 #define ZADM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -27,14 +26,6 @@ void zadm_log(const struct zadm_logger *lg, int level, const char *fmt, ...)
 	lg->fn(lg->userdata, level, buf);
 }
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void summary(struct zadm_device *dev, int kind, unsigned long n)
 {
 	zadm_log(&dev->logger, ZADM_LOG_WARN, "ignored %lu more %s in the last %d s", n, rl_what[kind],
@@ -44,7 +35,7 @@ static void summary(struct zadm_device *dev, int kind, unsigned long n)
 void zadm_log_limited(struct zadm_device *dev, int kind, int level, const char *fmt, ...)
 {
 	struct zadm_ratelimit *rl = &dev->rl[kind];
-	long long now = mono_ms();
+	long long now = zw_now_ms();
 	unsigned long report = 0;
 	char buf[2048];
 	va_list ap;

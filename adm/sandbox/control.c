@@ -75,7 +75,7 @@ static char *rest(char **p)
 static char *cmd_list(void)
 {
 	yajl_gen g = zj_gen_new();
-	long long now = sb_now_ms();
+	long long now = zw_now_ms();
 
 	yajl_gen_map_open(g);
 	zj_gen_key(g, "ok"), yajl_gen_bool(g, 1);
@@ -423,21 +423,24 @@ static char *peer_refusal(int fd)
 
 void *sb_control_main(void *arg)
 {
-	struct sb_io io = { .fd = (int)(long)arg, .max = 1 << 20 };
-	char *line, *refusal = peer_refusal(io.fd);
+	struct zw_io io;
+	char *line, *refusal;
+
+	zw_io_init(&io, (int)(long)arg, 1 << 20, -1);
+	refusal = peer_refusal(io.fd);
 
 	if (refusal) {
 		/* Read its command first (a second at most), so the reply is not lost to a reset. */
-		sb_io_read_line(&io, sb_now_ms() + 1000, &line);
-		sb_io_write(&io, refusal, strlen(refusal));
+		zw_read_line(&io, zw_now_ms() + 1000, &line);
+		zw_write(&io, refusal, strlen(refusal));
 		free(refusal);
 		goto out;
 	}
-	while (sb_io_read_line(&io, -1, &line) == 0) {
+	while (zw_read_line(&io, -1, &line) == 0) {
 		bool quit = strcmp(line, "quit") == 0;
 		char *reply = handle(line);
 
-		if (!reply || sb_io_write(&io, reply, strlen(reply)) < 0) {
+		if (!reply || zw_write(&io, reply, strlen(reply)) < 0) {
 			free(reply);
 			break;
 		}
@@ -447,7 +450,7 @@ void *sb_control_main(void *arg)
 	}
 out:
 	close(io.fd);
-	free(io.buf);
+	zw_io_release(&io);
 	pthread_mutex_lock(&sb.lock);
 	sb.nctl--;
 	pthread_mutex_unlock(&sb.lock);
@@ -457,7 +460,7 @@ out:
 int sb_control_client(const char *path, int argc, char **argv)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct sb_io io = { .max = 1 << 26 };
+	struct zw_io io;
 	size_t len = 0;
 	char *cmd, *reply;
 	int r;
@@ -478,7 +481,7 @@ int sb_control_client(const char *path, int argc, char **argv)
 		strcat(cmd, argv[i]);
 		strcat(cmd, i + 1 < argc ? " " : "\n");
 	}
-	io.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	zw_io_init(&io, socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 1 << 26, -1);
 	if (io.fd < 0 || connect(io.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "zadm-sandbox: cannot connect to the control socket %s: %s\n", path,
 			strerror(errno));
@@ -489,11 +492,11 @@ int sb_control_client(const char *path, int argc, char **argv)
 	}
 	/* A sandbox that refuses the connection may have answered and closed before the command was
 	 * written: its reply is still there to read. */
-	(void)sb_io_write(&io, cmd, strlen(cmd));
-	if (sb_io_read_line(&io, -1, &reply) != 0) {
+	(void)zw_write(&io, cmd, strlen(cmd));
+	if (zw_read_line(&io, -1, &reply) != 0) {
 		fprintf(stderr, "zadm-sandbox: the sandbox closed the control connection\n");
 		free(cmd);
-		free(io.buf);
+		zw_io_release(&io);
 		close(io.fd);
 		return 1;
 	}
@@ -506,7 +509,7 @@ int sb_control_client(const char *path, int argc, char **argv)
 		yajl_tree_free(v);
 	}
 	free(cmd);
-	free(io.buf);
+	zw_io_release(&io);
 	close(io.fd);
 	return r;
 }

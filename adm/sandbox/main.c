@@ -31,14 +31,6 @@ struct sb_server sb = {
 int sb_quit_fd = -1;
 static int quit_pipe[2] = { -1, -1 };
 
-long long sb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void sb_log(const char *fmt, ...)
 {
 	va_list ap;
@@ -301,7 +293,7 @@ static void accept_failed(int err)
 	unsigned int n;
 
 	acc.delay = acc.delay ? (acc.delay >= 500 ? 1000 : acc.delay * 2) : 100;
-	acc.until = sb_now_ms() + acc.delay;
+	acc.until = zw_now_ms() + acc.delay;
 	if (acc.failed++)
 		return;
 	pthread_mutex_lock(&sb.lock);
@@ -356,10 +348,9 @@ static void accept_device(int lfd)
 		close(fd);
 		return;
 	}
-	c->io.fd = fd;
-	c->io.max = sb.max_line;
+	zw_io_init(&c->io, fd, sb.max_line, -1);
 	c->refs = 1;
-	c->connected_ms = sb_now_ms();
+	c->connected_ms = zw_now_ms();
 	pthread_mutex_init(&c->wlock, NULL);
 	snprintf(c->peer, sizeof(c->peer), "%s:%s", host, serv);
 	pthread_mutex_lock(&sb.lock);
@@ -547,7 +538,7 @@ int main(int argc, char **argv)
 	       control ? ", control socket " : "", control ? control : "");
 	for (;;) {
 		/* While pausing after EMFILE the listening sockets are left out (poll ignores fd -1). */
-		long long wait = acc.until ? acc.until - sb_now_ms() : -1;
+		long long wait = acc.until ? acc.until - zw_now_ms() : -1;
 		bool pause = wait > 0;
 		struct pollfd p[3] = { { quit_pipe[0], POLLIN, 0 }, { pause ? -1 : lfd, POLLIN, 0 },
 				       { pause ? -1 : cfd, POLLIN, 0 } };

@@ -9,24 +9,13 @@
 #include <gnutls/gnutls.h>
 
 #include "json.h"
-
-/* A line reader over a socket, TLS or plain (server side). */
-struct sb_io {
-	int fd;
-	gnutls_session_t tls;
-	char *buf;
-	size_t start, len, cap, max;
-};
-/* 0 line, 1 deadline passed, -1 closed or error, -2 line longer than max. deadline_ms is absolute
- * (sb_now_ms), -1 for none: a peer that trickles its bytes gets no more time than one that is silent. */
-int sb_io_read_line(struct sb_io *io, long long deadline_ms, char **ret_line);
-int sb_io_write(struct sb_io *io, const char *buf, size_t len);
+#include "wire.h"
 
 struct sb_fota;
 
 struct sb_client {
 	struct sb_client *next;
-	struct sb_io io;
+	struct zw_io io;       /* the socket, its TLS session and the line reader */
 	pthread_mutex_t wlock; /* one writer at a time on io */
 	char peer[80];
 	char *uid;             /* set once logged in */
@@ -87,7 +76,6 @@ extern struct sb_server sb;
 #define SB_WAIT_MAX_S 3600  /* longest wait and fota timeout */
 #define SB_CHUNK_MAX (1 << 24)
 
-long long sb_now_ms(void);
 void sb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print one JSON Lines record on stdout: {"type":type,"uid":uid, then what more() adds (non-zero
  * when a member could not be generated: then nothing is printed)}. */

@@ -16,97 +16,12 @@
 
 #include "sandbox.h"
 
-int sb_io_read_line(struct sb_io *io, long long deadline_ms, char **ret_line)
-{
-	for (;;) {
-		/* Before the first read buf is NULL: no pointer arithmetic on it. */
-		char *s = io->buf ? io->buf + io->start : NULL;
-		char *nl = s && io->len > io->start ? memchr(s, '\n', io->len - io->start) : NULL;
-		long long left;
-		ssize_t n;
-
-		if (nl) {
-			*nl = '\0';
-			if (nl > s && nl[-1] == '\r')
-				nl[-1] = '\0';
-			io->start = (size_t)(nl - io->buf) + 1;
-			if (strlen(s) > io->max)
-				return -2;
-			*ret_line = s;
-			return 0;
-		}
-		if (io->start) {
-			memmove(io->buf, io->buf + io->start, io->len - io->start);
-			io->len -= io->start;
-			io->start = 0;
-		}
-		if (io->len > io->max + 1)
-			return -2;
-		if (io->cap - io->len < 1024 && io->cap < io->max + 2) {
-			size_t ncap = io->cap ? io->cap * 2 : 4096;
-			char *nb;
-
-			if (ncap > io->max + 2)
-				ncap = io->max + 2;
-			nb = realloc(io->buf, ncap + 1);
-			if (!nb)
-				return -1;
-			io->buf = nb;
-			io->cap = ncap;
-		}
-		left = deadline_ms < 0 ? -1 : deadline_ms - sb_now_ms();
-		if (!io->tls || !gnutls_record_check_pending(io->tls)) {
-			/* Past the deadline only what has already arrived is read (at most max bytes). */
-			struct pollfd p = { io->fd, POLLIN, 0 };
-			int r = poll(&p, 1, deadline_ms < 0 ? -1 : left > 0 ? (int)left : 0);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0)
-				return -1;
-			if (r == 0)
-				return 1;
-		}
-		if (io->tls) {
-			/* GnuTLS reads a whole record however slowly it comes: the deadline bounds that too. */
-			gnutls_record_set_timeout(io->tls, deadline_ms < 0 ? 0 : left > 0 ? (unsigned int)left : 1);
-			n = gnutls_record_recv(io->tls, io->buf + io->len, io->cap - io->len);
-			if (n == GNUTLS_E_TIMEDOUT)
-				return 1;
-			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-				continue;
-		} else {
-			n = recv(io->fd, io->buf + io->len, io->cap - io->len, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-		}
-		if (n <= 0)
-			return -1;
-		io->len += (size_t)n;
-	}
-}
-
-int sb_io_write(struct sb_io *io, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = io->tls ? gnutls_record_send(io->tls, buf, len) : send(io->fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && (n == GNUTLS_E_INTERRUPTED || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int sb_client_send(struct sb_client *c, const char *line, size_t len)
 {
 	int r;
 
 	pthread_mutex_lock(&c->wlock);
-	r = c->closing ? -1 : sb_io_write(&c->io, line, len);
+	r = c->closing ? -1 : zw_write(&c->io, line, len);
 	pthread_mutex_unlock(&c->wlock);
 	return r;
 }
@@ -126,7 +41,7 @@ static void client_free(struct sb_client *c)
 	if (c->io.tls)
 		gnutls_deinit(c->io.tls);
 	close(c->io.fd);
-	free(c->io.buf);
+	zw_io_release(&c->io);
 	free(c->uid);
 	pthread_mutex_destroy(&c->wlock);
 	free(c);
@@ -190,7 +105,7 @@ static int send_err(struct sb_client *c, const char *err)
 	zj_gen_str(g, err);
 	yajl_gen_map_close(g);
 	line = line_of(g, &len);
-	r = line ? sb_io_write(&c->io, line, len) : -1;
+	r = line ? zw_write(&c->io, line, len) : -1;
 	free(line);
 	return r;
 }
@@ -503,7 +418,7 @@ static void handle(struct sb_client *c, yajl_val v)
 
 	if (cmd && strcmp(cmd, "HTBM") == 0) {
 		pthread_mutex_lock(&sb.lock);
-		c->last_htbm_ms = sb_now_ms();
+		c->last_htbm_ms = zw_now_ms();
 		c->heartbeats++;
 		pthread_mutex_unlock(&sb.lock);
 	} else if (cmd && strcmp(cmd, "EVNT") == 0) {
@@ -585,7 +500,7 @@ static bool login(struct sb_client *c, const char *line)
 		sb_client_unref_locked(old);
 	}
 	c->logged_in = true;
-	c->last_htbm_ms = sb_now_ms();
+	c->last_htbm_ms = zw_now_ms();
 	pthread_cond_broadcast(&sb.cond);
 	pthread_mutex_unlock(&sb.lock);
 	{
@@ -618,36 +533,17 @@ out:
 	return ok;
 }
 
-/* The handshake, by deadline (absolute, shared with the login line). The socket is non-blocking
- * meanwhile and every wait is a poll() for the time left: GnuTLS's own handshake timeout does not stop
- * a peer that trickles a record one byte at a time. */
+/* The handshake, by the login's absolute deadline (slowloris). */
 static const char *tls_handshake(struct sb_client *c, long long deadline)
 {
-	int fd = c->io.fd, flags = fcntl(fd, F_GETFL), r;
+	int r;
 
 	if (gnutls_init(&c->io.tls, GNUTLS_SERVER) < 0)
 		return "gnutls_init failed";
 	gnutls_set_default_priority(c->io.tls);
 	gnutls_credentials_set(c->io.tls, GNUTLS_CRD_CERTIFICATE, sb.cred);
-	gnutls_transport_set_int(c->io.tls, fd);
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	for (;;) {
-		long long left;
-		struct pollfd p = { fd, 0, 0 };
-
-		r = gnutls_handshake(c->io.tls);
-		if (r >= 0 || gnutls_error_is_fatal(r))
-			break;
-		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
-			continue; /* a warning alert: go on */
-		left = deadline - sb_now_ms();
-		p.events = gnutls_record_get_direction(c->io.tls) ? POLLOUT : POLLIN;
-		if (left <= 0 || (poll(&p, 1, (int)left) == 0 && sb_now_ms() >= deadline)) {
-			r = GNUTLS_E_TIMEDOUT;
-			break;
-		}
-	}
-	fcntl(fd, F_SETFL, flags);
+	zw_tls_set_socket(c->io.tls, c->io.fd);
+	r = zw_handshake(c->io.tls, c->io.fd, deadline, -1);
 	return r < 0 ? gnutls_strerror(r) : NULL;
 }
 
@@ -659,7 +555,7 @@ void *sb_client_main(void *arg)
 	int r;
 
 	/* One absolute deadline for the handshake and the login line (slowloris). */
-	long long login_deadline = sb_now_ms() + 1000LL * sb.login_timeout_s;
+	long long login_deadline = zw_now_ms() + 1000LL * sb.login_timeout_s;
 
 	if (sb.cred) {
 		const char *e = tls_handshake(c, login_deadline);
@@ -669,7 +565,7 @@ void *sb_client_main(void *arg)
 			goto done;
 		}
 	}
-	r = sb_io_read_line(&c->io, login_deadline, &line);
+	r = zw_read_line(&c->io, login_deadline, &line);
 	if (r == 1) {
 		sb_log("%s: no login line within %d s, closing", c->peer, sb.login_timeout_s);
 		goto done;
@@ -682,7 +578,7 @@ void *sb_client_main(void *arg)
 		goto done;
 	fota_on_login(c);
 	for (;;) {
-		long long now = sb_now_ms(), deadline;
+		long long now = zw_now_ms(), deadline;
 		char err[200];
 		yajl_val v;
 
@@ -697,7 +593,7 @@ void *sb_client_main(void *arg)
 			sb_print("dropped", c->uid, more_kv, &kv);
 			break;
 		}
-		r = sb_io_read_line(&c->io, deadline, &line);
+		r = zw_read_line(&c->io, deadline, &line);
 		if (r == 1)
 			continue;
 		if (r == -2) {
