@@ -11,9 +11,10 @@
 
 #include "internal.h"
 
-/* RETN and OTA lines waiting to be written; reaching this means the server floods us. */
+/* RETN and OTA lines waiting to be written: the worker waits for the writer beyond this. */
 #define ZADM_INTERNAL_MAX 1024
-/* CALL and OTA messages waiting for the worker. */
+/* CALL and OTA messages waiting for the worker: the reader waits for the worker beyond this. With the
+ * reader's buffer (max_line) these bound what a server can make a device hold, however fast it sends. */
 #define ZADM_JOBS_MAX 64
 
 ZADM_API void zadm_options_init(zadm_options *opts)
@@ -226,11 +227,50 @@ static struct zadm_msg *queue_pop(zadm_device *dev)
 			dev->quser--;
 		else
 			dev->qinternal--;
+		pthread_cond_broadcast(&dev->cond); /* room for a worker waiting in push_internal */
 		if (!m->gen || m->gen == dev->gen)
 			return m;
 		msg_free(m);
 	}
 	return NULL;
+}
+
+/* At the end of a session: its replies can no longer go out; user messages wait for the next one. */
+static void queue_drop_session(zadm_device *dev)
+{
+	struct zadm_msg **pp = &dev->qhead;
+
+	dev->qtail = NULL;
+	while (*pp) {
+		struct zadm_msg *m = *pp;
+
+		if (m->gen) {
+			*pp = m->next;
+			dev->qinternal--;
+			msg_free(m);
+		} else {
+			dev->qtail = m;
+			pp = &m->next;
+		}
+	}
+	pthread_cond_broadcast(&dev->cond);
+}
+
+/* Is session gen the current one, logged in and not being shut down? */
+static bool session_live(zadm_device *dev, unsigned int gen)
+{
+	return dev->conn && dev->gen == gen && dev->shut_gen != gen;
+}
+
+/* End the current session: its socket is shut down (the reader sees the end) and whoever waits on the
+ * session's behalf gives up. */
+static void session_shut(zadm_device *dev)
+{
+	if (!dev->conn)
+		return;
+	zadm_conn_shutdown(dev->conn);
+	dev->shut_gen = dev->gen;
+	pthread_cond_broadcast(&dev->cond);
 }
 
 void zadm_device_push_internal(zadm_device *dev, char *line, size_t len, unsigned int gen)
@@ -241,23 +281,32 @@ void zadm_device_push_internal(zadm_device *dev, char *line, size_t len, unsigne
 	if (!line)
 		return;
 	m = calloc(1, sizeof(*m));
-	pthread_mutex_lock(&dev->lock);
-	if (!m || dev->qinternal >= ZADM_INTERNAL_MAX) {
-		flood = m != NULL;
-		free(m);
+	if (!m) {
 		free(line);
-		if (dev->conn)
-			zadm_conn_shutdown(dev->conn);
+		zadm_err(dev, "out of memory: a reply to the server was dropped");
+		return;
+	}
+	m->line = line;
+	m->len = len;
+	m->gen = gen;
+	pthread_mutex_lock(&dev->lock);
+	/* The worker waits for the writer. In low_res mode one thread does both, and it writes what waits
+	 * before it runs the next job, so the queue cannot fill; nor can it without threads (the fuzzer). */
+	while (dev->started && !dev->opts.low_res && !dev->stopping && session_live(dev, gen) &&
+	       dev->qinternal >= ZADM_INTERNAL_MAX)
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	if (!session_live(dev, gen) || dev->stopping) {
+		msg_free(m); /* its session is over: the reply can never go out */
+	} else if (dev->qinternal >= ZADM_INTERNAL_MAX) {
+		flood = true;
+		msg_free(m);
+		session_shut(dev);
 	} else {
-		m->line = line;
-		m->len = len;
-		m->gen = gen;
 		queue_append(dev, m);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	if (flood)
-		zadm_err(dev, "more than %d replies waiting to be sent; closing the connection",
-			 ZADM_INTERNAL_MAX);
+		zadm_err(dev, "more than %d replies waiting to be sent; closing the connection", ZADM_INTERNAL_MAX);
 }
 
 void zadm_device_drop_session(zadm_device *dev, unsigned int gen, bool restart_now)
@@ -266,7 +315,7 @@ void zadm_device_drop_session(zadm_device *dev, unsigned int gen, bool restart_n
 	if (dev->conn && (!gen || gen == dev->gen)) {
 		if (restart_now)
 			dev->restart_now = true;
-		zadm_conn_shutdown(dev->conn);
+		session_shut(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -281,7 +330,6 @@ bool zadm_device_session_is(zadm_device *dev, unsigned int gen)
 	return r;
 }
 
-/* Hand a parsed server message to the worker (reader thread). Takes ownership of msg. */
 int zadm_device_push_job(zadm_device *dev, int type, yajl_val msg, unsigned int gen)
 {
 	struct zadm_job *j = calloc(1, sizeof(*j));
@@ -294,10 +342,14 @@ int zadm_device_push_job(zadm_device *dev, int type, yajl_val msg, unsigned int 
 	j->gen = gen;
 	j->msg = msg;
 	pthread_mutex_lock(&dev->lock);
-	if (dev->njobs >= ZADM_JOBS_MAX) {
+	/* Back-pressure: the reader takes no more lines off the socket until the worker frees a slot. The
+	 * writer is another thread, so heartbeats and replies still go out meanwhile. */
+	while (dev->started && dev->njobs >= ZADM_JOBS_MAX && !dev->stopping && session_live(dev, gen))
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	if (dev->njobs >= ZADM_JOBS_MAX || dev->stopping || (dev->started && !session_live(dev, gen))) {
 		pthread_mutex_unlock(&dev->lock);
 		job_free(j);
-		return ZADM_ERR_QUEUE_FULL;
+		return ZADM_ERR_IO;
 	}
 	if (dev->jtail)
 		dev->jtail->next = j;
@@ -308,6 +360,17 @@ int zadm_device_push_job(zadm_device *dev, int type, yajl_val msg, unsigned int 
 	pthread_cond_broadcast(&dev->cond);
 	pthread_mutex_unlock(&dev->lock);
 	return ZADM_OK;
+}
+
+void zadm_device_finish_jobs(zadm_device *dev, unsigned int gen)
+{
+	pthread_mutex_lock(&dev->lock);
+	/* Jobs run in order and each queues its replies before the next starts: once none waits or runs
+	 * and no reply waits or is being written, everything the session asked for has been answered. */
+	while (dev->started && !dev->stopping && session_live(dev, gen) &&
+	       (dev->njobs || dev->job_running || dev->qinternal || dev->writing))
+		pthread_cond_wait(&dev->cond, &dev->lock);
+	pthread_mutex_unlock(&dev->lock);
 }
 
 /* ---- the threads ---- */
@@ -398,8 +461,10 @@ static void *reader_main(void *arg)
 			pthread_mutex_lock(&dev->lock);
 			dev->conn = NULL;
 			zadm_conn_shutdown(c);
+			pthread_cond_broadcast(&dev->cond); /* whoever waits for this session gives up */
 			while (dev->writing)
 				pthread_cond_wait(&dev->cond, &dev->lock);
+			queue_drop_session(dev);
 			pthread_mutex_unlock(&dev->lock);
 			zadm_conn_close(c);
 			zadm_log_limited_flush(dev);
@@ -448,7 +513,7 @@ static void write_locked(zadm_device *dev, const char *line, size_t len, const c
 	pthread_mutex_lock(&dev->lock);
 	dev->writing = false;
 	if (r && dev->conn == c)
-		zadm_conn_shutdown(c);
+		session_shut(dev);
 	pthread_cond_broadcast(&dev->cond);
 }
 
@@ -467,7 +532,8 @@ static void run_job(zadm_device *dev, struct zadm_job *j)
 	}
 }
 
-/* The writer (do_send), the worker (do_jobs), or in low_res mode one thread doing both. */
+/* The writer (do_send), the worker (do_jobs), or in low_res mode one thread doing both: then the
+ * heartbeat and whatever waits to be written go before the next job, so replies never pile up. */
 static void service(zadm_device *dev, bool do_send, bool do_jobs)
 {
 	unsigned int hb_gen = 0;
@@ -477,22 +543,9 @@ static void service(zadm_device *dev, bool do_send, bool do_jobs)
 
 	pthread_mutex_lock(&dev->lock);
 	while (!dev->stopping) {
-		bool can_send = do_send && dev->conn && !dev->writing;
+		bool can_send = do_send && dev->conn && !dev->writing && dev->shut_gen != dev->gen;
 		struct zadm_msg *m;
 
-		if (do_jobs && dev->jhead) {
-			struct zadm_job *j = dev->jhead;
-
-			dev->jhead = j->next;
-			if (!dev->jhead)
-				dev->jtail = NULL;
-			dev->njobs--;
-			pthread_mutex_unlock(&dev->lock);
-			run_job(dev, j);
-			job_free(j);
-			pthread_mutex_lock(&dev->lock);
-			continue;
-		}
 		if (can_send) {
 			if (hb_gen != dev->gen) {
 				hb_gen = dev->gen;
@@ -510,10 +563,28 @@ static void service(zadm_device *dev, bool do_send, bool do_jobs)
 				msg_free(m);
 				continue;
 			}
-			pthread_cond_timedwait(&dev->cond, &dev->lock, &next_hb);
-		} else {
-			pthread_cond_wait(&dev->cond, &dev->lock);
 		}
+		if (do_jobs && dev->jhead) {
+			struct zadm_job *j = dev->jhead;
+
+			dev->jhead = j->next;
+			if (!dev->jhead)
+				dev->jtail = NULL;
+			dev->njobs--;
+			dev->job_running = true;
+			pthread_cond_broadcast(&dev->cond); /* room for the reader */
+			pthread_mutex_unlock(&dev->lock);
+			run_job(dev, j);
+			job_free(j);
+			pthread_mutex_lock(&dev->lock);
+			dev->job_running = false;
+			pthread_cond_broadcast(&dev->cond);
+			continue;
+		}
+		if (can_send)
+			pthread_cond_timedwait(&dev->cond, &dev->lock, &next_hb);
+		else
+			pthread_cond_wait(&dev->cond, &dev->lock);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	free(hbline);
@@ -626,8 +697,7 @@ ZADM_API int zadm_device_stop(zadm_device *dev)
 	if (!dev->stopping) {
 		dev->stopping = true;
 		(void)!write(dev->wake[1], "x", 1);
-		if (dev->conn)
-			zadm_conn_shutdown(dev->conn);
+		session_shut(dev);
 		if (dev->cfd >= 0)
 			shutdown(dev->cfd, SHUT_RDWR);
 		pthread_cond_broadcast(&dev->cond);

@@ -33,7 +33,6 @@ void zadm_log(const struct zadm_logger *lg, int level, const char *fmt, ...) ZAD
  * server in the last 1 s"), so that a flood of bad lines cannot flood the application's log. */
 enum zadm_rl_kind {
 	ZADM_RL_MALFORMED,  /* lines that are not a JSON object */
-	ZADM_RL_JOBS_FULL,  /* CALL and OTA messages refused: the worker is too far behind */
 	ZADM_RL_RPC,        /* CALLs answered with an error (unknown method, bad args or result) */
 	ZADM_RL_FOTA,       /* OTA messages answered with ko */
 	ZADM_RL_COUNT
@@ -132,7 +131,9 @@ struct zadm_device {
 	int cfd;             /* socket being set up (handshake, login), -1 otherwise */
 	zadm_conn *conn;     /* set while logged in; freed by the reader only */
 	unsigned int gen;    /* session counter, +1 per login */
+	unsigned int shut_gen; /* the session whose socket was shut down (it ends; nothing more is queued) */
 	bool writing;        /* the writer is using conn outside the lock */
+	bool job_running;    /* the worker is running a job outside the lock */
 	bool restart_now;    /* skip the backoff once (after FOTA or terminate) */
 	unsigned int hb;     /* period in use, seconds */
 
@@ -149,14 +150,21 @@ struct zadm_device {
 	unsigned int rng;
 };
 
-/* Queue a protocol line built by the library (RETN, OTA). Takes ownership of line. */
+/* Queue a protocol line built by the library (RETN, OTA) for session gen; takes ownership of line.
+ * Dropped when that session is over. While ZADM_INTERNAL_MAX lines wait the worker waits for the
+ * writer: the whole chain is flow-controlled back to the socket the reader stops reading. */
 void zadm_device_push_internal(struct zadm_device *dev, char *line, size_t len, unsigned int gen);
 /* Close the current session if it is still gen (0: whatever session), optionally restarting at once. */
 void zadm_device_drop_session(struct zadm_device *dev, unsigned int gen, bool restart_now);
 bool zadm_device_session_is(struct zadm_device *dev, unsigned int gen);
-/* Hand a parsed server message to the worker; takes ownership of msg. ZADM_ERR_QUEUE_FULL when the
- * worker is too far behind. */
+/* Hand a parsed server message to the worker (reader thread); takes ownership of msg. Flow control, not
+ * refusal: while ZADM_JOBS_MAX jobs wait the caller waits for room, and so takes no more lines off the
+ * socket (TCP pushes back on the server). ZADM_ERR_IO when the session ended or the device stops
+ * meanwhile (msg freed, nothing queued), ZADM_ERR_NOMEM. */
 int zadm_device_push_job(struct zadm_device *dev, int type, yajl_val msg, unsigned int gen);
+/* Wait until every job session gen queued has run and the replies they queued are written, or the
+ * session ends, or the device stops (reader thread, before it ends a session on terminate). */
+void zadm_device_finish_jobs(struct zadm_device *dev, unsigned int gen);
 
 /* ---- protocol.c ---- */
 char *zadm_proto_login(struct zadm_device *dev, size_t *ret_len);

@@ -8,7 +8,6 @@
 /* What each kind counts, for the summary line. */
 static const char *const rl_what[ZADM_RL_COUNT] = {
 	[ZADM_RL_MALFORMED] = "malformed lines from the server",
-	[ZADM_RL_JOBS_FULL] = "calls refused because too many were waiting",
 	[ZADM_RL_RPC] = "failed calls",
 	[ZADM_RL_FOTA] = "failed FOTA messages",
 };

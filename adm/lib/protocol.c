@@ -88,35 +88,21 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 		return 0;
 	}
 	if (zj_get(v, "terminate")) {
-		zadm_info(dev, "the server ended the session (terminate)");
+		/* In order: the calls and updates read before it are carried out and answered first. */
 		yajl_tree_free(v);
+		zadm_device_finish_jobs(dev, gen);
+		zadm_info(dev, "the server ended the session (terminate)");
 		return 1;
 	}
 	cmd = zj_get_str(v, "cmd");
-	if (cmd && strcmp(cmd, "CALL") == 0) {
-		yajl_val id = zj_get(v, "id"), ret = zj_get(v, "ret");
-		bool want = ret && ret->type == yajl_t_true;
-		char *reply = NULL;
-		size_t len;
+	if (cmd && (strcmp(cmd, "CALL") == 0 || strcmp(cmd, "OTA") == 0)) {
+		const char *what = cmd[0] == 'C' ? "CALL" : "OTA"; /* cmd goes with v */
 
-		if (want)
-			reply = zadm_proto_retn(id, NULL, "device busy", &len);
-		r = zadm_device_push_job(dev, ZADM_JOB_CALL, v, gen);
-		if (r == ZADM_ERR_QUEUE_FULL) {
-			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN,
-					 "RPC: too many calls waiting, one refused");
-			zadm_device_push_internal(dev, reply, len, gen);
-			reply = NULL;
-		}
-		free(reply);
-		return 0;
-	}
-	if (cmd && strcmp(cmd, "OTA") == 0) {
-		r = zadm_device_push_job(dev, ZADM_JOB_OTA, v, gen);
-		if (r)
-			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN, "FOTA: message dropped (%s)",
-					 zadm_strerror(r));
-		return 0;
+		/* Waits while the worker's queue is full: no call is refused for lack of room. */
+		r = zadm_device_push_job(dev, what[0] == 'C' ? ZADM_JOB_CALL : ZADM_JOB_OTA, v, gen);
+		if (r == ZADM_ERR_NOMEM)
+			zadm_err(dev, "out of memory: a %s message from the server was dropped", what);
+		return r == ZADM_ERR_IO; /* the session ended while the reader waited */
 	}
 	zadm_dbg(dev, "ignoring a message without a known cmd");
 	yajl_tree_free(v);

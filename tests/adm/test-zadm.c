@@ -1268,7 +1268,7 @@ START_TEST(test_warning_rate_limit)
 		ck_assert_int_gt(n, 0);
 		off += (size_t)n;
 	}
-	/* Once this is answered (or refused as busy) the reader has seen every line. */
+	/* Once this is answered the reader has seen every line. */
 	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":999999,\"ret\":true,\"args\":[]}");
 	while ((l = fake_msg(&f, 60000)) && !strstr(l, "999999"))
 		;
@@ -1300,10 +1300,251 @@ START_TEST(test_warning_rate_limit)
 }
 END_TEST
 
+/* ---- flow control (issue 17): a burst of calls is answered, never refused ---- */
+
+/* work: sleeps 1 ms (a function doing some I/O), then returns its arguments. slow: sleeps the number of
+ * milliseconds given as its one argument, then returns it. */
+static int rpc_work(void *ud, const char *args, char **ret)
+{
+	usleep(1000);
+	*ret = strdup(args);
+	return 0;
+}
+
+static int rpc_slow(void *ud, const char *args, char **ret)
+{
+	long ms = strtol(args + 1, NULL, 10);
+
+	usleep((useconds_t)ms * 1000);
+	*ret = strdup(args);
+	return 0;
+}
+
+static const zadm_rpc flow_rpc[] = { { "work", rpc_work, NULL }, { "slow", rpc_slow, NULL } };
+
+static void send_all(struct fake *f, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(f->cfd, buf, len, MSG_NOSIGNAL);
+
+		ck_assert_int_gt(n, 0);
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* n CALLs of work, ids first .. first+n-1, args [id], one buffer (static). */
+static char *work_calls(int first, int n, size_t *ret_len)
+{
+	static char buf[1 << 16];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+					"{\"cmd\":\"CALL\",\"method\":\"work\",\"args\":[%d],\"id\":%d,\"ret\":true}\n",
+					first + i, first + i);
+	ck_assert_int_lt(len, sizeof(buf) - 1);
+	*ret_len = len;
+	return buf;
+}
+
+/* Read until the RETNs of ids first .. first+n-1 have come, in order, each with its result [id];
+ * counts the heartbeats seen meanwhile. Fails on anything else (a "device busy" error above all). */
+static void expect_results(struct fake *f, int first, int n, int timeout_ms, int *ret_htbm)
+{
+	long long until = now_ms() + timeout_ms;
+	char want[128];
+	int next = first, htbm = 0;
+
+	while (next < first + n) {
+		long long left = until - now_ms();
+		char *l = left > 0 ? fake_line(f, (int)left) : NULL;
+
+		ck_assert_msg(l, "RETN %d (of %d .. %d) missing after %d ms", next, first, first + n - 1, timeout_ms);
+		if (strcmp(l, "{\"cmd\":\"HTBM\"}") == 0) {
+			htbm++;
+			continue;
+		}
+		snprintf(want, sizeof(want), "{\"cmd\":\"RETN\",\"id\":%d,\"res\":[%d]}", next, next);
+		ck_assert_str_eq(l, want);
+		next++;
+	}
+	if (ret_htbm)
+		*ret_htbm = htbm;
+}
+
+START_TEST(test_burst_of_calls_all_answered)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = flow_rpc;
+	o.n_rpc = 2;
+	o.heartbeat = 1;
+	o.low_res = _i;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* 200 calls in one write, three times: each one answered with its result, in order. */
+	for (int run = 0; run < 3; run++) {
+		long long t0 = now_ms();
+		size_t len;
+		char *buf = work_calls(1000 * (run + 1), 200, &len);
+
+		send_all(&f, buf, len);
+		expect_results(&f, 1000 * (run + 1), 200, 20000, NULL);
+		if (getenv("ZADM_TEST_VERBOSE"))
+			fprintf(stderr, "burst %d%s: 200 calls answered in %lld ms\n", run + 1, _i ? " (low_res)" : "",
+				now_ms() - t0);
+	}
+	ck_assert(!log_has("refused"));
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_terminate_after_burst)
+{
+	static const char term[] = "{\"terminate\":true}\n";
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	size_t len;
+	char *buf;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = flow_rpc;
+	o.n_rpc = 2;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* 150 calls, then terminate, in one write: the terminate is handled after every call before it
+	 * was answered, then the device closes and logs in again. */
+	buf = work_calls(1, 150, &len);
+	memcpy(buf + len, term, sizeof(term));
+	send_all(&f, buf, len + sizeof(term) - 1);
+	expect_results(&f, 1, 150, 20000, NULL);
+	ck_assert_ptr_null(fake_msg(&f, 3000)); /* closed by the device, nothing after the last RETN */
+	ck_assert(log_has("the server ended the session (terminate)"));
+	fake_login(&f, "{}");
+	buf = work_calls(500, 1, &len);
+	send_all(&f, buf, len);
+	expect_results(&f, 500, 1, 3000, NULL);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_heartbeat_while_worker_busy)
+{
+	static const char slow[] = "{\"cmd\":\"CALL\",\"method\":\"slow\",\"args\":[3500],\"id\":1,\"ret\":true}\n";
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	long long t0, took;
+	size_t len;
+	char *buf, *l;
+	int htbm = 0, more;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = flow_rpc;
+	o.n_rpc = 2;
+	o.heartbeat = 1;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* The worker is busy for 3.5 s (more than two heartbeat periods) and 200 calls wait behind it:
+	 * the reader stops taking lines once the queue is full, the heartbeat goes on. */
+	t0 = now_ms();
+	send_all(&f, slow, sizeof(slow) - 1);
+	buf = work_calls(2, 200, &len);
+	send_all(&f, buf, len);
+	while ((l = fake_line(&f, 5000)) && strcmp(l, "{\"cmd\":\"HTBM\"}") == 0)
+		htbm++;
+	took = now_ms() - t0;
+	ck_assert_ptr_nonnull(l);
+	ck_assert_str_eq(l, "{\"cmd\":\"RETN\",\"id\":1,\"res\":[3500]}");
+	ck_assert_msg(htbm >= 3, "%d heartbeats while the worker was busy for %lld ms", htbm, took);
+	expect_results(&f, 2, 200, 20000, &more);
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	if (getenv("ZADM_TEST_VERBOSE"))
+		fprintf(stderr, "%d heartbeats during a %lld ms call, then 200 queued calls answered\n", htbm, took);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+static int rpc_fast(void *ud, const char *args, char **ret)
+{
+	*ret = strdup(args);
+	return 0;
+}
+
+START_TEST(test_backpressure_bounds_what_is_read)
+{
+	static const char slow[] = "{\"cmd\":\"CALL\",\"method\":\"slow\",\"args\":[2500],\"id\":0,\"ret\":true}\n";
+	static const zadm_rpc rpc[] = { { "slow", rpc_slow, NULL }, { "work", rpc_fast, NULL } };
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	long long t0, sent = 0;
+	int n = 0, sndbuf = 16384;
+	bool blocked = false;
+	char line[128];
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = rpc;
+	o.n_rpc = 2;
+	o.heartbeat = 1;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* A fixed send buffer (no autotuning): what the kernel holds stays small and known. */
+	ck_assert_int_eq(setsockopt(f.cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	send_all(&f, slow, sizeof(slow) - 1);
+	/* While the worker is busy the server pushes calls as fast as the socket takes them: the device
+	 * stops reading once its queue is full, the kernel's buffers fill, and the send would block. */
+	t0 = now_ms();
+	while (!blocked && now_ms() - t0 < 2000) {
+		int len = snprintf(line, sizeof(line), "{\"cmd\":\"CALL\",\"method\":\"work\",\"args\":[%d],\"id\":%d,"
+				   "\"ret\":true}\n", n + 1, n + 1);
+		ssize_t r = send(f.cfd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		ck_assert_msg(r >= 0 || errno == EAGAIN, "send: %s", strerror(errno));
+		if (r < len) {
+			/* The rest of the line goes once the device reads again. */
+			blocked = true;
+			send_all(&f, line + (r > 0 ? r : 0), (size_t)(len - (r > 0 ? r : 0)));
+		}
+		sent += len;
+		n++;
+	}
+	if (getenv("ZADM_TEST_VERBOSE"))
+		fprintf(stderr, "the server's sends blocked after %d calls (%lld bytes) in %lld ms\n", n, sent,
+			now_ms() - t0);
+	ck_assert_msg(blocked, "the device took %lld bytes (%d calls) off the socket while its worker was busy",
+		      sent, n);
+	/* And every one of them is answered once the worker is free. */
+	ck_assert_str_eq(fake_msg(&f, 5000), "{\"cmd\":\"RETN\",\"id\":0,\"res\":[2500]}");
+	expect_results(&f, 1, n, 30000, NULL);
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zadm");
 	TCase *api = tcase_create("api"), *store = tcase_create("store"), *wire = tcase_create("wire");
+	TCase *flow = tcase_create("flow");
 
 	tcase_add_test(api, test_strerror);
 	tcase_add_test(api, test_options_defaults);
@@ -1334,6 +1575,12 @@ static Suite *suite(void)
 	suite_add_tcase(s, api);
 	suite_add_tcase(s, store);
 	suite_add_tcase(s, wire);
+	tcase_set_timeout(flow, 60);
+	tcase_add_loop_test(flow, test_burst_of_calls_all_answered, 0, 2); /* 0: three threads, 1: low_res */
+	tcase_add_test(flow, test_terminate_after_burst);
+	tcase_add_test(flow, test_heartbeat_while_worker_busy);
+	tcase_add_test(flow, test_backpressure_bounds_what_is_read);
+	suite_add_tcase(s, flow);
 	return s;
 }
 
