@@ -63,6 +63,9 @@ EXTRA_DIST += tests/adm/valgrind.sh
 # demo's answers to deep JSON, bad UTF-8, overflowing numbers, slowloris, EMFILE and the connection cap.
 TESTS += tests/adm/sandbox-control.sh tests/adm/sandbox-faults.sh
 EXTRA_DIST += tests/adm/sandbox-control.sh tests/adm/sandbox-faults.sh tests/adm/rawpeer.py
+# The sandbox with a client that behaves like the original Zerynth Python library (issue 17).
+TESTS += tests/adm/original.sh
+EXTRA_DIST += tests/adm/original.sh tests/adm/origclient.py
 
 # bench/adm: built with the rest, run by hand (bench/adm/run.sh), never by make check.
 noinst_PROGRAMS += bench/adm/zadm-bench

@@ -1,4 +1,4 @@
-/* zadm-demo.c: a small libzadm device to copy from: RPC echo/add/fail, periodic events, FOTA. */
+/* zadm-demo.c: a small libzadm device to copy from: RPC echo/add/sleep/fail, periodic events, FOTA. */
 #include "config.h"
 
 #include <errno.h>
@@ -69,6 +69,28 @@ static int rpc_add(void *userdata, const char *args, char **ret_json)
 	return 0;
 }
 
+/* sleep: busy for the given seconds (0 .. 60), then returns them: a slow function, to watch the heartbeat
+ * and the calls queued behind it. */
+static int rpc_sleep(void *userdata, const char *args, char **ret_json)
+{
+	yajl_val v = yajl_tree_parse(args, NULL, 0);
+	yajl_val n = v && YAJL_IS_ARRAY(v) && v->u.array.len == 1 ? v->u.array.values[0] : NULL;
+	double s = n && YAJL_IS_NUMBER(n) ? YAJL_GET_DOUBLE(n) : -1;
+	struct timespec ts;
+
+	yajl_tree_free(v);
+	if (!(s >= 0 && s <= 60)) {
+		*ret_json = strdup("sleep: expected [SECONDS], 0 to 60");
+		return -1;
+	}
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	*ret_json = strdup(args);
+	return 0;
+}
+
 static int rpc_fail(void *userdata, const char *args, char **ret_json)
 {
 	*ret_json = strdup("fail: this method always fails");
@@ -92,7 +114,8 @@ static void on_restart(void *userdata)
 static void usage(FILE *fp)
 {
 	fputs("Usage: zadm-demo --uid UID --token TOKEN --address HOST [OPTION]...\n"
-	      "A sample ADM device: RPC methods echo, add and fail; an event {\"n\": counter} every interval.\n\n"
+	      "A sample ADM device: RPC methods echo, add, sleep and fail; an event {\"n\": counter} every\n"
+	      "interval.\n\n"
 	      "      --uid UID            device uid\n"
 	      "      --token TOKEN        device token\n"
 	      "      --address HOST       ADM server host name or address\n"
@@ -102,6 +125,8 @@ static void usage(FILE *fp)
 	      "      --server-name NAME   TLS: verify the certificate against NAME, not the address\n"
 	      "      --insecure           use TLS without verifying the certificate (tests only)\n"
 	      "      --heartbeat S        heartbeat period in seconds (default 60)\n"
+	      "      --platform NAME      the login's platform (default empty)\n"
+	      "      --vmuid UID          the login's vmuid (default empty)\n"
 	      "      --event-interval S   send an event every S seconds, 0 for none (default 5)\n"
 	      "      --fota-dir DIR       enable FOTA with slots and record in DIR\n"
 	      "      --fota-veto STEP     refuse the update at callback step 0, 1 or 2\n"
@@ -133,7 +158,7 @@ static int num_arg(const char *name, const char *s, long min, long max, long *re
 int main(int argc, char **argv)
 {
 	enum { O_UID = 256, O_TOKEN, O_ADDRESS, O_PORT, O_TLS, O_CA, O_NAME, O_INSECURE, O_HB, O_EVI, O_FOTA,
-	       O_VETO, O_REXIT, O_NOTIFY, O_LOWRES, O_RECONN, O_MAXLINE, O_RUNFOR };
+	       O_VETO, O_REXIT, O_NOTIFY, O_LOWRES, O_RECONN, O_MAXLINE, O_RUNFOR, O_PLATFORM, O_VMUID };
 	static const struct option longopts[] = {
 		{ "uid", required_argument, NULL, O_UID },
 		{ "token", required_argument, NULL, O_TOKEN },
@@ -144,6 +169,8 @@ int main(int argc, char **argv)
 		{ "server-name", required_argument, NULL, O_NAME },
 		{ "insecure", no_argument, NULL, O_INSECURE },
 		{ "heartbeat", required_argument, NULL, O_HB },
+		{ "platform", required_argument, NULL, O_PLATFORM },
+		{ "vmuid", required_argument, NULL, O_VMUID },
 		{ "event-interval", required_argument, NULL, O_EVI },
 		{ "fota-dir", required_argument, NULL, O_FOTA },
 		{ "fota-veto", required_argument, NULL, O_VETO },
@@ -160,6 +187,7 @@ int main(int argc, char **argv)
 	static const zadm_rpc rpc[] = {
 		{ "echo", rpc_echo, NULL },
 		{ "add", rpc_add, NULL },
+		{ "sleep", rpc_sleep, NULL },
 		{ "fail", rpc_fail, NULL },
 	};
 	const char *uid = NULL, *token = NULL, *fota_dir = NULL, *notify = NULL;
@@ -194,6 +222,8 @@ int main(int argc, char **argv)
 				return 2;
 			o.heartbeat = (unsigned int)n;
 			break;
+		case O_PLATFORM: o.platform = optarg; break;
+		case O_VMUID: o.vmuid = optarg; break;
 		case O_EVI:
 			if (num_arg("event-interval", optarg, 0, 86400, &event_interval))
 				return 2;

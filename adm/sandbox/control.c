@@ -88,16 +88,11 @@ static char *cmd_list(void)
 		zj_gen_key(g, "uid"), zj_gen_str(g, c->uid);
 		zj_gen_key(g, "peer"), zj_gen_str(g, c->peer);
 		zj_gen_key(g, "tls"), yajl_gen_bool(g, c->io.tls != NULL);
-		zj_gen_key(g, "heartbeat"), zj_gen_int(g, c->hb);
+		sb_gen_device(g, c);
 		zj_gen_key(g, "heartbeats"), zj_gen_int(g, (long long)c->heartbeats);
 		zj_gen_key(g, "connected_ms"), zj_gen_int(g, now - c->connected_ms);
 		zj_gen_key(g, "events"), zj_gen_int(g, (long long)c->events);
 		zj_gen_key(g, "notifications"), zj_gen_int(g, (long long)c->notifications);
-		zj_gen_key(g, "ota"), yajl_gen_bool(g, c->ota);
-		if (c->have_slots) {
-			zj_gen_key(g, "bc"), zj_gen_int(g, c->bc);
-			zj_gen_key(g, "vm"), zj_gen_int(g, c->vm);
-		}
 		yajl_gen_map_close(g);
 	}
 	pthread_mutex_unlock(&sb.lock);
@@ -192,7 +187,17 @@ struct call_arg {
 	const char *method;
 	yajl_val args;
 	bool ret;
+	double timeout_s;
+	long long id;
 };
+
+static int more_call(yajl_gen g, void *arg)
+{
+	struct call_arg *a = arg;
+
+	return zj_gen_key(g, "id") | zj_gen_int(g, a->id) | zj_gen_key(g, "method") | zj_gen_str(g, a->method) |
+	       zj_gen_key(g, "args") | zj_gen_value(g, a->args) | zj_gen_key(g, "ret") | yajl_gen_bool(g, a->ret);
+}
 
 static char *do_call(struct sb_client *c, void *arg)
 {
@@ -203,8 +208,14 @@ static char *do_call(struct sb_client *c, void *arg)
 	size_t len;
 	char *line, *reply;
 
+	if (!call || !g) {
+		free(call);
+		if (g)
+			yajl_gen_free(g);
+		return sb_reply_error("out of memory");
+	}
 	pthread_mutex_lock(&sb.lock);
-	call->id = ++sb.next_id;
+	a->id = call->id = ++sb.next_id;
 	call->client = c;
 	if (a->ret) {
 		call->next = sb.calls;
@@ -235,16 +246,21 @@ static char *do_call(struct sb_client *c, void *arg)
 			return reply;
 	} else {
 		free(line);
+		sb_trace("call", c->uid, more_call, a);
 		if (!a->ret) {
 			free(call);
 			return sb_reply_ok();
 		}
 	}
-	deadline(&until, 10);
+	deadline(&until, a->timeout_s);
 	pthread_mutex_lock(&sb.lock);
 	while (!call->done)
 		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0) {
-			call->reply = sb_reply_error("no RETN within 10 s");
+			/* The original library answers no call of a method it does not have: say so, it is the
+			 * usual reason. */
+			call->reply = sb_reply_error("%s sent no RETN within %g s (a device running the original Zerynth "
+						     "library answers no call of a method it does not have)", c->uid,
+						     a->timeout_s);
 			call->done = true;
 		}
 	for (struct sb_call **pp = &sb.calls; *pp; pp = &(*pp)->next)
@@ -260,17 +276,31 @@ static char *do_call(struct sb_client *c, void *arg)
 
 static char *cmd_call(char *p)
 {
-	struct call_arg a = { .ret = true };
-	char *uid = word(&p), *text, err[200];
+	static const char usage[] = "usage: call [-n] [--timeout SECONDS] UID METHOD [ARGS_JSON_ARRAY]";
+	struct call_arg a = { .ret = true, .timeout_s = SB_CALL_TIMEOUT_S };
+	char *uid, *text, err[200];
 	char *r;
 
-	if (uid && strcmp(uid, "-n") == 0) {
-		a.ret = false;
+	/* Options before the uid, in any order. */
+	for (;;) {
 		uid = word(&p);
+		if (uid && strcmp(uid, "-n") == 0) {
+			a.ret = false;
+		} else if (uid && (strcmp(uid, "--timeout") == 0 || strncmp(uid, "--timeout=", 10) == 0)) {
+			char *secs = uid[9] == '=' ? uid + 10 : word(&p);
+
+			if (!secs)
+				return sb_reply_error("%s", usage);
+			if (!parse_seconds(secs, SB_WAIT_MAX_S, &a.timeout_s) || a.timeout_s <= 0)
+				return sb_reply_error("call: --timeout must be a number of seconds above 0, at most %d, "
+						      "not '%s'", SB_WAIT_MAX_S, secs);
+		} else {
+			break;
+		}
 	}
 	a.method = word(&p);
 	if (!uid || !a.method)
-		return sb_reply_error("usage: call [-n] UID METHOD [ARGS_JSON_ARRAY]");
+		return sb_reply_error("%s", usage);
 	text = rest(&p);
 	a.args = zj_parse(*text ? text : "[]", err, sizeof(err));
 	if (!a.args || a.args->type != yajl_t_array) {
@@ -282,29 +312,20 @@ static char *cmd_call(char *p)
 	return r;
 }
 
-struct fota_arg {
-	char *bc, *vm;
-	long long bcslot, vmslot, chunk;
-	bool bad_crc, bad_part;
-	int timeout;
-};
-
 static char *do_fota(struct sb_client *c, void *arg)
 {
-	struct fota_arg *a = arg;
-
-	return sb_fota_start(c, a->bc, a->vm, a->bcslot, a->vmslot, a->chunk, a->bad_crc, a->bad_part,
-			     a->timeout);
+	return sb_fota_start(c, arg);
 }
 
 static char *cmd_fota(char *p)
 {
-	struct fota_arg a = { .bcslot = -1, .vmslot = -1, .timeout = 30 };
+	struct sb_fota_req a = { .timeout_s = 30 };
 	char *uid = word(&p), *w;
 
-	a.bc = word(&p);
-	if (!uid || !a.bc)
-		return sb_reply_error("usage: fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] [timeout=S]");
+	a.bcfile = word(&p);
+	if (!uid || !a.bcfile)
+		return sb_reply_error("usage: fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] "
+				      "[--no-confirm] [timeout=S]");
 	while ((w = word(&p))) {
 		long long n;
 
@@ -313,7 +334,8 @@ static char *cmd_fota(char *p)
 		if (strncmp(w, "bc=", 3) == 0 || strncmp(w, "vm=", 3) == 0) {
 			if (!parse_ll(w + 3, LLONG_MIN, LLONG_MAX, &n))
 				return sb_reply_error("fota: %.2s= needs an integer, not '%s'", w, w + 3);
-			*(w[0] == 'b' ? &a.bcslot : &a.vmslot) = n;
+			*(w[0] == 'b' ? &a.bc : &a.vm) = n;
+			*(w[0] == 'b' ? &a.set_bc : &a.set_vm) = true;
 		} else if (strncmp(w, "chunk=", 6) == 0) {
 			if (!parse_ll(w + 6, 1, SB_CHUNK_MAX, &a.chunk))
 				return sb_reply_error("fota: chunk= must be 1 to %d, not '%s'", SB_CHUNK_MAX, w + 6);
@@ -321,13 +343,15 @@ static char *cmd_fota(char *p)
 			if (!parse_ll(w + 8, 1, SB_WAIT_MAX_S, &n))
 				return sb_reply_error("fota: timeout= must be 1 to %d seconds, not '%s'", SB_WAIT_MAX_S,
 						      w + 8);
-			a.timeout = (int)n;
+			a.timeout_s = (int)n;
 		} else if (strcmp(w, "badcrc") == 0)
 			a.bad_crc = true;
 		else if (strcmp(w, "badpart") == 0)
 			a.bad_part = true;
-		else if (!a.vm && !strchr(w, '='))
-			a.vm = w;
+		else if (strcmp(w, "--no-confirm") == 0)
+			a.no_confirm = true;
+		else if (!a.vmfile && !strchr(w, '=') && w[0] != '-')
+			a.vmfile = w;
 		else
 			return sb_reply_error("fota: unknown option %s", w);
 	}

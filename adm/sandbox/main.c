@@ -26,6 +26,7 @@ struct sb_server sb = {
 	.out_lock = PTHREAD_MUTEX_INITIALIZER,
 	.max_line = 65536,
 	.login_timeout_s = SB_LOGIN_TIMEOUT_S,
+	.login_grace_s = SB_LOGIN_GRACE_S,
 	.max_conns = SB_MAX_CONNS,
 };
 int sb_quit_fd = -1;
@@ -78,6 +79,12 @@ void sb_print(const char *type, const char *uid, int (*more)(yajl_gen g, void *a
 	free(line);
 }
 
+void sb_trace(const char *type, const char *uid, int (*more)(yajl_gen g, void *arg), void *arg)
+{
+	if (sb.trace)
+		sb_print(type, uid, more, arg);
+}
+
 static void usage(FILE *fp)
 {
 	fputs("Usage: zadm-sandbox [OPTION]...\n"
@@ -90,7 +97,11 @@ static void usage(FILE *fp)
 	      "  -d, --devices FILE     JSON object uid -> token; without it every device is accepted\n"
 	      "      --tls-cert FILE    serve TLS with this PEM certificate (needs --tls-key)\n"
 	      "      --tls-key FILE     the certificate's PEM private key\n"
-	      "      --htbm SECONDS     impose this heartbeat period on every device\n"
+	      "      --htbm SECONDS     impose this heartbeat period on every device (below 5: a warning)\n"
+	      "      --login-grace SECONDS\n"
+	      "                         a logged-in device is dropped if nothing comes from it within the\n"
+	      "                         later of this and two heartbeat periods; then two periods without a\n"
+	      "                         heartbeat drop it (default 10, 0 .. 3600)\n"
 	      "      --max-line BYTES   longest line accepted from a device (default 65536)\n"
 	      "      --login-timeout SECONDS\n"
 	      "                         time a device has for the TLS handshake and its login line\n"
@@ -98,14 +109,16 @@ static void usage(FILE *fp)
 	      "      --max-connections N\n"
 	      "                         device connections open at once; more are closed at once\n"
 	      "                         (default 512, 1 .. 65536)\n"
+	      "      --trace            also print calls and their replies, heartbeats and FOTA steps\n"
 	      "  -c, --control SOCKET   serve the control interface on this Unix socket (mode 0600,\n"
 	      "                         your uid and root only)\n"
 	      "      --ctl SOCKET       client mode: send COMMAND to a running sandbox, print its reply;\n"
 	      "                         exit 0 when it says ok, 1 otherwise\n"
 	      "  -h, --help             show this help\n"
 	      "  -V, --version          show the version\n\n"
-	      "Control commands: list | wait UID [SECONDS (0 .. 3600)] | call [-n] UID METHOD [ARGS_JSON_ARRAY] |\n"
-	      "  fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] [timeout=S] |\n"
+	      "Control commands: list | wait UID [SECONDS (0 .. 3600)] |\n"
+	      "  call [-n] [--timeout SECONDS] UID METHOD [ARGS_JSON_ARRAY] |\n"
+	      "  fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] [--no-confirm] [timeout=S] |\n"
 	      "  terminate UID | kick UID | raw UID TEXT | longline UID BYTES | quit\n", fp);
 }
 
@@ -412,7 +425,7 @@ static void accept_control(int cfd)
 
 int main(int argc, char **argv)
 {
-	enum { O_PORTFILE = 256, O_CERT, O_KEY, O_HTBM, O_MAXLINE, O_CTL, O_LOGINTO, O_MAXCONN };
+	enum { O_PORTFILE = 256, O_CERT, O_KEY, O_HTBM, O_MAXLINE, O_CTL, O_LOGINTO, O_MAXCONN, O_GRACE, O_TRACE };
 	static const struct option longopts[] = {
 		{ "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
@@ -424,6 +437,8 @@ int main(int argc, char **argv)
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "login-timeout", required_argument, NULL, O_LOGINTO },
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
+		{ "login-grace", required_argument, NULL, O_GRACE },
+		{ "trace", no_argument, NULL, O_TRACE },
 		{ "control", required_argument, NULL, 'c' },
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "help", no_argument, NULL, 'h' },
@@ -480,6 +495,14 @@ int main(int argc, char **argv)
 			}
 			sb.max_conns = (unsigned int)v;
 			break;
+		case O_GRACE:
+			if (!parse_uint(optarg, 3600, &v)) {
+				fprintf(stderr, "zadm-sandbox: --login-grace: expected seconds (0 .. 3600): %s\n", optarg);
+				return 2;
+			}
+			sb.login_grace_s = (int)v;
+			break;
+		case O_TRACE: sb.trace = true; break;
 		case 'c': control = optarg; break;
 		case O_CTL: ctl = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -495,6 +518,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "zadm-sandbox: unexpected argument %s (try --help)\n", argv[optind]);
 		return 2;
 	}
+	/* Not an error (tests want short periods), but the original library's 5 s of silence after its
+	 * login is longer than two such periods: only the grace keeps its first session. */
+	if (sb.htbm && sb.htbm < SB_HTBM_WARN_S)
+		fprintf(stderr, "zadm-sandbox: warning: --htbm %u is below %d s: a device running the original Zerynth "
+			"library sends its first heartbeat %u s after its login; %s\n", sb.htbm, SB_HTBM_WARN_S,
+			5 + sb.htbm, (unsigned int)sb.login_grace_s > 5 + sb.htbm ? "--login-grace covers that"
+										   : "raise --login-grace or it is dropped first");
 	if (!cert != !key) {
 		fprintf(stderr, "zadm-sandbox: --tls-cert and --tls-key go together\n");
 		return 2;

@@ -43,6 +43,8 @@ static void client_free(struct sb_client *c)
 	close(c->io.fd);
 	zw_io_release(&c->io);
 	free(c->uid);
+	free(c->platform);
+	free(c->vmuid);
 	pthread_mutex_destroy(&c->wlock);
 	free(c);
 }
@@ -85,6 +87,26 @@ static int more_kv(yajl_gen g, void *arg)
 		e |= zj_gen_key(g, kv->k2) | zj_gen_str(g, kv->v2);
 	if (kv->valkey)
 		e |= zj_gen_key(g, kv->valkey) | zj_gen_value(g, kv->val);
+	return e;
+}
+
+/* A --trace record: {"step":step (unless NULL), then up to five integers and a part ("b" or "v")}. */
+struct fota_step {
+	const char *step;
+	const char *k[5];
+	long long v[5];
+	const char *part;
+};
+
+static int more_step(yajl_gen g, void *arg)
+{
+	struct fota_step *st = arg;
+	int e = st->step ? zj_gen_key(g, "step") | zj_gen_str(g, st->step) : 0;
+
+	for (int i = 0; i < 5 && st->k[i]; i++)
+		e |= zj_gen_key(g, st->k[i]) | zj_gen_int(g, st->v[i]);
+	if (st->part)
+		e |= zj_gen_key(g, "t") | zj_gen_str(g, st->part);
 	return e;
 }
 
@@ -196,6 +218,11 @@ static void fota_payload(struct sb_client *c, yajl_val p)
 			free(b64);
 			gnutls_free(out.data);
 		}
+		{
+			struct fota_step st = { "block", { "b", "bytes" }, { n, (long long)blen }, part ? "v" : "b" };
+
+			sb_trace("fota", c->uid, more_step, &st);
+		}
 	} else if (zj_get_int(p, "c", &n)) {
 		unsigned char md[16];
 		char hex[33];
@@ -207,6 +234,11 @@ static void fota_payload(struct sb_client *c, yajl_val p)
 		line = ota_line(NULL, 0, "crc", hex, "t", part ? "v" : "b", &len);
 		if (part == 1 || f->size[1] == 0)
 			f->final_crc_sent = true;
+		{
+			struct fota_step st = { "crc", { NULL }, { 0 }, part ? "v" : "b" };
+
+			sb_trace("fota", c->uid, more_step, &st);
+		}
 	}
 	pthread_mutex_unlock(&sb.lock);
 	if (line)
@@ -245,31 +277,42 @@ static void fota_free(struct sb_fota *f)
 	free(f);
 }
 
-char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile, long long bc,
-		    long long vm, long long chunk, bool bad_crc, bool bad_part, int timeout_s)
+char *sb_fota_start(struct sb_client *c, const struct sb_fota_req *req)
 {
 	struct sb_fota *f = calloc(1, sizeof(*f));
 	struct timespec until;
 	char *line, *reply;
 	size_t len;
 
-	f->data[0] = read_file(bcfile, &f->size[0]);
+	if (!f || !(f->uid = strdup(c->uid))) {
+		free(f);
+		return sb_reply_error("out of memory");
+	}
+	f->data[0] = read_file(req->bcfile, &f->size[0]);
 	if (!f->data[0]) {
-		reply = sb_reply_error("cannot read bytecode file %s: %s", bcfile, strerror(errno));
+		reply = sb_reply_error("cannot read bytecode file %s: %s", req->bcfile, strerror(errno));
 		fota_free(f);
 		return reply;
 	}
-	if (vmfile && !(f->data[1] = read_file(vmfile, &f->size[1]))) {
-		reply = sb_reply_error("cannot read VM file %s: %s", vmfile, strerror(errno));
+	if (req->vmfile && !(f->data[1] = read_file(req->vmfile, &f->size[1]))) {
+		reply = sb_reply_error("cannot read VM file %s: %s", req->vmfile, strerror(errno));
 		fota_free(f);
 		return reply;
 	}
-	f->uid = strdup(c->uid);
-	f->chunk = chunk > 0 ? chunk : (c->chunk > 0 ? c->chunk : 4096); /* both checked: 1 .. SB_CHUNK_MAX */
-	f->bc = bc >= 0 ? bc : (c->have_slots && c->bc == 0 ? 1 : 0);
-	f->vm = vm >= 0 ? vm : (c->have_slots && c->vm == 0 ? 1 : 0);
-	f->bad_crc = bad_crc;
-	f->bad_part = bad_part;
+	/* chunk: both checked, 1 .. SB_CHUNK_MAX. */
+	f->chunk = req->chunk > 0 ? req->chunk : (c->chunk > 0 ? c->chunk : 4096);
+	/* By default the slots that do not run (of two); with bytecode only, the VM slot that runs: the
+	 * original library records "vm" as given even then, and would boot a VM slot never written. */
+	f->bc = req->set_bc ? req->bc : (c->have_slots && c->bc == 0 ? 1 : 0);
+	if (req->set_vm)
+		f->vm = req->vm;
+	else if (f->size[1])
+		f->vm = c->have_slots && c->vm == 0 ? 1 : 0;
+	else
+		f->vm = c->have_slots ? c->vm : 0;
+	f->bad_crc = req->bad_crc;
+	f->bad_part = req->bad_part;
+	f->no_confirm = req->no_confirm;
 	f->state = SBF_RUNNING;
 	pthread_mutex_lock(&sb.lock);
 	if (fota_find_locked(c->uid)) {
@@ -296,11 +339,17 @@ char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile,
 	}
 	sb_log("%s: FOTA: %zu bytes of bytecode to slot %lld, %zu bytes of VM to slot %lld", c->uid,
 	       f->size[0], f->bc, f->size[1], f->vm);
+	{
+		struct fota_step st = { "start", { "chunk", "bcsize", "vmsize", "bc", "vm" },
+					{ f->chunk, (long long)f->size[0], (long long)f->size[1], f->bc, f->vm }, NULL };
+
+		sb_trace("fota", c->uid, more_step, &st);
+	}
 	sb_client_send(c, line, len);
 	free(line);
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_s; /* 1 .. SB_WAIT_MAX_S */
+	until.tv_sec += req->timeout_s; /* 1 .. SB_WAIT_MAX_S */
 	pthread_mutex_lock(&sb.lock);
 	/* Any failure of the wait ends it: never spin with the lock held. */
 	while (f->state != SBF_DONE && f->state != SBF_FAILED)
@@ -322,9 +371,10 @@ char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile,
 		yajl_gen g = zj_gen_new();
 
 		yajl_gen_map_open(g);
+		/* The slots the device confirmed it runs. */
 		zj_gen_key(g, "ok"), yajl_gen_bool(g, 1);
 		zj_gen_key(g, "bc"), zj_gen_int(g, f->bc);
-		zj_gen_key(g, "vm"), zj_gen_int(g, f->size[1] ? f->vm : -1);
+		zj_gen_key(g, "vm"), zj_gen_int(g, f->vm);
 		yajl_gen_map_close(g);
 		reply = line_of(g, &len);
 	}
@@ -338,6 +388,7 @@ static void fota_on_login(struct sb_client *c)
 	struct sb_fota *f;
 	char *line = NULL;
 	size_t len;
+	struct fota_step st = { "confirm", { "bc", "vm" }, { 0, 0 }, NULL };
 
 	pthread_mutex_lock(&sb.lock);
 	f = fota_find_locked(c->uid);
@@ -345,25 +396,49 @@ static void fota_on_login(struct sb_client *c)
 		yajl_gen g = zj_gen_new();
 
 		f->state = SBF_CONFIRMING;
+		/* The slots the update announced, as a device records them (the running VM slot when no VM
+		 * was sent). */
+		st.v[0] = f->bc;
+		st.v[1] = f->vm;
 		yajl_gen_map_open(g);
 		zj_gen_key(g, "cmd"), zj_gen_str(g, "OTA");
 		zj_gen_key(g, "ok"), zj_gen_int(g, 1);
 		zj_gen_key(g, "bc"), zj_gen_int(g, f->bc);
-		zj_gen_key(g, "vm"), zj_gen_int(g, f->size[1] ? f->vm : c->vm);
+		zj_gen_key(g, "vm"), zj_gen_int(g, f->vm);
 		yajl_gen_map_close(g);
 		line = line_of(g, &len);
 	}
 	pthread_mutex_unlock(&sb.lock);
 	if (line) {
 		sb_log("%s: FOTA: confirming after the restart", c->uid);
+		sb_trace("fota", c->uid, more_step, &st);
 		sb_client_send(c, line, len);
 		free(line);
 	}
 }
 
+/* fota --no-confirm: true when uid logs in after its update's restart; the update then fails and the
+ * caller drops the device before any reply, so it neither accepts nor is confirmed. */
+static bool fota_drop_unconfirmed(const char *uid)
+{
+	struct sb_fota *f;
+	bool drop = false;
+
+	pthread_mutex_lock(&sb.lock);
+	f = fota_find_locked(uid);
+	if (f && f->state == SBF_RESTARTING && f->no_confirm) {
+		fota_end_locked(f, SBF_FAILED, "not confirmed: the device was dropped at its login after the restart "
+			       "(--no-confirm)");
+		drop = true;
+	}
+	pthread_mutex_unlock(&sb.lock);
+	return drop;
+}
+
 static void fota_on_close(struct sb_client *c)
 {
 	struct sb_fota *f;
+	bool restarting = false;
 
 	pthread_mutex_lock(&sb.lock);
 	f = fota_find_locked(c->uid);
@@ -371,18 +446,31 @@ static void fota_on_close(struct sb_client *c)
 		fota_end_locked(f, f->final_crc_sent ? SBF_RESTARTING : SBF_FAILED, "connection lost");
 	else if (f && f->state == SBF_CONFIRMING)
 		fota_end_locked(f, SBF_FAILED, "connection lost before the confirmation");
-	if (f && f->state == SBF_RESTARTING)
-		pthread_cond_broadcast(&sb.cond);
+	restarting = f && f->state == SBF_RESTARTING;
 	pthread_mutex_unlock(&sb.lock);
+	if (restarting) {
+		struct fota_step st = { "restart", { NULL }, { 0 }, NULL };
+
+		sb_trace("fota", c->uid, more_step, &st);
+	}
 }
 
 /* ---- the session ---- */
+
+static int more_retn(yajl_gen g, void *arg)
+{
+	yajl_val v = arg, err = zj_get(v, "error");
+
+	return zj_gen_key(g, "id") | zj_gen_value(g, zj_get(v, "id")) | zj_gen_key(g, err ? "error" : "res") |
+	       zj_gen_value(g, err ? err : zj_get(v, "res"));
+}
 
 static void retn(struct sb_client *c, yajl_val v)
 {
 	long long id;
 	yajl_val err = zj_get(v, "error");
 
+	sb_trace("retn", c->uid, more_retn, v);
 	if (!zj_get_int(v, "id", &id)) {
 		sb_log("%s: RETN without a numeric id, ignored", c->uid);
 		return;
@@ -417,10 +505,17 @@ static void handle(struct sb_client *c, yajl_val v)
 	yajl_val payload = zj_get(v, "payload");
 
 	if (cmd && strcmp(cmd, "HTBM") == 0) {
+		long long n;
+
 		pthread_mutex_lock(&sb.lock);
 		c->last_htbm_ms = zw_now_ms();
-		c->heartbeats++;
+		n = (long long)++c->heartbeats;
 		pthread_mutex_unlock(&sb.lock);
+		if (sb.trace) {
+			struct fota_step st = { NULL, { "n" }, { n }, NULL };
+
+			sb_trace("heartbeat", c->uid, more_step, &st);
+		}
 	} else if (cmd && strcmp(cmd, "EVNT") == 0) {
 		struct kv kv = { .valkey = "payload", .val = payload };
 
@@ -443,9 +538,8 @@ static void handle(struct sb_client *c, yajl_val v)
 	}
 }
 
-static int more_login(yajl_gen g, void *arg)
+int sb_gen_device(yajl_gen g, const struct sb_client *c)
 {
-	struct sb_client *c = arg;
 	int e = 0;
 
 	e |= zj_gen_key(g, "heartbeat") | zj_gen_int(g, c->hb);
@@ -454,7 +548,18 @@ static int more_login(yajl_gen g, void *arg)
 		e |= zj_gen_key(g, "bc") | zj_gen_int(g, c->bc);
 		e |= zj_gen_key(g, "vm") | zj_gen_int(g, c->vm);
 	}
+	if (c->chunk)
+		e |= zj_gen_key(g, "chunk") | zj_gen_int(g, c->chunk);
+	if (c->platform)
+		e |= zj_gen_key(g, "platform") | zj_gen_str(g, c->platform);
+	if (c->vmuid)
+		e |= zj_gen_key(g, "vmuid") | zj_gen_str(g, c->vmuid);
 	return e;
+}
+
+static int more_login(yajl_gen g, void *arg)
+{
+	return sb_gen_device(g, arg);
 }
 
 static bool login(struct sb_client *c, const char *line)
@@ -480,7 +585,18 @@ static bool login(struct sb_client *c, const char *line)
 		send_err(c, known ? "bad token" : "unknown device");
 		goto out;
 	}
+	if (fota_drop_unconfirmed(uid)) {
+		struct kv kv = { .k1 = "reason", .v1 = "dropped at its login after a FOTA restart (--no-confirm)" };
+
+		sb_log("%s: %s: FOTA --no-confirm: dropped at its login after the restart, before any reply", c->peer,
+		       uid);
+		sb_print("refused", uid, more_kv, &kv);
+		goto out;
+	}
 	c->uid = strdup(uid);
+	/* What the device says it runs, for the login record and list (checked UTF-8 by zj_parse). */
+	c->platform = zj_get_str(v, "platform") ? strdup(zj_get_str(v, "platform")) : NULL;
+	c->vmuid = zj_get_str(v, "vmuid") ? strdup(zj_get_str(v, "vmuid")) : NULL;
 	/* The device's numbers are range-checked before they are converted or multiplied. */
 	if (!zj_get_int(v, "hearbeat", &hb) || hb <= 0 || hb > 86400) {
 		if (zj_get(v, "hearbeat"))
@@ -500,7 +616,7 @@ static bool login(struct sb_client *c, const char *line)
 		sb_client_unref_locked(old);
 	}
 	c->logged_in = true;
-	c->last_htbm_ms = zw_now_ms();
+	c->login_ms = c->last_htbm_ms = zw_now_ms();
 	pthread_cond_broadcast(&sb.cond);
 	pthread_mutex_unlock(&sb.lock);
 	{
@@ -566,12 +682,12 @@ void *sb_client_main(void *arg)
 		}
 	}
 	r = zw_read_line(&c->io, login_deadline, &line);
-	if (r == 1) {
+	if (r == ZW_TIMEOUT) {
 		sb_log("%s: no login line within %d s, closing", c->peer, sb.login_timeout_s);
 		goto done;
 	}
-	if (r != 0) {
-		sb_log("%s: no login line (%s), closing", c->peer, r == -2 ? "too long" : "closed");
+	if (r != ZW_OK) {
+		sb_log("%s: no login line (%s), closing", c->peer, r == ZW_TOO_LONG ? "too long" : "closed");
 		goto done;
 	}
 	if (!login(c, line))
@@ -583,25 +699,35 @@ void *sb_client_main(void *arg)
 		yajl_val v;
 
 		pthread_mutex_lock(&sb.lock);
-		/* Two missed periods, plus a little slack for scheduling. */
+		/* Two missed periods, plus a little slack for scheduling. Until the device's first line after
+		 * its login, at least the grace: the original library is silent for 5 s after its login. */
 		deadline = c->last_htbm_ms + 2000LL * c->hb + 250;
+		if (!c->heard && deadline < c->login_ms + 1000LL * sb.login_grace_s)
+			deadline = c->login_ms + 1000LL * sb.login_grace_s;
 		pthread_mutex_unlock(&sb.lock);
 		if (now >= deadline) {
-			struct kv kv = { .k1 = "reason", .v1 = "missed two heartbeats" };
+			struct kv kv = { .k1 = "reason" };
 
-			why = "missed two heartbeats";
+			why = kv.v1 = c->heard ? "missed two heartbeats" : "nothing received after the login";
 			sb_print("dropped", c->uid, more_kv, &kv);
 			break;
 		}
 		r = zw_read_line(&c->io, deadline, &line);
-		if (r == 1)
+		if (r == ZW_TIMEOUT)
 			continue;
-		if (r == -2) {
+		if (r == ZW_TOO_LONG) {
 			why = "line over the maximum length";
 			break;
 		}
-		if (r < 0)
+		if (r != ZW_OK)
 			break;
+		if (!c->heard) {
+			/* The first line: from now on the heartbeat periods count. */
+			pthread_mutex_lock(&sb.lock);
+			c->heard = true;
+			c->last_htbm_ms = zw_now_ms();
+			pthread_mutex_unlock(&sb.lock);
+		}
 		v = zj_parse(line, err, sizeof(err));
 		if (!v || v->type != yajl_t_object) {
 			sb_log("%s: malformed line ignored: %s", c->uid, v ? "not an object" : err);

@@ -28,11 +28,14 @@ ctl wait dev1 0.5
 [ $rc = 1 ] && pass "refused devices are not listed" || fail "wait dev1 after refusals: $out"
 
 # Login ok, events, notification, heartbeat period.
-start_demo d1 --uid dev1 --token tok1 --heartbeat 1 --event-interval 1 --notify "hello there"
+start_demo d1 --uid dev1 --token tok1 --heartbeat 1 --event-interval 1 --notify "hello there" --platform demo-x86 \
+	--vmuid vm-1234
 demo1=$DM_PID
 expect_ctl "login ok" '{"ok":true}' wait dev1 5
 expect_has "login record with the heartbeat" "$SB_OUT" '"type":"login","uid":"dev1","ts":'
-expect_has "notification printed" "$SB_OUT" '"type":"notification","uid":"dev1"'
+# What the device sent at login: its heartbeat, ota, platform and vmuid (no FOTA store: no slots, no chunk).
+grep -F '"type":"login","uid":"dev1"' "$SB_OUT" | head -1 | grep -qF '"heartbeat":1,"ota":false,"platform":"demo-x86","vmuid":"vm-1234"}' &&
+	pass "login record: platform and vmuid as sent" || fail "login record: $(grep -F '"type":"login"' "$SB_OUT" | head -1)"expect_has "notification printed" "$SB_OUT" '"type":"notification","uid":"dev1"'
 expect_has "notification title and text" "$SB_OUT" '"title":"zadm-demo","text":"hello there"}'
 expect_has "event printed" "$SB_OUT" '"payload":{"n":1}}' 4
 expect_has "second event" "$SB_OUT" '"payload":{"n":2}}' 4
@@ -41,6 +44,8 @@ ctl list
 hb=$(printf '%s' "$out" | sed -n 's/.*"heartbeats":\([0-9]*\).*/\1/p')
 [ "${hb:-0}" -ge 2 ] && pass "heartbeats every second ($hb so far)" || fail "heartbeats: $out"
 case $out in *'"heartbeat":1,'*) pass "list shows the period" ;; *) fail "list: $out" ;; esac
+case $out in *'"ota":false,"platform":"demo-x86","vmuid":"vm-1234","heartbeats":'*) pass "list shows platform and vmuid" ;;
+*) fail "list: $out" ;; esac
 
 # RPC.
 expect_ctl "rpc echo" '{"ok":true,"res":[1,"two",{"three":[3]}]}' call dev1 echo '[1,"two",{"three":[3]}]'
@@ -53,6 +58,20 @@ expect_ctl "rpc without ret" '{"ok":true}' call -n dev1 echo '[5]'
 expect_ctl "rpc without ret, unknown method" '{"ok":true}' call -n dev1 nosuch
 expect_ctl "rpc after those" '{"ok":true,"res":[6]}' call dev1 echo '[6]'
 if has "$SB_ERR" "which no one waits for"; then fail "a CALL without ret was answered"; else pass "no RETN without ret"; fi
+# A call that keeps the device's worker busy for 3 s (three heartbeat periods): the heartbeat goes on
+# (another thread), the sandbox does not drop the device, and a call queued behind it is answered.
+ctl list
+hb0=$(printf '%s' "$out" | sed -n 's/.*"heartbeats":\([0-9]*\).*/\1/p')
+"$SANDBOX" --ctl "$SB_CTL" call dev1 sleep '[3]' >"$TMP/slow.out" 2>&1 &
+slow=$!
+sleep 0.2
+expect_ctl "a call queued behind the slow one" '{"ok":true,"res":["behind"]}' call dev1 echo '["behind"]'
+wait "$slow"
+[ "$(cat "$TMP/slow.out")" = '{"ok":true,"res":[3]}' ] && pass "a 3 s call answered" || fail "slow call: $(cat "$TMP/slow.out")"
+ctl list
+hb1=$(printf '%s' "$out" | sed -n 's/.*"heartbeats":\([0-9]*\).*/\1/p')
+[ $((hb1 - hb0)) -ge 2 ] && pass "heartbeats went on during the call ($((hb1 - hb0)))" || fail "heartbeats: $hb0 -> $hb1"
+if has "$SB_OUT" '"type":"dropped","uid":"dev1"'; then fail "dropped during the slow call"; else pass "not dropped during the slow call"; fi
 ctl call dev1 echo 'not json'
 [ $rc = 1 ] && case $out in *"args must be a JSON array"*) true ;; *) false ;; esac &&
 	pass "sandbox refuses bad args" || fail "bad args: $out"
@@ -102,6 +121,9 @@ kill -CONT "$DM_PID"
 expect_ctl "the dropped device comes back" '{"ok":true}' wait dev2 10
 kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
 expect_has "logout after the device exits" "$SB_OUT" '"type":"logout","uid":"dev2"'
+
+# Without --trace no record of calls, replies, heartbeats or FOTA steps on stdout.
+if grep -qE '"type":"(call|retn|heartbeat|fota)"' "$SB_OUT"; then fail "trace records without --trace"; else pass "no trace records by default"; fi
 
 expect_ctl "quit" '{"ok":true}' quit
 wait "$SB_PID"; r=$?

@@ -11,20 +11,26 @@ rec() { cat "$FOTA/record.json"; }
 expect_rec() { # expect_rec WHAT JSON
 	[ "$(rec)" = "$2" ] && pass "$1" || fail "$1: record is $(rec), expected $2"
 }
-last_login() { grep -F '"type":"login","uid":"dev1"' "$SB_OUT" | tail -1 | sed 's/.*"ota"://'; }
+# The last login record from "ota" to the slots: true,"bc":B,"vm":V
+last_login() { grep -F '"type":"login","uid":"dev1"' "$SB_OUT" | tail -1 | sed 's/.*"ota":\(.*"vm":[0-9]*\).*/\1/'; }
 demo() { start_demo "$1" --uid dev1 --token tok1 --fota-dir "$FOTA" "${@:2}"; }
 stop_demo() { kill "$DM_PID" 2>/dev/null; wait "$DM_PID" 2>/dev/null; }
 
 start_sandbox sb || finish
 demo d1
 expect_ctl "login" '{"ok":true}' wait dev1 5
-[ "$(last_login)" = 'true,"bc":0,"vm":0}' ] && pass "login reports ota and slots 0/0" || fail "login: $(last_login)"
+[ "$(last_login)" = 'true,"bc":0,"vm":0' ] && pass "login reports ota and slots 0/0" || fail "login: $(last_login)"
 
-# Bytecode only, 10 blocks of 1 KiB: recorded, restarted in-process, confirmed.
-expect_ctl "bytecode-only update" '{"ok":true,"bc":1,"vm":-1}' fota dev1 "$TMP/bc.bin" chunk=1024 timeout=10
+grep -F '"type":"login","uid":"dev1"' "$SB_OUT" | tail -1 | grep -qF '"chunk":4096,"platform":"","vmuid":""}' &&
+	pass "login record: chunk, platform, vmuid as sent" || fail "login: $(grep -F '"type":"login"' "$SB_OUT" | tail -1)"
+
+# Bytecode only, 10 blocks of 1 KiB: recorded, restarted in-process, confirmed. The start names the VM
+# slot that runs (a client records "vm" as given, bytecode only too); the reply gives the slots confirmed.
+expect_ctl "bytecode-only update" '{"ok":true,"bc":1,"vm":0}' fota dev1 "$TMP/bc.bin" chunk=1024 timeout=10
+expect_has "the start named the running VM slot" "$SB_ERR" "10000 bytes of bytecode to slot 1, 0 bytes of VM to slot 0"
 cmp -s "$TMP/bc.bin" "$FOTA/bc1.bin" && pass "bytecode slot 1 holds the update" || fail "bc1.bin differs"
 expect_rec "record after the bytecode update" '{"bc":1,"vm":0,"last_bc":1,"last_vm":0,"state":"ok","chunk":4096}'
-[ "$(last_login)" = 'true,"bc":1,"vm":0}' ] && pass "re-login reports the new bytecode slot" || fail "login: $(last_login)"
+[ "$(last_login)" = 'true,"bc":1,"vm":0' ] && pass "re-login reports the new bytecode slot" || fail "login: $(last_login)"
 expect_has "callback steps 0, 1, 2" "$DM_ERR" "FOTA step 2"
 
 # Bytecode and VM.
@@ -101,7 +107,7 @@ wait "$DM_PID"; r=$?
 expect_rec "attempt recorded before the restart" '{"bc":0,"vm":1,"last_bc":1,"last_vm":1,"state":"attempt","chunk":4096}'
 demo exit2 --restart-exit
 wait "$F"; r=$?
-[ $r = 0 ] && [ "$(cat "$TMP/fota1.out")" = '{"ok":true,"bc":0,"vm":-1}' ] && pass "confirmed after the restart" ||
+[ $r = 0 ] && [ "$(cat "$TMP/fota1.out")" = '{"ok":true,"bc":0,"vm":1}' ] && pass "confirmed after the restart" ||
 	fail "confirm after restart: exit $r, $(cat "$TMP/fota1.out")"
 expect_rec "accepted after the restart" '{"bc":0,"vm":1,"last_bc":0,"last_vm":1,"state":"ok","chunk":4096}'
 cmp -s "$TMP/bc2.bin" "$FOTA/bc0.bin" && pass "new bytecode in slot 0" || fail "bc0.bin differs"
@@ -126,8 +132,32 @@ demo rolledback
 wait "$F"; r=$?
 [ "$(cat "$TMP/fota2.out")" = '{"ok":false,"error":"not ready"}' ] && pass "the server learns the update did not stick" ||
 	fail "rollback confirm: $(cat "$TMP/fota2.out")"
-[ "$(last_login)" = 'true,"bc":0,"vm":1}' ] && pass "rolled back to the last working slots" || fail "login: $(last_login)"
+[ "$(last_login)" = 'true,"bc":0,"vm":1' ] && pass "rolled back to the last working slots" || fail "login: $(last_login)"
 expect_rec "record after the rollback" '{"bc":0,"vm":1,"last_bc":0,"last_vm":1,"state":"ok","chunk":4096}'
+stop_demo
+
+# fota --no-confirm: the sandbox drops the device at its login after the restart, so it never accepts;
+# a restart before its next login rolls the update back.
+demo nc1 --restart-exit
+expect_ctl "login (no-confirm)" '{"ok":true}' wait dev1 5
+"$SANDBOX" --ctl "$SB_CTL" fota dev1 "$TMP/bc2.bin" --no-confirm timeout=20 >"$TMP/fota3.out" 2>&1 &
+F=$!
+PIDS="$PIDS $F"
+wait "$DM_PID"; r=$?
+[ $r = 3 ] && pass "the device exited to restart (no-confirm)" || fail "device exit $r"
+expect_rec "attempt recorded (no-confirm)" '{"bc":1,"vm":1,"last_bc":0,"last_vm":1,"state":"attempt","chunk":4096}'
+# Its next reconnection would come 2 to 4 s after the drop: time to restart it before it logs in.
+start_demo nc2 --uid dev1 --token tok1 --fota-dir "$FOTA" --restart-exit --reconnect-ms 4000
+wait "$F"; r=$?
+[ $r = 1 ] && [ "$(cat "$TMP/fota3.out")" = '{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}' ] &&
+	pass "no-confirm: the update is reported unconfirmed" || fail "no-confirm: exit $r, $(cat "$TMP/fota3.out")"
+expect_has "no-confirm: the drop is printed" "$SB_OUT" '"type":"refused","uid":"dev1","ts":'
+stop_demo
+expect_rec "no-confirm: tried, never accepted" '{"bc":1,"vm":1,"last_bc":0,"last_vm":1,"state":"trying","chunk":4096}'
+demo nc3
+expect_ctl "login after the unconfirmed update" '{"ok":true}' wait dev1 5
+[ "$(last_login)" = 'true,"bc":0,"vm":1' ] && pass "no-confirm: rolled back to the slots before" || fail "login: $(last_login)"
+expect_rec "no-confirm: record after the rollback" '{"bc":0,"vm":1,"last_bc":0,"last_vm":1,"state":"ok","chunk":4096}'
 stop_demo
 
 # A corrupt record is refused at start, and left as it was.

@@ -96,6 +96,13 @@ python3 "$RAWPEER" trickle "$SB_PORT" 6 0.4 "$(printf '{"uid":"slow","token":"t"
 case $(cat "$TMP/trickle.out") in "closed after 1."[5-9]* | "closed after "[23].*) pass "a trickled login is closed at the deadline ($(cat "$TMP/trickle.out"))" ;;
 *) fail "trickled login: $(cat "$TMP/trickle.out")" ;; esac
 expect_has "the deadline is logged" "$SB_ERR" "no login line within 2 s, closing"
+# A device line over --max-line (65536 by default) ends the session, with that reason.
+{ printf '{"uid":"longline","token":"t"}\n{"cmd":"EVNT","payload":{"s":"'; head -c 70000 /dev/zero | tr '\0' a; printf '"}}\n'; } >"$TMP/long"
+python3 "$RAWPEER" lines "$SB_PORT" 1 "$TMP/long" >/dev/null
+expect_has "a device line over the maximum ends the session" "$SB_ERR" "longline disconnected: line over the maximum length"
+expect_has "the logout says why" "$SB_OUT" '"type":"logout","uid":"longline","ts":'
+grep -F '"type":"logout","uid":"longline"' "$SB_OUT" | grep -qF '"reason":"line over the maximum length"}' &&
+	pass "logout reason: line over the maximum length" || fail "logout: $(grep -F longline "$SB_OUT")"
 ctl quit
 wait "$SB_PID"
 if command -v certtool >/dev/null; then
