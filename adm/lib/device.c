@@ -794,7 +794,8 @@ static int check_len(zadm_device *dev, char *line, size_t len)
 	return push_user(dev, line, len);
 }
 
-ZADM_API int zadm_device_send(zadm_device *dev, const char *json)
+/* Queue json, a JSON object, re-generated: as it is (cmd NULL) or as the payload of {"cmd":cmd}. */
+static int send_object(zadm_device *dev, const char *json, const char *what, const char *cmd)
 {
 	yajl_val v;
 	size_t len = 0;
@@ -803,33 +804,30 @@ ZADM_API int zadm_device_send(zadm_device *dev, const char *json)
 
 	if (!dev)
 		return ZADM_ERR_ARG;
-	r = parse_object(dev, json, "zadm_device_send", &v);
+	r = parse_object(dev, json, what, &v);
 	if (r)
 		return r;
-	line = zj_to_text(v);
-	yajl_tree_free(v);
-	if (line) {
-		len = strlen(line);
-		line[len++] = '\n'; /* zj_to_text leaves room: it came from a '\n'-terminated buffer */
+	if (cmd) {
+		line = zadm_proto_cmd_payload(cmd, v, &len);
+	} else {
+		line = zj_to_text(v);
+		if (line) {
+			len = strlen(line);
+			line[len++] = '\n'; /* zj_to_text leaves room: it came from a '\n'-terminated buffer */
+		}
 	}
+	yajl_tree_free(v);
 	return check_len(dev, line, len);
+}
+
+ZADM_API int zadm_device_send(zadm_device *dev, const char *json)
+{
+	return send_object(dev, json, "zadm_device_send", NULL);
 }
 
 ZADM_API int zadm_device_send_event(zadm_device *dev, const char *payload_json)
 {
-	yajl_val v;
-	size_t len = 0;
-	char *line;
-	int r;
-
-	if (!dev)
-		return ZADM_ERR_ARG;
-	r = parse_object(dev, payload_json, "zadm_device_send_event", &v);
-	if (r)
-		return r;
-	line = zadm_proto_cmd_payload("EVNT", v, &len);
-	yajl_tree_free(v);
-	return check_len(dev, line, len);
+	return send_object(dev, payload_json, "zadm_device_send_event", "EVNT");
 }
 
 ZADM_API int zadm_device_send_notification(zadm_device *dev, const char *title, const char *text)

@@ -98,6 +98,15 @@ char *zj_gen_line(yajl_gen g, size_t *ret_len)
 	return r;
 }
 
+char *zj_gen_finish(yajl_gen g, int failed, size_t *ret_len)
+{
+	if (failed) {
+		yajl_gen_free(g);
+		return NULL;
+	}
+	return zj_gen_line(g, ret_len);
+}
+
 int zj_gen_key(yajl_gen g, const char *key)
 {
 	size_t len = strlen(key);

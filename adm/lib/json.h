@@ -14,6 +14,8 @@ yajl_gen zj_gen_new(void);
 /* Copy the generated text plus '\n' and a NUL into a malloc()ed buffer; frees g.
  * *ret_len is the length including the '\n'. NULL on failure. */
 char *zj_gen_line(yajl_gen g, size_t *ret_len);
+/* zj_gen_line when failed is 0; else free g and return NULL (failed: the OR of the generator calls). */
+char *zj_gen_finish(yajl_gen g, int failed, size_t *ret_len);
 /* Emit a parsed value (numbers keep their original text). 0 or -1. */
 int zj_gen_value(yajl_gen g, yajl_val v);
 int zj_gen_key(yajl_gen g, const char *key);

@@ -32,11 +32,7 @@ char *zadm_proto_login(zadm_device *dev, size_t *ret_len)
 		e |= zj_gen_key(g, "chunk") | zj_gen_int(g, rec.chunk);
 	}
 	e |= yajl_gen_map_close(g);
-	if (e) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	return zj_gen_finish(g, e, ret_len);
 }
 
 int zadm_proto_login_reply(zadm_device *dev, const char *line, unsigned int *ret_htbm)
@@ -109,95 +105,77 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 	return 0;
 }
 
-static char *simple(const char *cmd, size_t *ret_len)
+/* A generator with {"cmd":cmd, opened; *e is non-zero when that failed. NULL on out of memory. */
+static yajl_gen cmd_begin(const char *cmd, int *e)
 {
 	yajl_gen g = zj_gen_new();
 
-	if (!g)
-		return NULL;
-	if (yajl_gen_map_open(g) || zj_gen_key(g, "cmd") || zj_gen_str(g, cmd) || yajl_gen_map_close(g)) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	if (g)
+		*e = yajl_gen_map_open(g) | zj_gen_key(g, "cmd") | zj_gen_str(g, cmd);
+	return g;
 }
 
 char *zadm_proto_htbm(size_t *ret_len)
 {
-	return simple("HTBM", ret_len);
+	int e;
+	yajl_gen g = cmd_begin("HTBM", &e);
+
+	return g ? zj_gen_finish(g, e | yajl_gen_map_close(g), ret_len) : NULL;
 }
 
 char *zadm_proto_cmd_payload(const char *cmd, yajl_val payload, size_t *ret_len)
 {
-	yajl_gen g = zj_gen_new();
+	int e;
+	yajl_gen g = cmd_begin(cmd, &e);
 
 	if (!g)
 		return NULL;
-	if (yajl_gen_map_open(g) || zj_gen_key(g, "cmd") || zj_gen_str(g, cmd) ||
-	    zj_gen_key(g, "payload") || zj_gen_value(g, payload) || yajl_gen_map_close(g)) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	e |= zj_gen_key(g, "payload") | zj_gen_value(g, payload) | yajl_gen_map_close(g);
+	return zj_gen_finish(g, e, ret_len);
 }
 
 char *zadm_proto_ntfy(const char *title, const char *text, size_t *ret_len)
 {
-	yajl_gen g = zj_gen_new();
+	int e;
+	yajl_gen g = cmd_begin("NTFY", &e);
 
 	if (!g)
 		return NULL;
-	if (yajl_gen_map_open(g) || zj_gen_key(g, "cmd") || zj_gen_str(g, "NTFY") ||
-	    zj_gen_key(g, "payload") || yajl_gen_map_open(g) || zj_gen_key(g, "title") ||
-	    zj_gen_str(g, title) || zj_gen_key(g, "text") || zj_gen_str(g, text) ||
-	    yajl_gen_map_close(g) || yajl_gen_map_close(g)) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	e |= zj_gen_key(g, "payload") | yajl_gen_map_open(g);
+	e |= zj_gen_key(g, "title") | zj_gen_str(g, title) | zj_gen_key(g, "text") | zj_gen_str(g, text);
+	e |= yajl_gen_map_close(g) | yajl_gen_map_close(g);
+	return zj_gen_finish(g, e, ret_len);
 }
 
 char *zadm_proto_retn(yajl_val id, yajl_val res, const char *error, size_t *ret_len)
 {
-	yajl_gen g = zj_gen_new();
-	int e = 0;
+	int e;
+	yajl_gen g = cmd_begin("RETN", &e);
 
 	if (!g)
 		return NULL;
-	e |= yajl_gen_map_open(g);
-	e |= zj_gen_key(g, "cmd") | zj_gen_str(g, "RETN");
 	e |= zj_gen_key(g, "id") | zj_gen_value(g, id);
 	if (error)
 		e |= zj_gen_key(g, "error") | zj_gen_str(g, error);
 	else
 		e |= zj_gen_key(g, "res") | zj_gen_value(g, res);
 	e |= yajl_gen_map_close(g);
-	if (e) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	return zj_gen_finish(g, e, ret_len);
 }
 
 static char *ota_payload(const char *k1, long long n, const char *k2, const char *s, size_t *ret_len)
 {
-	yajl_gen g = zj_gen_new();
-	int e = 0;
+	int e;
+	yajl_gen g = cmd_begin("OTA", &e);
 
 	if (!g)
 		return NULL;
-	e |= yajl_gen_map_open(g);
-	e |= zj_gen_key(g, "cmd") | zj_gen_str(g, "OTA");
 	e |= zj_gen_key(g, "payload") | yajl_gen_map_open(g);
 	e |= zj_gen_key(g, k1) | zj_gen_int(g, n);
 	if (k2)
 		e |= zj_gen_key(g, k2) | zj_gen_str(g, s);
 	e |= yajl_gen_map_close(g) | yajl_gen_map_close(g);
-	if (e) {
-		yajl_gen_free(g);
-		return NULL;
-	}
-	return zj_gen_line(g, ret_len);
+	return zj_gen_finish(g, e, ret_len);
 }
 
 char *zadm_proto_ota_req(const char *key, long long n, const char *t, size_t *ret_len)

@@ -108,6 +108,21 @@ static int slot_path(struct file_store *fs, int kind, int slot, char *buf, size_
 	return ZADM_OK;
 }
 
+/* Open a slot's file (O_CLOEXEC added; created 0644 with O_CREAT). */
+static int open_slot(struct file_store *fs, int kind, int slot, int flags, int *ret_fd)
+{
+	char path[PATH_MAX];
+	int fd, r = slot_path(fs, kind, slot, path, sizeof(path));
+
+	if (r)
+		return r;
+	fd = open(path, flags | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return ZADM_ERR_IO;
+	*ret_fd = fd;
+	return ZADM_OK;
+}
+
 static int fs_save(struct file_store *fs)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
@@ -126,11 +141,7 @@ static int fs_save(struct file_store *fs)
 	e |= zj_gen_key(g, "state") | zj_gen_str(g, state_names[fs->state]);
 	e |= zj_gen_key(g, "chunk") | zj_gen_int(g, fs->chunk);
 	e |= yajl_gen_map_close(g);
-	if (e) {
-		yajl_gen_free(g);
-		return ZADM_ERR_NOMEM;
-	}
-	text = zj_gen_line(g, &len);
+	text = zj_gen_finish(g, e, &len);
 	if (!text)
 		return ZADM_ERR_NOMEM;
 	snprintf(path, sizeof(path), "%s/record.json", fs->dir);
@@ -234,16 +245,14 @@ static bool fs_protected(void *ud, int kind, int slot)
 static int fs_erase(void *ud, int kind, int slot, size_t size)
 {
 	struct file_store *fs = ud;
-	char path[PATH_MAX];
-	int fd, r = slot_path(fs, kind, slot, path, sizeof(path));
+	int fd, r;
 
-	if (r)
-		return r;
+	/* Checked before the file is opened: O_TRUNC would already empty it. */
 	if (size > fs->max_size || fs_protected(fs, kind, slot))
 		return ZADM_ERR_SLOT;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ZADM_ERR_IO;
+	r = open_slot(fs, kind, slot, O_WRONLY | O_CREAT | O_TRUNC, &fd);
+	if (r)
+		return r;
 	r = ftruncate(fd, (off_t)size) == 0 ? ZADM_OK : ZADM_ERR_IO;
 	close(fd);
 	return r;
@@ -252,17 +261,14 @@ static int fs_erase(void *ud, int kind, int slot, size_t size)
 static int fs_write(void *ud, int kind, int slot, size_t offset, const void *buf, size_t len)
 {
 	struct file_store *fs = ud;
-	char path[PATH_MAX];
 	const char *p = buf;
-	int fd, r = slot_path(fs, kind, slot, path, sizeof(path));
+	int fd, r;
 
-	if (r)
-		return r;
 	if (offset > fs->max_size || len > fs->max_size - offset || fs_protected(fs, kind, slot))
 		return ZADM_ERR_SLOT;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ZADM_ERR_IO;
+	r = open_slot(fs, kind, slot, O_WRONLY, &fd);
+	if (r)
+		return r;
 	while (len) {
 		ssize_t n = pwrite(fd, p, len, (off_t)offset);
 
@@ -282,16 +288,11 @@ static int fs_write(void *ud, int kind, int slot, size_t offset, const void *buf
 
 static int fs_read(void *ud, int kind, int slot, size_t offset, void *buf, size_t len, size_t *ret_len)
 {
-	struct file_store *fs = ud;
-	char path[PATH_MAX];
 	ssize_t n;
-	int fd, r = slot_path(fs, kind, slot, path, sizeof(path));
+	int fd, r = open_slot(ud, kind, slot, O_RDONLY, &fd);
 
 	if (r)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ZADM_ERR_IO;
 	do {
 		n = pread(fd, buf, len, (off_t)offset);
 	} while (n < 0 && errno == EINTR);
@@ -304,23 +305,36 @@ static int fs_read(void *ud, int kind, int slot, size_t offset, void *buf, size_
 
 static int sync_slot(struct file_store *fs, int kind, int slot)
 {
-	char path[PATH_MAX];
-	int fd, r = slot_path(fs, kind, slot, path, sizeof(path));
+	int fd, r = open_slot(fs, kind, slot, O_RDONLY, &fd);
 
 	if (r)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return ZADM_ERR_IO;
 	r = fsync(fd) == 0 ? ZADM_OK : ZADM_ERR_IO;
 	close(fd);
+	return r;
+}
+
+/* Make bc/vm, last_bc/last_vm and state the record, on disk first: on failure the store keeps the
+ * record it had, in memory as on disk. */
+static int fs_set(struct file_store *fs, int bc, int vm, int last_bc, int last_vm, int state)
+{
+	struct file_store old = *fs;
+	int r;
+
+	fs->bc = bc;
+	fs->vm = vm;
+	fs->last_bc = last_bc;
+	fs->last_vm = last_vm;
+	fs->state = state;
+	r = fs_save(fs);
+	if (r)
+		*fs = old;
 	return r;
 }
 
 static int fs_attempt(void *ud, int bc, int vm)
 {
 	struct file_store *fs = ud;
-	struct file_store old = *fs;
 	zadm_fota_record run;
 	int r;
 
@@ -334,55 +348,30 @@ static int fs_attempt(void *ud, int bc, int vm)
 		r = sync_slot(fs, ZADM_SLOT_VM, vm);
 	if (r)
 		return r;
-	if (fs->state != FS_TRYING) {
-		fs->last_bc = run.bc;
-		fs->last_vm = run.vm;
-	}
-	fs->bc = bc;
-	fs->vm = vm;
-	fs->state = FS_ATTEMPT;
-	r = fs_save(fs);
-	if (r)
-		*fs = old;
-	return r;
+	/* While a configuration is being tried, the one to fall back to stays the last accepted one. */
+	if (fs->state == FS_TRYING)
+		return fs_set(fs, bc, vm, fs->last_bc, fs->last_vm, FS_ATTEMPT);
+	return fs_set(fs, bc, vm, run.bc, run.vm, FS_ATTEMPT);
 }
 
 static int fs_accept(void *ud)
 {
 	struct file_store *fs = ud;
-	struct file_store old = *fs;
-	int r;
 
 	if (fs->state != FS_TRYING)
 		return ZADM_OK;
-	fs->last_bc = fs->bc;
-	fs->last_vm = fs->vm;
-	fs->state = FS_OK;
-	r = fs_save(fs);
-	if (r)
-		*fs = old;
-	return r;
+	return fs_set(fs, fs->bc, fs->vm, fs->bc, fs->vm, FS_OK);
 }
 
 static int fs_boot(void *ud)
 {
 	struct file_store *fs = ud;
-	struct file_store old = *fs;
-	int r;
 
-	if (fs->state == FS_OK)
-		return ZADM_OK;
-	if (fs->state == FS_ATTEMPT) {
-		fs->state = FS_TRYING;
-	} else {
-		fs->bc = fs->last_bc;
-		fs->vm = fs->last_vm;
-		fs->state = FS_OK;
-	}
-	r = fs_save(fs);
-	if (r)
-		*fs = old;
-	return r;
+	if (fs->state == FS_ATTEMPT)
+		return fs_set(fs, fs->bc, fs->vm, fs->last_bc, fs->last_vm, FS_TRYING);
+	if (fs->state == FS_TRYING)
+		return fs_set(fs, fs->last_bc, fs->last_vm, fs->last_bc, fs->last_vm, FS_OK);
+	return ZADM_OK;
 }
 
 static void fs_free(void *ud)

@@ -82,11 +82,24 @@ static char *find_line(struct zw_io *io)
 	return s;
 }
 
+/* What a recv or send that returned n means: 0 data moved (n >= 0), 1 interrupted (try again), or
+ * ZW_ERROR with the errno or GnuTLS code in io->err. */
+static int io_result(struct zw_io *io, ssize_t n)
+{
+	if (n >= 0)
+		return 0;
+	if (io->tls ? n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN : errno == EINTR)
+		return 1;
+	io->err = io->tls ? (int)n : errno;
+	return ZW_ERROR;
+}
+
 int zw_read_line(struct zw_io *io, long long deadline_ms, char **ret_line)
 {
 	for (;;) {
 		char *line = find_line(io);
 		ssize_t n;
+		int r;
 
 		if (line) {
 			if (strlen(line) > io->max)
@@ -132,21 +145,14 @@ int zw_read_line(struct zw_io *io, long long deadline_ms, char **ret_line)
 			n = gnutls_record_recv(io->tls, io->buf + io->len, io->cap - io->len);
 			if (n == GNUTLS_E_TIMEDOUT)
 				return ZW_TIMEOUT;
-			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-				continue;
-			if (n < 0) {
-				io->err = (int)n;
-				return ZW_ERROR;
-			}
 		} else {
 			n = recv(io->fd, io->buf + io->len, io->cap - io->len, 0);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				io->err = errno;
-				return ZW_ERROR;
-			}
 		}
+		r = io_result(io, n);
+		if (r == 1)
+			continue;
+		if (r)
+			return r;
 		if (n == 0)
 			return ZW_CLOSED;
 		io->len += (size_t)n;
@@ -158,24 +164,16 @@ int zw_write(struct zw_io *io, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n;
+		ssize_t n = io->tls ? gnutls_record_send(io->tls, p, len) : send(io->fd, p, len, MSG_NOSIGNAL);
+		int r = io_result(io, n);
 
-		if (io->tls) {
-			n = gnutls_record_send(io->tls, p, len);
-			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-				continue;
-			if (n < 0) {
-				io->err = (int)n;
-				return ZW_ERROR;
-			}
-		} else {
-			n = send(io->fd, p, len, MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				io->err = n < 0 ? errno : EPIPE;
-				return ZW_ERROR;
-			}
+		if (r == 1)
+			continue;
+		if (r)
+			return r;
+		if (n == 0) {
+			io->err = EPIPE; /* a blocking send that moves nothing: the peer is gone */
+			return ZW_ERROR;
 		}
 		p += n;
 		len -= (size_t)n;

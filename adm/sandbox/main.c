@@ -140,6 +140,16 @@ static bool parse_uint(const char *s, unsigned long max, unsigned long *ret)
 	return true;
 }
 
+/* An option's number, from min to max; else one line naming the option and what it expects. */
+static bool opt_number(const char *opt, const char *expected, unsigned long min, unsigned long max,
+		       unsigned long *ret)
+{
+	if (parse_uint(optarg, max, ret) && *ret >= min)
+		return true;
+	fprintf(stderr, "zadm-sandbox: --%s: expected %s: %s\n", opt, expected, optarg);
+	return false;
+}
+
 static int load_devices(const char *path)
 {
 	char err[256], *text;
@@ -324,20 +334,30 @@ static void accept_ok(void)
 	acc.until = 0;
 }
 
+/* accept4() on a listening socket, with the backoff above when resources run out; -1 when none. */
+static int accept_one(int lfd, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	int fd = accept4(lfd, (struct sockaddr *)ss, sl, SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (out_of_resources(errno))
+			accept_failed(errno);
+		return -1;
+	}
+	accept_ok();
+	return fd;
+}
+
 static void accept_device(int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct sb_client *c;
 	char host[64] = "?", serv[16] = "?";
-	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	int fd = accept_one(lfd, &ss, &sl);
 
-	if (fd < 0) {
-		if (out_of_resources(errno))
-			accept_failed(errno);
+	if (fd < 0)
 		return;
-	}
-	accept_ok();
 	pthread_mutex_lock(&sb.lock);
 	if (sb.nclients >= sb.max_conns) {
 		pthread_mutex_unlock(&sb.lock);
@@ -397,15 +417,13 @@ static void control_refuse(int fd, const char *fmt, ...)
 
 static void accept_control(int cfd)
 {
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	bool full;
-	int fd = accept4(cfd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept_one(cfd, &ss, &sl);
 
-	if (fd < 0) {
-		if (out_of_resources(errno))
-			accept_failed(errno);
+	if (fd < 0)
 		return;
-	}
-	accept_ok();
 	pthread_mutex_lock(&sb.lock);
 	full = sb.nctl >= SB_MAX_CTL;
 	if (!full)
@@ -466,40 +484,28 @@ int main(int argc, char **argv)
 		case O_CERT: cert = optarg; break;
 		case O_KEY: key = optarg; break;
 		case O_HTBM:
-			if (!parse_uint(optarg, 86400, &v) || v == 0) {
-				fprintf(stderr, "zadm-sandbox: --htbm: expected seconds (1 .. 86400): %s\n", optarg);
+			if (!opt_number("htbm", "seconds (1 .. 86400)", 1, 86400, &v))
 				return 2;
-			}
 			sb.htbm = (unsigned int)v;
 			break;
 		case O_MAXLINE:
-			if (!parse_uint(optarg, 1UL << 26, &v) || v < 64) {
-				fprintf(stderr, "zadm-sandbox: --max-line: expected bytes (64 .. 64 MiB): %s\n", optarg);
+			if (!opt_number("max-line", "bytes (64 .. 64 MiB)", 64, 1UL << 26, &v))
 				return 2;
-			}
 			sb.max_line = v;
 			break;
 		case O_LOGINTO:
-			if (!parse_uint(optarg, 3600, &v) || v == 0) {
-				fprintf(stderr, "zadm-sandbox: --login-timeout: expected seconds (1 .. 3600): %s\n",
-					optarg);
+			if (!opt_number("login-timeout", "seconds (1 .. 3600)", 1, 3600, &v))
 				return 2;
-			}
 			sb.login_timeout_s = (int)v;
 			break;
 		case O_MAXCONN:
-			if (!parse_uint(optarg, 65536, &v) || v == 0) {
-				fprintf(stderr, "zadm-sandbox: --max-connections: expected a count (1 .. 65536): %s\n",
-					optarg);
+			if (!opt_number("max-connections", "a count (1 .. 65536)", 1, 65536, &v))
 				return 2;
-			}
 			sb.max_conns = (unsigned int)v;
 			break;
 		case O_GRACE:
-			if (!parse_uint(optarg, 3600, &v)) {
-				fprintf(stderr, "zadm-sandbox: --login-grace: expected seconds (0 .. 3600): %s\n", optarg);
+			if (!opt_number("login-grace", "seconds (0 .. 3600)", 0, 3600, &v))
 				return 2;
-			}
 			sb.login_grace_s = (int)v;
 			break;
 		case O_TRACE: sb.trace = true; break;
