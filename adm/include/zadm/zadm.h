@@ -53,7 +53,9 @@ typedef struct zadm_device zadm_device;
 /* ---- RPC ------------------------------------------------------------------------------------- */
 
 /* An RPC function, called on the device's worker thread (never the thread that reads the socket),
- * one call at a time, in the order the server sent them.
+ * one call at a time, in the order the server sent them. No call is refused for lack of room: while 64
+ * calls and FOTA messages wait, the device reads no more from the server (TCP slows it down), and the
+ * heartbeat goes on meanwhile (in low_res mode it waits for the function to return).
  * args_json: the CALL's "args" as JSON array text ("[]" when absent); owned by the library, valid
  *            during the call only.
  * ret_json:  on success (return 0) the function may set *ret_json to a malloc()ed JSON value text
@@ -197,7 +199,8 @@ typedef struct zadm_options {
 	void *fota_userdata;
 	zadm_restart_fn restart; /* NULL: in-process restart (see zadm_restart_fn) */
 	void *restart_userdata;
-	int low_res;             /* 1: one thread fewer (RPC, FOTA and sending share one thread) */
+	int low_res;             /* 1: one thread fewer (RPC, FOTA and sending share one thread, so an RPC
+				  * function running longer than the heartbeat period delays the heartbeat) */
 	zadm_tls_options tls;
 	zadm_fota_store *fota_store; /* NULL: no FOTA (login says "ota": false) */
 	const char *platform;    /* login "platform", "" when NULL. Copied. */
