@@ -30,6 +30,12 @@ struct cli_cmd {
 int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *cmds, int argc, char **argv);
 /* Print "ztc: <message>" and a usage line on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The usage error of a command given `given` of its n positional arguments: names exactly those
+ * missing ("missing ALIAS and TARGET"). */
+int cli_missing(const char *usage, int given, const char *const *names, int n);
+/* The name closest to word (edit distance at most a third of its length, at least 1; or the only
+ * name word starts), for "did you mean" suggestions; NULL when none is close. */
+const char *cli_suggest(const char *word, const char *const *names, size_t n);
 /* Print "ztc: <what libztc said failed>" on stderr; returns 1. */
 int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
@@ -41,7 +47,9 @@ int cli_load_known(struct cli *cli, const char *prefix, ztc_store **ret_store, c
 /* Parse a positive decimal integer that fits an int; false on anything else. */
 bool cli_parse_positive(const char *s, int *ret);
 /* getopt_long over argv with our own messages: returns the option, -1 at the end, or '?' after
- * printing the usage error (the caller then returns EXIT_USAGE). */
+ * printing the usage error (the caller then returns EXIT_USAGE). It also takes the global options
+ * (-J, -v, -q: they are never returned) and every long option spelt with '_' also with '-'; an unknown
+ * option gets the closest one suggested. */
 struct option;
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 	       const char *usage);
