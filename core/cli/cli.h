@@ -40,8 +40,8 @@ const char *cli_suggest(const char *word, const char *const *names, size_t n);
 int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Load the known-device store and find the entry whose alias is (or uniquely starts with) prefix
- * (ztc_store_resolve_alias). On success *ret_store owns *ret_known and is freed by the caller; on
+/* Load the known-device store and find the entry whose alias is (or uniquely starts with) prefix, or
+ * of the device connected on the port prefix names (ztc_store_resolve_device). On success *ret_store owns *ret_known and is freed by the caller; on
  * failure the error line is printed and 1 returned. */
 int cli_load_known(struct cli *cli, const char *prefix, ztc_store **ret_store, const ztc_known **ret_known);
 /* Parse a positive decimal integer that fits an int; false on anything else. */
@@ -66,6 +66,27 @@ int out_add(struct out_records *o, const char *const *row);
 /* empty_msg is the one line printed instead of an empty table (nothing is printed with -J). */
 void out_print(const struct cli *cli, const struct out_records *o, const char *empty_msg);
 void out_free(struct out_records *o);
+/* Cells that print as JSON true / false (and yes / no in tables): compared by address. */
+extern const char OUT_TRUE[], OUT_FALSE[];
+
+/* The same records as a table for people, fitted to a width: out_width() is the terminal's when
+ * stdout is one, else OUT_WIDTH. A column's flags: OUT_OPTIONAL drops it when every cell is empty;
+ * OUT_WRAP (a ", " list) goes on over more lines, OUT_CUT ends in "..." when the row is too wide
+ * (wrapped lists shrink first, then cut cells, the rightmost first). Empty cells print as "-". */
+#define OUT_WIDTH 100
+#define OUT_OPTIONAL 1u
+#define OUT_WRAP 2u
+#define OUT_CUT 4u
+struct out_col {
+	const char *header;
+	unsigned flags;
+};
+size_t out_width(void);
+void out_table(const struct out_records *o, const struct out_col *cols, size_t width);
+/* The shortest prefix of uid that no other uid of uids starts with, at least OUT_UID_MIN digits (a
+ * uid equal to uid is a twin's and shares it). */
+#define OUT_UID_MIN 8
+size_t out_uid_len(const char *uid, const char *const *uids, size_t n);
 
 /* Progress of board operations (progress.c): install draws a bar on stderr when it is a terminal
  * ("\r[#####     ]  43% msg"), else plain lines ("flashing: 43%") at most every 10%, nothing with -q.

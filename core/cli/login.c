@@ -71,7 +71,8 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		case 'h':
 			printf("Usage: " LOGIN_USAGE "\n\n"
 			       "Save the backend token in $ZTC_HOME/credentials.json (mode 0600). Without --token,\n"
-			       "the token is the first line of standard input. ZTC_TOKEN overrides the saved token.\n");
+			       "the token is the first line of standard input. ZTC_TOKEN overrides the saved token.\n"
+			       "-J prints {\"saved\": true}.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -92,7 +93,17 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(LOGIN_USAGE, "%s", ztc_ctx_errmsg(cli->ctx));
 	if (rc < 0)
 		return cli_fail(cli, rc);
-	if (!cli->quiet && !cli->json)
+	if (cli->json) {
+		static const char *const keys[] = { "saved" };
+		struct out_records o;
+		const char *row[] = { OUT_TRUE };
+
+		out_init(&o, keys, 1);
+		out_add(&o, row);
+		out_print(cli, &o, "");
+		out_free(&o);
+	} else if (!cli->quiet) {
 		printf("token saved\n");
+	}
 	return 0;
 }

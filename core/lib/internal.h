@@ -101,6 +101,9 @@ void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
 /* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
 int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
 
+/* The whole device.json of a target, owned by the database (db.c). */
+yajl_val ztc_target_json(const ztc_target *t);
+
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);
 
