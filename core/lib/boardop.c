@@ -187,6 +187,8 @@ ZTC_API void ztc_board_progress(ztc_board *b, int percent, const char *msg)
 		percent = 100;
 	if (percent < 0)
 		ztc_info(ctx, "%s", msg ? msg : "");
+	else
+		ctx->progress_seen = true;
 	if (ctx->progress_fn)
 		ctx->progress_fn(ctx->progress_data, percent, msg ? msg : "");
 }
@@ -280,9 +282,11 @@ ZTC_API int ztc_board_burn(ztc_ctx *ctx, const ztc_match *m, const ztc_firmware 
 	}
 	ztc_info(ctx, "flashing %zu image%s (%zu bytes) on %s with %s.%s", n, n == 1 ? "" : "s", total,
 		 board_label(m), ztc_target_class_module(m->t, m->class_idx), m->classname);
-	ztc_board_progress(b, 0, "flashing");
+	/* No 0% before the class has found its tool: a missing tool shows no progress at all. The 100% at
+	 * the end only for a class that reported none of its own. */
+	ctx->progress_seen = false;
 	rc = cls->burn(b, ztc_firmware_image(fw, 0), n);
-	if (rc >= 0)
+	if (rc >= 0 && !ctx->progress_seen)
 		ztc_board_progress(b, 100, "flashing");
 	return finish(ctx, m, "flashing", b, o, rc);
 }

@@ -23,6 +23,7 @@ struct ztc_ctx {
 	size_t nmodules;
 	ztc_progress_fn progress_fn; /* ztc_ctx_set_progress (boardop.c) */
 	void *progress_data;
+	bool progress_seen; /* a percentage was reported since the operation began (boardop.c) */
 	char **candidates; /* of the last resolver call (resolve.c), NULL-terminated */
 };
 

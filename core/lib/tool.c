@@ -129,6 +129,37 @@ static int find_percent(const char *s, size_t len)
 	return found;
 }
 
+/* The phase a tool's output line starts, by its first word ("Erase flash", "** Programming Started **",
+ * dfu-util's "Download  [===  ] 43%", esptool's "Writing at 0x1000... (43 %)", edbg's "Verification...");
+ * NULL when it names none. */
+static const char *phase_of(const char *line)
+{
+	static const struct {
+		const char *word, *phase;
+	} words[] = {
+		{ "erase", "erasing" }, { "erasing", "erasing" },
+		{ "write", "writing" }, { "writing", "writing" }, { "download", "writing" }, { "program", "writing" },
+		{ "programming", "writing" },
+		{ "verify", "verifying" }, { "verifying", "verifying" }, { "verified", "verifying" },
+		{ "verification", "verifying" },
+		{ "read", "reading" }, { "reading", "reading" }, { "upload", "reading" },
+	};
+	char word[16];
+	size_t n = 0;
+
+	while (*line && !((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z')))
+		line++;
+	while (n < sizeof(word) - 1 && ((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z')))
+		word[n++] = (char)(*line++ | 0x20);
+	word[n] = '\0';
+	if ((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z'))
+		return NULL; /* longer than any word of the table */
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strcmp(word, words[i].word) == 0)
+			return words[i].phase;
+	return NULL;
+}
+
 struct capture {
 	ztc_board *b;
 	const char *tool;
@@ -138,19 +169,48 @@ struct capture {
 	char line[1024];
 	size_t llen;
 	int last_pct;
+	const char *phase; /* the phase the output last named, NULL before any */
+	int pass;          /* 1, then 2, 3... each time the percentages start again within a phase */
+	char label[96];    /* what the progress says: the phase (or msg) and the pass after the first */
 };
+
+#define PASS_DROP 50 /* a percentage this much below the last one starts a new pass */
+
+static void set_label(struct capture *c)
+{
+	const char *what = c->phase ? c->phase : c->msg;
+
+	if (c->pass > 1)
+		snprintf(c->label, sizeof(c->label), "%s (%d)", what, c->pass);
+	else
+		snprintf(c->label, sizeof(c->label), "%s", what);
+}
 
 static void line_done(struct capture *c)
 {
+	const char *phase;
 	int pct;
 
 	c->line[c->llen] = '\0';
 	if (c->llen) {
 		ztc_board_log(c->b, ZTC_LOG_INFO, "%s: %s", c->tool, c->line);
+		/* Each phase (erase, write, verify; dfu-util's two passes) gets a label of its own, so that
+		 * the progress never runs from 0 to 100% twice under one name. */
+		if ((phase = phase_of(c->line)) && phase != c->phase) {
+			c->phase = phase;
+			c->pass = 1;
+			c->last_pct = -1;
+			set_label(c);
+			ztc_board_progress(c->b, -1, c->label);
+		}
 		pct = find_percent(c->line, c->llen);
+		if (pct >= 0 && c->last_pct >= 0 && pct + PASS_DROP <= c->last_pct) {
+			c->pass++;
+			set_label(c);
+		}
 		if (pct >= 0 && pct != c->last_pct) {
 			c->last_pct = pct;
-			ztc_board_progress(c->b, pct, c->msg);
+			ztc_board_progress(c->b, pct, c->label);
 		}
 	}
 	c->llen = 0;
@@ -306,6 +366,8 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 	c.tool = base_name(argv[0]);
 	c.msg = progress_msg ? progress_msg : c.tool;
 	c.last_pct = -1;
+	c.pass = 1;
+	set_label(&c);
 	deadline = now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };

@@ -79,8 +79,11 @@ expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Due: bossac got the image 
 	fail "Due: port speed when bossac ran: $(cat "$REC/speed" 2>/dev/null)"
 [ "$(printf '%s\n' "$out" | grep '^speed:' | tr '\n' ' ')" = "speed: 38400 speed: 1200 " ] &&
 	pass "Due: the touch set the port to 1200 baud" || fail "Due: speeds: $out"
-expect_line "progress: 43 flashing" "Due: bossac's percentages reach the progress callback"
-expect_line "progress: 100 flashing" "Due: 100% reported"
+expect_line "progress: 43 writing" "Due: bossac's percentages reach the progress callback, labelled by phase"
+expect_line "progress: 100 writing" "Due: 100% reported"
+[ "$(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')" = "progress: -1 starting the bootloader (1200-baud touch)|progress: -1 flashing|progress: -1 erasing|progress: -1 writing|progress: 25 writing|progress: 43 writing|progress: 75 writing|progress: 100 writing|" ] &&
+	pass "Due: each phase bossac names (Erase flash, Write) is a label of its own, no 100% twice" ||
+	fail "Due: progress: $(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')"
 expect_tmp_removed "Due"
 
 board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm" reset speed
@@ -93,6 +96,8 @@ expect_line "burn: error -13: bossac not found on PATH: install the Debian packa
 	"Due: missing bossac"
 expect_line "speed: 38400" "Due: no touch when bossac is missing"
 expect_calls "" "Due: nothing ran without bossac"
+printf '%s\n' "$out" | grep -q '^progress' && fail "Due: progress before bossac was found: $out" ||
+	pass "Due: no progress at all when bossac is missing"
 
 # Failing tool: its last output line.
 STANDIN_MODE=fail board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
@@ -128,7 +133,10 @@ board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
 expect_line "burn: ok" "Photon DFU: burn succeeds"
 expect_calls "dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/firmware.bin" "Photon DFU: dfu-util command line"
 expect_same "$TMP/photon.padded" "$REC/files/firmware.bin" "Photon DFU: image padded with zeros to 130 KiB"
-expect_line "progress: 77 flashing" "Photon DFU: dfu-util's percentages reach the progress callback"
+expect_line "progress: 77 erasing" "Photon DFU: dfu-util's erase pass is labelled erasing"
+expect_line "progress: 77 writing" "Photon DFU: dfu-util's download pass is labelled writing"
+[ "$(printf '%s\n' "$out" | grep -c '^progress: 100 ')" = 2 ] && [ "$(printf '%s\n' "$out" | grep '^progress: 100 ' | sort -u | wc -l)" = 2 ] &&
+	pass "Photon DFU: each pass reaches 100% once, under its own label" || fail "Photon DFU passes: $out"
 expect_tmp_removed "Photon DFU"
 
 img "$TMP/photon-big.bin" "big photon image" 140000
@@ -162,7 +170,8 @@ expect_same "$TMP/rom.bin" "$REC/files/part0.bin" "NodeMCU: part 0 bytes"
 expect_same "$TMP/irom.bin" "$REC/files/part1.bin" "NodeMCU: part 1 bytes"
 expect_same "$TMP/blob.bin" "$REC/files/part2.bin" "NodeMCU: part 2 bytes"
 expect_same "$TMP/store.bin" "$REC/files/part3.bin" "NodeMCU: part 3 bytes"
-expect_line "progress: 43 flashing" "NodeMCU: esptool's \"(43 %)\" reaches the progress callback"
+expect_line "progress: 43 writing" "NodeMCU: esptool's \"(43 %)\" reaches the progress callback"
+expect_line "progress: 43 writing (2)" "NodeMCU: the next image written (0 to 100% again) is labelled writing (2)"
 expect_tmp_removed "NodeMCU"
 
 board nodemcu2 nodemcu2 NodeMCU2 burn "$TMP/due.vm"
@@ -332,11 +341,26 @@ expect_calls "" "bad firmware: nothing ran"
 # ---- the ztc progress output (core/cli/progress.c) -----------------------------------------------------
 ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress burn "$TMP/sim.vm"
 plain=$(grep -v '^log ' "$TMP/err" || true)
-[ "$plain" = "flashing: 0%
-flashing: 40%
+[ "$plain" = "flashing: 40%
 flashing: 81%
 flashing: 100%" ] && pass "progress: plain lines at most every 10% when stderr is not a terminal" ||
 	fail "progress plain lines: [$plain]"
+STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue --cli-progress burn "$TMP/due.vm"
+plain=$(grep -v '^log ' "$TMP/err" || true)
+[ "$plain" = "starting the bootloader (1200-baud touch)
+flashing
+erasing
+writing
+writing: 25%
+writing: 43%
+writing: 75%
+writing: 100%" ] && pass "progress: bossac's phases as plain lines, each counted from its start" ||
+	fail "progress plain lines, bossac: [$plain]"
+BOARD_PATH="$TMP/empty-bin" board arduino_due arduino_due ArduinoDue --cli-progress burn "$TMP/due.vm"
+expect_line "burn: error -13: bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)" \
+	"progress: bossac missing"
+grep -E '%|^(starting|flashing|erasing|writing)' "$TMP/err" && fail "progress without bossac: $(cat "$TMP/err")" ||
+	pass "progress: nothing when the tool is missing"
 ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress-quiet burn "$TMP/sim.vm"
 [ -z "$(grep -v '^log ' "$TMP/err" || true)" ] && pass "progress: nothing with -q" || fail "progress with -q: $err"
 if script -qefc true /dev/null >/dev/null 2>&1; then
