@@ -13,7 +13,8 @@ TESTS += \
 	tests/backend/vm-create.sh \
 	tests/backend/faults.sh \
 	tests/backend/tls.sh \
-	tests/backend/client.sh
+	tests/backend/client.sh \
+	tests/backend/vm-remote.sh
 EXTRA_DIST += \
 	tests/backend/lib.sh \
 	tests/backend/backend-server.py \
@@ -21,4 +22,5 @@ EXTRA_DIST += \
 	tests/backend/vm-create.sh \
 	tests/backend/faults.sh \
 	tests/backend/tls.sh \
-	tests/backend/client.sh
+	tests/backend/client.sh \
+	tests/backend/vm-remote.sh
