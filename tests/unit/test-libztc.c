@@ -1,5 +1,6 @@
 /* test-libztc.c: the Check runner of libztc's API, one suite per area: resolvers, alias policy, VM
- * creation (what fails before the backend), known-device store, board database, matching, loader. */
+ * creation and the account's VMs (what fails before or without the backend), known-device store, board
+ * database, matching, loader. */
 #include "config.h"
 
 #include <check.h>
@@ -223,6 +224,62 @@ START_TEST(resolve_device_uid)
 }
 END_TEST
 
+START_TEST(resolve_device_uid_any_case_and_port)
+{
+	const ztc_usbdev *d = NULL, *a, *b;
+
+	reset_devs();
+	a = due();
+	b = stlink();
+	/* uids are hex: a prefix in capitals is the same prefix. */
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "DF78E4", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, a);
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "4FdC", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, b);
+	/* A path is a port. */
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyACM1", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, b);
+	expect_candidates("");
+	d = NULL;
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyUSB7", &d), ZTC_ERR_NOT_FOUND);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no connected device has the port /dev/ttyUSB7; ports: /dev/ttyACM0, /dev/ttyACM1");
+	expect_candidates("/dev/ttyACM0,/dev/ttyACM1");
+	reset_devs();
+	add_dev("046D", "C31C", "no_sid", NULL);
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyACM0", &d), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no connected device has the port /dev/ttyACM0 (none has a serial port)");
+}
+END_TEST
+
+START_TEST(resolve_store_device)
+{
+	ztc_known k1 = { .alias = "due", .uid = "df78e45849d9f7d1c9b29def5b9ffb7bf0b74429", .target = "arduino_due" };
+	const ztc_known *k = (const ztc_known *)0x1;
+	ztc_store *s;
+
+	reset_devs();
+	due();
+	stlink();
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &k1), ZTC_OK);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "du", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "due");
+	k = NULL;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyACM0", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "due");
+	k = (const ztc_known *)0x1;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyACM1", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_ptr_eq(k, (const ztc_known *)0x1);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the device on /dev/ttyACM1 (0483:374B, uid 4fdcb314426cd95b56e470797a2538176b9ea771) "
+			 "has no alias: give it one with 'ztc device alias put /dev/ttyACM1 ALIAS TARGET'");
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyS0", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "zz", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no alias matches 'zz'; candidates: due");
+	ztc_store_free(s);
+}
+END_TEST
+
 static void store_vm(const char *vmuid, const char *target, const char *chip)
 {
 	char json[512], *path = NULL;
@@ -273,6 +330,8 @@ static Suite *resolvers_suite(void)
 	tcase_add_test(tc, resolve_long_list_stays_one_line);
 	tcase_add_test(tc, resolve_store_alias);
 	tcase_add_test(tc, resolve_device_uid);
+	tcase_add_test(tc, resolve_device_uid_any_case_and_port);
+	tcase_add_test(tc, resolve_store_device);
 	tcase_add_test(tc, resolve_vm_uid);
 	suite_add_tcase(s, tc);
 	return s;
@@ -436,6 +495,101 @@ START_TEST(alias_board_through_probe)
 }
 END_TEST
 
+/* A CP2102 USB-serial adapter (silabs_cp210x and the boards with a CP2102 on them match it). */
+static const ztc_usbdev *cp2102(void) { return add_dev("10C4", "EA60", "0001", "/dev/ttyUSB0"); }
+
+START_TEST(alias_programmer_policy)
+{
+	ztc_known *k = NULL;
+
+	stlink();
+	cp2102();
+	/* A board with USB of its own and nothing a probe or an adapter programs it with. */
+	ck_assert_int_eq(put("4f", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 0483:374B (ST-Link V2-1, "
+			 "a probe): it has USB of its own and no jtag data (jtag_capable, jtag_class) for a probe; alias the "
+			 "board's own USB device instead (see 'ztc device discover --matchdb')");
+	ck_assert_int_eq(put("e7", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 10C4:EA60 (Silicon Labs "
+			 "CP210x USB to UART bridge, a USB-serial adapter): it has USB of its own and its flash method does "
+			 "not work over a serial bootloader; alias the board's own USB device instead (see 'ztc device "
+			 "discover --matchdb')");
+	ck_assert_int_eq(put("4f", "x", "arduino_due", &(ztc_alias_opts){ .classname = "ArduinoDue" }, &k), ZTC_ERR_ARG);
+	ck_assert_ptr_null(k);
+	ck_assert_uint_eq(ztc_store_count(mem), 0);
+	/* A jtag-capable board on the probe: its jtag_class. */
+	ck_assert_int_eq(put("4f", "xpl", "xplained_d21", NULL, &k), ZTC_OK);
+	ck_assert_str_eq(k->classname, "XplainedProSamD21");
+	ztc_known_free(k);
+	/* J-Link boards have jtag data too. */
+	ck_assert_int_eq(put("4f", "nrf", "nordic_pca10040", NULL, NULL), ZTC_OK);
+	/* An ESP8266 board flashed over its UART ({port}, no 1200-baud touch) through any adapter. */
+	ck_assert_int_eq(put("e7", "wemos", "wemos_d1_mini", NULL, &k), ZTC_OK);
+	ck_assert_str_eq(k->target, "wemos_d1_mini");
+	ztc_known_free(k);
+	/* ...but not through a probe. */
+	ck_assert_int_eq(put("4f", "w2", "wemos_d1_mini", NULL, NULL), ZTC_ERR_ARG);
+	/* A board without USB of its own goes on either. */
+	ck_assert_int_eq(put("e7", "yarm", "acme_yarm", NULL, NULL), ZTC_OK);
+}
+END_TEST
+
+/* The warnings libztc logged, one per line. */
+static char logged[4096];
+
+static void keep_log(void *userdata, int level, const char *msg)
+{
+	size_t off = strlen(logged);
+
+	(void)userdata;
+	if (level == ZTC_LOG_WARN)
+		snprintf(logged + off, sizeof(logged) - off, "%s\n", msg);
+}
+
+START_TEST(alias_put_says_replaced)
+{
+	due();
+	logged[0] = '\0';
+	ztc_ctx_set_log(ctx, keep_log, NULL);
+	ck_assert_int_eq(put("df", "due", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(put("df", "due", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_str_eq(logged, "");
+	ck_assert_int_eq(put("df", "due2", "flipnclick_sam3x", NULL, NULL), ZTC_OK);
+	ck_assert_str_eq(logged, "due2 replaces due as the alias of device df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\n");
+	/* A refused put says nothing of the kind. */
+	logged[0] = '\0';
+	ck_assert_int_eq(put("df", "x", "no_such_board", NULL, NULL), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(logged, "");
+	ztc_ctx_set_log(ctx, NULL, NULL);
+}
+END_TEST
+
+START_TEST(alias_list_connected_or_not)
+{
+	ztc_known gone = { .alias = "gone", .uid = "0123456789abcdef0123456789abcdef01234567", .target = "arduino_due" };
+	ztc_alias_list *l = NULL;
+	const ztc_usbdev *s, *d;
+
+	s = stlink();
+	d = due();
+	ck_assert_int_eq(ztc_store_put(ctx, mem, &gone), ZTC_OK);
+	ck_assert_int_eq(put("4f", "nucleo", "st_nucleof401re", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(put("df", "adue", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(ztc_alias_list_new(ctx, mem, &devlist, &l), ZTC_OK);
+	ck_assert_uint_eq(l->n, 3);
+	/* Connected by port (ttyACM0 the Due, ttyACM1 the ST-Link), then the others. */
+	ck_assert_str_eq(l->e[0].known->alias, "adue");
+	ck_assert_ptr_eq(l->e[0].dev, d);
+	ck_assert_str_eq(l->e[1].known->alias, "nucleo");
+	ck_assert_ptr_eq(l->e[1].dev, s);
+	ck_assert_str_eq(l->e[2].known->alias, "gone");
+	ck_assert_ptr_null(l->e[2].dev);
+	ztc_alias_list_free(l);
+	ztc_alias_list_free(NULL);
+	ck_assert_int_eq(ztc_alias_list_new(ctx, mem, NULL, &l), ZTC_ERR_ARG);
+}
+END_TEST
+
 START_TEST(alias_file_and_del)
 {
 	char path[256], *deleted = NULL;
@@ -478,6 +632,9 @@ static Suite *alias_suite(void)
 	tcase_add_test(tc, alias_classname);
 	tcase_add_test(tc, alias_board_through_probe);
 	tcase_add_test(tc, alias_file_and_del);
+	tcase_add_test(tc, alias_programmer_policy);
+	tcase_add_test(tc, alias_put_says_replaced);
+	tcase_add_test(tc, alias_list_connected_or_not);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -515,6 +672,35 @@ START_TEST(vm_create_checks)
 }
 END_TEST
 
+START_TEST(vm_remote_checks)
+{
+	ztc_backend_vm_list *l = (ztc_backend_vm_list *)0x1;
+	char *uid = (char *)0x1, *path = (char *)0x1;
+
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, -1, &l), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the first VM to list must be 0 to 10000, not -1");
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, ZTC_VM_LIST_REMOTE_MAX + 1, &l), ZTC_ERR_ARG);
+	/* No token: refused before any request. */
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, 0, &l), ZTC_ERR_BACKEND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "not logged in: run 'ztc login'");
+	ck_assert_ptr_eq(l, (ztc_backend_vm_list *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, "abc", &uid, &path), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(uid, (char *)0x1);
+	ck_assert_ptr_eq(path, (char *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, NULL, &uid, &path), ZTC_ERR_ARG);
+	/* A backend that does not answer (port 1): a backend error, nothing set, nothing stored. */
+	setenv("ZTC_TOKEN", "tok-1", 1);
+	setenv("ZTC_BACKEND_TIMEOUT_MS", "200", 1);
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, 0, &l), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(l, (ztc_backend_vm_list *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, "abc", &uid, &path), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(uid, (char *)0x1);
+	unsetenv("ZTC_TOKEN");
+	unsetenv("ZTC_BACKEND_TIMEOUT_MS");
+	ck_assert_int_eq(access(home, F_OK), -1);
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm create");
@@ -522,6 +708,7 @@ static Suite *vm_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vm_create_checks);
+	tcase_add_test(tc, vm_remote_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }
