@@ -220,10 +220,22 @@ void out_table(const struct out_records *o, const struct out_col *cols, size_t w
 	}
 	for (size_t r = 0; r < o->n; r++) {
 		const char *rest[64] = { 0 };
+		char *clean[64] = { 0 };
 		bool more = true;
 
-		for (size_t c = 0; c < o->ncols; c++)
+		/* Cells come from devices and the backend: a control character (a terminal escape) is
+		 * shown as '?', never sent to the terminal. Same length, so the widths hold. */
+		for (size_t c = 0; c < o->ncols; c++) {
 			rest[c] = cell(o, r, c);
+			if (strpbrk(rest[c], "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12"
+					    "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f") &&
+			    (clean[c] = strdup(rest[c]))) {
+				for (char *p = clean[c]; *p; p++)
+					if ((unsigned char)*p < 0x20 || *p == 0x7f)
+						*p = '?';
+				rest[c] = clean[c];
+			}
+		}
 		/* A wrapped cell goes on over more lines; the other columns are blank there. */
 		while (more) {
 			char line[2048];
@@ -258,6 +270,8 @@ void out_table(const struct out_records *o, const struct out_col *cols, size_t w
 				off--;
 			printf("%.*s\n", (int)off, line);
 		}
+		for (size_t c = 0; c < o->ncols; c++)
+			free(clean[c]);
 	}
 out:
 	free(w);

@@ -104,6 +104,17 @@ expect_rc 1 "a .vm without bin"; expect_err "cannot store VM AbC2: it has no \"b
 unchanged_since before "a .vm without bin"
 scenario
 
+# A name with a terminal escape in it (the backend's data is not trusted): '?' in the table, the exact
+# string in JSON (escaped by yajl).
+"$ZTC" -q vm create due r4.0.0 chibi2 --name "$(printf 'evil\033[2Jname')" >/dev/null
+ztc_run vm list --remote --from 9
+expect_rc 0 "a name with an escape"
+printf '%s' "$out" | grep -q "$(printf '\033')" && fail "an escape reached the terminal: $(printf '%s' "$out" | od -c | head)" ||
+	pass "no escape byte in the table"
+printf '%s\n' "$out" | grep -q "evil?\[2Jname" && pass "the control character shows as '?'" || fail "escaped name: $out"
+ztc_run -J vm list --remote --from 9
+printf '%s\n' "$out" | grep -qiF '"name":"evil\u001b[2Jname"' && pass "-J keeps the name, escaped" || fail "-J name: $out"
+
 # vm create by the port of the connected board (its uid's alias).
 if [ -n "${UMOCKDEV_RUN:-}" ]; then
 	reset_requests
