@@ -21,6 +21,12 @@ tests_tools_jsonl_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
 tests_tools_jsonl_LDADD = $(YAJL_LIBS)
 tests_tools_plugin_check_LDADD = core/lib/libztc.la
 
+# A SAM-BA monitor simulator (SAM3X8E ROM, Arduino SAMD21 bootloader) for bossac and the atmel plugin,
+# checked against the real bossac (skipped without bossa-cli).
+check_PROGRAMS += tests/tools/samba-sim
+TESTS += tests/samba-sim.sh tests/samba-bossac.sh
+EXTRA_DIST += tests/samba-sim.sh tests/samba-bossac.sh
+
 if UMOCKDEV_TESTS
 # Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
 check_PROGRAMS += tests/tools/fakeboard
@@ -28,6 +34,7 @@ tests_tools_fakeboard_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_tools_fakeboard_LDADD = $(UMOCKDEV_LIBS)
 TESTS += \
 	tests/register.sh \
+	tests/register-native.sh \
 	tests/udev-unavailable.sh \
 	tests/open.sh \
 	tests/discover-records.sh \
@@ -35,7 +42,22 @@ TESTS += \
 	tests/alias.sh \
 	tests/plugins.sh
 endif
+EXTRA_DIST += tests/register-native.sh
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
+
+# Boards registered through their on-board probe with OpenOCD: the stand-in, and the real one when installed.
+if UMOCKDEV_TESTS
+TESTS += tests/register-probe.sh
+endif
+EXTRA_DIST += tests/register-probe.sh
+# The ESP ROM serial bootloader simulator, checked against Espressif's protocol documentation
+# (esp-sim.sh), and the esp plugin reading chip ids through it under umockdev (esp-native.sh).
+check_PROGRAMS += tests/tools/esp-sim
+TESTS += tests/esp-sim.sh
+if UMOCKDEV_TESTS
+TESTS += tests/esp-native.sh
+endif
+EXTRA_DIST += tests/esp-sim.sh tests/esp-native.sh
 
 include tests/unit.mk
 
@@ -53,3 +75,25 @@ tests_unit_test_libztc_LDADD = core/lib/libztc.la $(CHECK_LIBS)
 if UMOCKDEV_TESTS
 TESTS += tests/family.sh
 endif
+
+# DfuSe (plugins/dfu): a software DfuSe bootloader behind an emulated usbdevfs node, checked against the
+# real dfu-util; the dfu plugin end to end under it; a preload that denies access to USB nodes; the
+# memory-layout parser on its own.
+check_PROGRAMS += tests/dfu/test-dfuse-layout
+tests_dfu_test_dfuse_layout_SOURCES = tests/dfu/test-dfuse-layout.c plugins/dfu/dfuse-layout.c plugins/dfu/dfuse.h
+tests_dfu_test_dfuse_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/dfu
+tests_dfu_test_dfuse_layout_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_dfu_test_dfuse_layout_LDADD = $(CHECK_LIBS)
+TESTS += tests/dfu/test-dfuse-layout
+if UMOCKDEV_TESTS
+check_PROGRAMS += tests/tools/dfuse-model
+tests_tools_dfuse_model_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
+tests_tools_dfuse_model_LDADD = $(UMOCKDEV_LIBS)
+check_LTLIBRARIES += tests/tools/no-usb-access.la
+tests_tools_no_usb_access_la_SOURCES = tests/tools/no-usb-access.c
+tests_tools_no_usb_access_la_CFLAGS = -Wall -Wextra
+tests_tools_no_usb_access_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_no_usb_access_la_LIBADD = -ldl
+TESTS += tests/dfu-util-model.sh tests/dfu.sh
+endif
+EXTRA_DIST += tests/dfu-util-model.sh tests/dfu.sh

@@ -161,9 +161,8 @@ ZTC_API int ztc_flash_default(ztc_board *b, const ztc_image *img, size_t nimg);
 ZTC_API int ztc_flash_reset_default(ztc_board *b);
 /* The `flash.enter_virtualizable` sub-object (method serial or tool); nothing when absent. */
 ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b);
-/* The `flash.chipid` sub-object (a tool, its output read as `parse` says), or, for a board flashed
- * through a probe (method probe) whose device.json has jtag_chipid_command, OpenOCD; otherwise
- * ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
+/* The chip id of a board flashed through a probe (method probe) whose device.json has
+ * jtag_chipid_command, through OpenOCD; otherwise ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
 ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 
 /* OpenOCD through the probe whose interface script is interface_cfg ("interface/stlink.cfg"):
@@ -175,7 +174,10 @@ ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg);
 /* The chip id through OpenOCD: the jtag_chipid_command commands (';'-separated) are run after init;
  * of the output lines "ADDRESS: VALUE..." that start with jtag_chipid_prefix (default "0x"), the first
- * jtag_chipid_len give their values, each word's characters reversed, concatenated. */
+ * jtag_chipid_len (1 to 64) give their values, each 1 to 8 hexadecimal digits, concatenated as
+ * jtag_chipid_format says: "words", each as 8 upper-case digits (the id SAM-BA and DfuSe give the same
+ * chip), or "reversed" (the default), each value's characters reversed as the Zerynth toolchain did.
+ * A probe OpenOCD may not open fails with ZTC_ERR_IO, naming the udev rules (60-ztc.rules). */
 ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid);
 /* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
  * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
@@ -205,6 +207,15 @@ ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
  * reset sequence go on without it. */
 ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
 ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
+
+/* ---- ABI 1.1 helpers: the chip id through the board's on-board probe ------------------------------ */
+
+/* ztc_openocd_read_chipid through the probe device.json preferred_register_with_jtag names (stlink,
+ * atmel_edbg, cmsis_dap, kitprog2, ...: ztc_openocd_probe_interface), with its jtag_target and
+ * jtag_chipid_* keys: the read_chipid of a board reachable through its on-board probe. Without that
+ * key, or without jtag_chipid_command, it declines with ZTC_ERR_UNSUPPORTED before anything runs (so
+ * `register` flashes register.vm instead); an unknown probe name is ZTC_ERR_PARSE. */
+ZTC_API int ztc_openocd_chipid_default(ztc_board *b, char **ret_chipid);
 
 #ifdef __cplusplus
 }
