@@ -499,6 +499,24 @@ static bool confirm_alias(const char *prefix, const ztc_known *k)
 	return ok;
 }
 
+/* The whole alias deletes at once; a start of one only once the person at the terminal typed the whole
+ * alias (no terminal: refused, saying what to do). The error line is printed when false. */
+static bool may_delete(const char *typed, const ztc_known *k)
+{
+	if (strcmp(k->alias, typed) == 0)
+		return true;
+	if (!isatty(STDIN_FILENO)) {
+		cli_error("'%s' is only the start of alias '%s': give the whole alias, or --yes to delete it", typed,
+			  k->alias);
+		return false;
+	}
+	if (!confirm_alias(typed, k)) {
+		cli_error("not deleted: that is not '%s'", k->alias);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_alias_del(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -532,13 +550,14 @@ static int cmd_alias_del(struct cli *cli, int argc, char **argv)
 		/* The prefix is resolved under the lock: the alias deleted is the one it names then. */
 		rc = ztc_alias_del(cli->ctx, NULL, argv[optind], &deleted);
 	} else {
-		if (cli_load_known(cli, argv[optind], &store, &k) != 0)
-			return 1;
-		if (strcmp(k->alias, argv[optind]) != 0 &&
-		    (!isatty(STDIN_FILENO) ? (cli_error("'%s' is only the start of alias '%s': give the whole alias, "
-							"or --yes to delete it", argv[optind], k->alias), true)
-					    : !confirm_alias(argv[optind], k) && (cli_error("not deleted: that is not "
-											    "'%s'", k->alias), true))) {
+		/* An alias only, as --yes takes it: a port is no name for forgetting a device. */
+		if ((rc = ztc_store_load(cli->ctx, &store)) < 0)
+			return cli_fail(cli, rc);
+		if ((rc = ztc_store_resolve_alias(cli->ctx, store, argv[optind], &k)) < 0) {
+			ztc_store_free(store);
+			return cli_fail(cli, rc);
+		}
+		if (!may_delete(argv[optind], k)) {
 			ztc_store_free(store);
 			return 1;
 		}
