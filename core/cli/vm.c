@@ -105,7 +105,47 @@ out:
 	return rc;
 }
 
-/* The account's VMs, -J with features as a JSON list. */
+static void gen_str(yajl_gen g, const char *s)
+{
+	if (s)
+		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+	else
+		yajl_gen_null(g);
+}
+
+/* One JSON line per VM of the account, with features as a JSON list (out_records holds strings). */
+static void print_remote_json(const ztc_backend_vm_list *l)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *buf;
+	size_t len;
+
+	for (size_t i = 0; g && i < l->n; i++) {
+		const ztc_backend_vm *v = &l->vm[i];
+		const char *const kv[][2] = { { "uid", v->uid }, { "name", v->name }, { "core_dep", v->core_dep },
+					      { "version", v->version }, { "dev_type", v->dev_type }, { "rtos", v->rtos } };
+
+		yajl_gen_map_open(g);
+		for (size_t k = 0; k < sizeof(kv) / sizeof(*kv); k++) {
+			gen_str(g, kv[k][0]);
+			gen_str(g, kv[k][1]);
+		}
+		gen_str(g, "features");
+		yajl_gen_array_open(g);
+		for (size_t f = 0; f < v->nfeatures; f++)
+			gen_str(g, v->features[f]);
+		yajl_gen_array_close(g);
+		yajl_gen_map_close(g);
+		yajl_gen_get_buf(g, &buf, &len);
+		fwrite(buf, 1, len, stdout);
+		fputc('\n', stdout);
+		yajl_gen_clear(g);
+		yajl_gen_reset(g, NULL);
+	}
+	yajl_gen_free(g);
+}
+
+/* The account's VMs: JSON Lines, or a table. */
 static void print_remote(struct cli *cli, const ztc_backend_vm_list *l)
 {
 	static const char *const keys[] = { "uid", "name", "version", "dev_type", "rtos", "features" };
@@ -115,31 +155,7 @@ static void print_remote(struct cli *cli, const ztc_backend_vm_list *l)
 	struct out_records o;
 
 	if (cli->json) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		const unsigned char *buf;
-		size_t len;
-
-#define STR(s) ((s) ? yajl_gen_string(g, (const unsigned char *)(s), strlen(s)) : yajl_gen_null(g))
-		for (size_t i = 0; g && i < l->n; i++) {
-			const ztc_backend_vm *v = &l->vm[i];
-
-			yajl_gen_map_open(g);
-			STR("uid"), STR(v->uid), STR("name"), STR(v->name), STR("core_dep"), STR(v->core_dep);
-			STR("version"), STR(v->version), STR("dev_type"), STR(v->dev_type), STR("rtos"), STR(v->rtos);
-			STR("features");
-			yajl_gen_array_open(g);
-			for (size_t f = 0; f < v->nfeatures; f++)
-				STR(v->features[f]);
-			yajl_gen_array_close(g);
-			yajl_gen_map_close(g);
-			yajl_gen_get_buf(g, &buf, &len);
-			fwrite(buf, 1, len, stdout);
-			fputc('\n', stdout);
-			yajl_gen_clear(g);
-			yajl_gen_reset(g, NULL);
-		}
-#undef STR
-		yajl_gen_free(g);
+		print_remote_json(l);
 		goto out;
 	}
 	if (l->n == 0) {
