@@ -8,19 +8,22 @@
 #include "internal.h"
 #include "ztc/backend.h"
 
-/* Append page's entries to acc (moved: page is left empty). */
+/* Move the first entries of page to the end of acc, no more than acc may hold; the rest stay in page,
+ * freed with it. */
 static int take_page(ztc_backend_vm_list *acc, ztc_backend_vm_list *page)
 {
+	size_t k = page->n < ZTC_VM_LIST_REMOTE_MAX - acc->n ? page->n : ZTC_VM_LIST_REMOTE_MAX - acc->n;
 	ztc_backend_vm *v;
 
-	if (!page->n)
+	if (!k)
 		return ZTC_OK;
-	if (!(v = realloc(acc->vm, (acc->n + page->n) * sizeof(*v))))
+	if (!(v = realloc(acc->vm, (acc->n + k) * sizeof(*v))))
 		return ZTC_ERR_NOMEM;
-	memcpy(v + acc->n, page->vm, page->n * sizeof(*v));
+	memcpy(v + acc->n, page->vm, k * sizeof(*v));
+	memmove(page->vm, page->vm + k, (page->n - k) * sizeof(*v));
 	acc->vm = v;
-	acc->n += page->n;
-	page->n = 0;
+	acc->n += k;
+	page->n -= k;
 	return ZTC_OK;
 }
 
@@ -48,10 +51,11 @@ static int list_all(ztc_ctx *ctx, ztc_backend *be, int from, ztc_backend_vm_list
 		/* An empty page, or one shorter than the one before, is the last (BACKEND-API.md). */
 		if (got == 0 || (prev && got < prev))
 			break;
-		/* A backend that never stops sending full pages does not make this loop for ever. */
-		if (acc->n >= ZTC_VM_LIST_REMOTE_MAX || got > (size_t)(ZTC_VM_LIST_REMOTE_MAX - from)) {
-			ztc_warn(ctx, "the backend lists more than %d VMs: only the first %zu from %d are shown (see --from)",
-				 ZTC_VM_LIST_REMOTE_MAX, acc->n, start);
+		/* A backend that never stops sending full pages (or sends a huge one) does not make this
+		 * loop for ever, nor the list grow without bound. */
+		if (acc->n >= ZTC_VM_LIST_REMOTE_MAX) {
+			ztc_warn(ctx, "listed %d VMs from %d, the most listed at once; there may be more: list them with "
+				 "--from %d", ZTC_VM_LIST_REMOTE_MAX, start, start + ZTC_VM_LIST_REMOTE_MAX);
 			break;
 		}
 		from += (int)got;

@@ -115,6 +115,17 @@ printf '%s\n' "$out" | grep -q "evil?\[2Jname" && pass "the control character sh
 ztc_run -J vm list --remote --from 9
 printf '%s\n' "$out" | grep -qiF '"name":"evil\u001b[2Jname"' && pass "-J keeps the name, escaped" || fail "-J name: $out"
 
+# A backend whose list never ends: 10000 VMs at most, one warning.
+start_backend --page 1000
+scenario "GET /vms endless"
+ztc_run -J vm list --remote --from 500
+expect_rc 0 "an endless list"
+[ "$(printf '%s\n' "$out" | wc -l)" = 10000 ] && [ "$(printf '%s\n' "$out" | tail -1 | "$JSONL" get uid)" = "endless-10499" ] &&
+	pass "an endless list stops after 10000 VMs" || fail "endless: $(printf '%s\n' "$out" | wc -l) lines"
+[ "$err" = "ztc: warning: listed 10000 VMs from 500, the most listed at once; there may be more: list them with --from 10500" ] &&
+	pass "an endless list: one warning" || fail "endless warning: [$err]"
+[ "$(nrequests)" = 10 ] && pass "an endless list: 10 requests" || fail "endless: $(nrequests) requests"
+
 # vm create by the port of the connected board (its uid's alias).
 if [ -n "${UMOCKDEV_RUN:-}" ]; then
 	reset_requests

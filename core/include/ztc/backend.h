@@ -156,7 +156,8 @@ ZTC_API int ztc_vm_create(ztc_ctx *ctx, const ztc_store *store, const ztc_db *db
 
 /* `ztc vm list --remote [--from N]`: the VMs the account owns, from the from-th on (0 to
  * ZTC_VM_LIST_REMOTE_MAX), page after page (GET /vms?from=N) until an empty page or one shorter than
- * the one before; past ZTC_VM_LIST_REMOTE_MAX a warning is logged and the list ends there. Needs a
+ * the one before; at ZTC_VM_LIST_REMOTE_MAX VMs the list ends with a warning (there may be more: the
+ * warning says which --from lists them). Needs a
  * token, like every backend call. *ret_list is set only on success; free it with
  * ztc_backend_vm_list_free(). */
 ZTC_API int ztc_vm_list_remote(ztc_ctx *ctx, int from, ztc_backend_vm_list **ret_list);
