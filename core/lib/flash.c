@@ -133,8 +133,8 @@ static int run_init(struct run *r, ztc_board *b, bool need_flash)
 	/* The database parsed this file already, but keeps only top-level scalars reachable: read it again. */
 	text = ztc_read_file(r->where, DEVICE_JSON_MAX, NULL, &err);
 	if (!text)
-		return ztc_board_fail(b, ZTC_ERR_IO, "cannot read %s: %s", r->where, strerror(err));
-	r->root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+		return ztc_board_fail(b, ZTC_ERR_IO, "cannot read %s: %s", r->where, ztc_read_strerror(err));
+	r->root = ztc_json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (!r->root || !YAJL_IS_OBJECT(r->root))
 		return ztc_board_fail(b, ZTC_ERR_PARSE, "%s: not a valid JSON object any more", r->where);

@@ -332,7 +332,7 @@ static const ztc_class_desc classes[] = {
 	/* edbg */
 	{ .name = "GenuinoZero", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
-	/* bossac_d21 on the bootloader's port; chip id over SAM-BA there */
+	/* bossac at 0x2000 (after the Arduino bootloader) on the bootloader's port; chip id over SAM-BA there */
 	{ .name = "ArduinoMKR1000Virtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
 	{ .name = "AdafruitFeatherM0Wifi", .burn = burn_needs_bootloader },
 	{ .name = "AdafruitFeatherM0WifiVirtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },

@@ -19,6 +19,8 @@ prefix (after /v1, or *) match the request decides the reply:
     vmset KEY JSON        GET /vms/<uid>: the .vm with KEY set to the JSON value
     echo                  HTTP 200 {"status": "fail", "message": "<the Authorization header>"}
     endless               GET /vms?from=N: a full page of made-up VMs whatever N (a list that never ends)
+    deep CODE             HTTP CODE with {"status": "success", "data": {"uid": "deep", "x": [[[...]]]}},
+                          the list nested 300,000 deep
 "N*SCENARIO" applies to the first N matching requests only (counted per control line); later ones
 fall through to the next lines. A missing or empty control file means "ok" for everything.
 
@@ -199,6 +201,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.ok({})
         if what == "echo":
             return self.refuse(200, "you sent: " + str(self.headers.get("Authorization")))
+        if what == "deep":
+            n = 300000
+            return self.send(int(arg or 200), text='{"status": "success", "data": {"uid": "deep", "x": %s%s}}'
+                             % ("[" * n, "]" * n))
         token = st.args.token
         if token and self.headers.get("Authorization") != "Bearer " + token:
             return self.refuse(401, "Unauthorized: invalid token")
