@@ -270,6 +270,10 @@ ZTC_API int ztc_board_burn(ztc_ctx *ctx, const ztc_match *m, const ztc_firmware 
 	n = ztc_firmware_image_count(fw);
 	for (size_t i = 0; i < n; i++)
 		total += ztc_firmware_image(fw, i)->len;
+	/* A flash object the database warned about stops every class, the ones that flash by themselves too. */
+	rc = m->t ? ztc_flash_refuse_bad(ctx, m->t) : ZTC_OK;
+	if (rc < 0)
+		return rc;
 	rc = start(ctx, m, &cls, &b, &o);
 	if (rc < 0)
 		return rc;
