@@ -35,6 +35,8 @@ static bool no(struct check *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->why + n, c->whylen - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* Names from the file (a method, a placeholder) go in as they are: the warning stays one line. */
+	ztc_str_oneline(c->why);
 	return false;
 }
 

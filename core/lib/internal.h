@@ -52,6 +52,8 @@ void ztc_clear_error(ztc_ctx *ctx);
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
+/* s made fit for a one-line message, in place: control characters (a newline in a JSON string) as '?'. */
+char *ztc_str_oneline(char *s);
 /* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
 void ztc_strv_free(char **strv);
 

@@ -111,7 +111,7 @@ static void lookup(ztc_ctx *ctx, const char *dir, const char *tool, yajl_val *re
 		tools = tools_of(root, why, sizeof(why));
 	}
 	if (!tools) {
-		ztc_warn(ctx, "%s: %s; its tool hints are ignored", path, why);
+		ztc_warn(ctx, "%s: %s; its tool hints are ignored", path, ztc_str_oneline(why));
 		yajl_tree_free(root);
 		free(path);
 		return;
