@@ -326,7 +326,7 @@ expect_line "chipid: 00C0FF0C00C0FF4000C0FF4400C0FF48" "Genuino Zero: the SAMD21
 STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
 expect_line "chipid: error -5: permission denied on the USB probe of Arduino/Genuino Zero (2341:003D): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board" \
 	"Genuino Zero: EDBG may not be opened"
-# ztc_openocd_chipid_default: no probe named declines (register then wants register.vm); an unknown
+# openocd_chipid_default (plugins/common): no probe named declines (register then wants register.vm); an unknown
 # probe name is bad data. Neither runs OpenOCD.
 mkdir -p "$TMP/db/st_nucleof401re"
 grep -v '"preferred_register_with_jtag"' "$top_srcdir/db/st_nucleof401re/device.json" >"$TMP/db/st_nucleof401re/device.json"
