@@ -403,14 +403,14 @@ ZTC_API const char *ztc_target_get_name(const ztc_target *t) { return t->name; }
 ZTC_API const char *ztc_target_get_type(const ztc_target *t) { return t->type; }
 ZTC_API const char *ztc_target_get_path(const ztc_target *t) { return t->path; }
 
-yajl_val ztc_target_json(const ztc_target *t)
-{
-	return t ? t->json : NULL;
-}
-
 ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key)
 {
 	return t && key ? ztc_json_get_str(t->json, key) : NULL;
+}
+
+yajl_val ztc_target_json(const ztc_target *t)
+{
+	return t ? t->json : NULL;
 }
 
 ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)

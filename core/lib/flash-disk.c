@@ -11,17 +11,15 @@ int flash_method_disk(struct flash_run *r, const ztc_image *img, size_t nimg)
 	size_t len;
 	int rc;
 
-	if (nimg != 1)
-		return ztc_board_fail(r->b, ZTC_ERR_ARG, "%s takes one image, the firmware has %zu", r->name, nimg);
 	/* Check the disk before preparing anything: the common failure is a board whose disk is not mounted. */
 	if (ztc_str_empty(ztc_board_get_str(r->b, "disk")))
 		return ztc_board_fail(r->b, ZTC_ERR_NOT_FOUND, "no mass-storage disk mounted for %s", r->name);
-	rc = flash_prepare_single(r, img, &buf, &len);
-	if (rc < 0)
-		return rc;
+	rc = flash_prepare_single(r, img, nimg, &buf, &len);
 	/* The file name was checked when the database loaded: not empty, no '/'. */
-	rc = ztc_board_copy_to_disk(r->b, ztc_json_get_str(r->flash, "file"), buf, len);
-	free(buf);
+	if (rc == ZTC_OK) {
+		rc = ztc_board_copy_to_disk(r->b, ztc_json_get_str(r->flash, "file"), buf, len);
+		free(buf);
+	}
 	if (rc < 0)
 		return rc;
 	flash_wait_after(r, len);

@@ -10,7 +10,8 @@
 
 #include "flash.h"
 
-int flash_prepare_single(struct flash_run *r, const ztc_image *img, unsigned char **ret, size_t *ret_len)
+int flash_prepare_single(struct flash_run *r, const ztc_image *img, size_t nimg, unsigned char **ret,
+			 size_t *ret_len)
 {
 	/* The byte counts were checked when the database loaded (flash-check.c). */
 	long long pad_to = flash_get_uint(r->flash, "pad_to", 0), below = flash_get_uint(r->flash, "pad_if_below", 0);
@@ -18,6 +19,8 @@ int flash_prepare_single(struct flash_run *r, const ztc_image *img, unsigned cha
 	unsigned char *buf = NULL, *nb;
 	size_t len;
 
+	if (nimg != 1)
+		return ztc_board_fail(r->b, ZTC_ERR_ARG, "%s takes one image, the firmware has %zu", r->name, nimg);
 	if (max && img->len > (unsigned long long)max)
 		return ztc_board_fail(r->b, ZTC_ERR_ARG, "the image (%zu bytes) is larger than %s takes (%lld bytes)",
 				      img->len, r->name, max);
@@ -49,9 +52,7 @@ int flash_write_single(struct flash_run *r, const ztc_image *img, size_t nimg)
 	size_t len;
 	int rc;
 
-	if (nimg != 1)
-		return ztc_board_fail(r->b, ZTC_ERR_ARG, "%s takes one image, the firmware has %zu", r->name, nimg);
-	rc = flash_prepare_single(r, img, &buf, &len);
+	rc = flash_prepare_single(r, img, nimg, &buf, &len);
 	if (rc < 0)
 		return rc;
 	rc = ztc_board_temp_file(r->b, "firmware.bin", buf, len, &r->file);

@@ -54,9 +54,11 @@ int flash_run_cmd(struct flash_run *r, yajl_val cmd, const char *progress_msg);
 /* flash-tool.c: method "tool": the images, the touch, the pre steps, the tool. */
 int flash_method_tool(struct flash_run *r, const ztc_image *img, size_t nimg);
 
-/* flash-image.c: the single image with the flash object's padding and size rules, into a malloc'd copy;
- * written to the run's private directory as {file}; the `images` list's files and addresses as {images}. */
-int flash_prepare_single(struct flash_run *r, const ztc_image *img, unsigned char **ret, size_t *ret_len);
+/* flash-image.c: the single image (nimg must be 1) with the flash object's padding and size rules, into a
+ * malloc'd copy; that written to the run's private directory as {file}; the `images` list's files and
+ * addresses as {images}. */
+int flash_prepare_single(struct flash_run *r, const ztc_image *img, size_t nimg, unsigned char **ret,
+			 size_t *ret_len);
 int flash_write_single(struct flash_run *r, const ztc_image *img, size_t nimg);
 int flash_write_parts(struct flash_run *r, const ztc_image *img, size_t nimg);
 /* flash-image.c: "0x" and hexadecimal digits, the way device.json and .vm files give addresses. */

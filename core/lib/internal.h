@@ -97,10 +97,8 @@ struct ztc_board;
 struct ztc_board *ztc_board_new(ztc_ctx *ctx, const ztc_match *m);
 void ztc_board_free(struct ztc_board *b);
 
-/* The target a plugin callback's board is (board.c), and the whole device.json the database loaded for a
- * target (db.c): the flash object interpreter reads its nested objects. */
+/* The target a plugin callback's board is (board.c): the flash object interpreter reads its device.json. */
 const ztc_target *ztc_board_target(const struct ztc_board *b);
-yajl_val ztc_target_json(const ztc_target *t);
 
 /* The rules of the device.json `flash` object (flash-check.c), root being the whole document: true when
  * it has none or a good one, else false with the problem ("flash: ...") in why. The database checks every
@@ -119,6 +117,9 @@ void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
 
 /* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
 int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
+
+/* The whole device.json of a target, owned by the database (db.c). */
+yajl_val ztc_target_json(const ztc_target *t);
 
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);
