@@ -97,3 +97,11 @@ tests_tools_no_usb_access_la_LIBADD = -ldl
 TESTS += tests/dfu-util-model.sh tests/dfu.sh
 endif
 EXTRA_DIST += tests/dfu-util-model.sh tests/dfu.sh
+
+# The core flow on the SAM boards with Debian's bossac alone (bossa-cli): alias, native register, vm create
+# against the test backend and virtualize, on samba-sim boards behind fakeboard; the image checked in the
+# simulator's flash, and the failures (silent board, no bossac, image too big). Skipped without bossac.
+if UMOCKDEV_TESTS
+TESTS += tests/virtualize-real.sh
+endif
+EXTRA_DIST += tests/virtualize-real.sh

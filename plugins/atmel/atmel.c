@@ -335,7 +335,7 @@ static const ztc_class_desc classes[] = {
 	/* edbg */
 	{ .name = "GenuinoZero", .burn = openocd_flash, .read_chipid = openocd_chipid_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
-	/* bossac_d21 on the bootloader's port; chip id over SAM-BA there */
+	/* bossac at 0x2000 (after the Arduino bootloader) on the bootloader's port; chip id over SAM-BA there */
 	{ .name = "ArduinoMKR1000Virtualizable", .burn = openocd_flash, .read_chipid = samba_read_chipid },
 	{ .name = "AdafruitFeatherM0Wifi", .burn = burn_needs_bootloader },
 	{ .name = "AdafruitFeatherM0WifiVirtualizable", .burn = openocd_flash, .read_chipid = samba_read_chipid },

@@ -120,6 +120,49 @@ expect_line "burn: error -14: bossac did not finish within 1 s: stopped" "Due: h
 pgrep -f "sleep 29" >/dev/null 2>&1 && fail "Due: the stand-in's sleep survived the timeout" ||
 	pass "Due: the tool's process group was killed"
 rm -rf "$TMP/db"
+# An image larger than the SAM3X's 512 KB flash is refused before the touch (which erases the board).
+img "$TMP/due-big.bin" "too big for a due" 524289
+vm "$TMP/due-big.vm" "$TMP/due-big.bin"
+board arduino_due arduino_due ArduinoDue burn "$TMP/due-big.vm" speed
+expect_line "burn: error -3: the image (524289 bytes) is larger than Arduino Due takes (524288 bytes)" "Due: image too big"
+expect_line "speed: 38400" "Due: no touch for an image too big"
+expect_calls "" "Due: bossac did not run for an image too big"
+
+# ---- SAMD21 boards in their bootloader (MKR1000, Feather M0, ExpLoRer): Debian's bossac after the 8 KB ------
+# The Feather M0's bootloader identity (239A:000B) from the MKR1000's record.
+sed -e 's/2341/239a/g; s#/4e/#/b/#; s/004e/000b/g; s/MKR1000/Feather_M0/g' "$DATA/mkr1000_boot.umockdev" \
+	>"$TMP/feather_boot.umockdev"
+img "$TMP/d21.bin" "samd21 image" 10000
+vm "$TMP/d21.vm" "$TMP/d21.bin"
+for t in mkr1000_boot:arduino_mkr1000:ArduinoMKR1000Virtualizable \
+	"$TMP/feather_boot.umockdev:adafruit_feather_m0wifi:AdafruitFeatherM0WifiVirtualizable" \
+	mkr1000_boot:sodaq_explorer:SodaqExplorerVirtualizable; do
+	IFS=: read -r rec target class <<<"$t"
+	STANDIN_PORT=/dev/ttyACM0 board "$rec" "$target" "$class" burn "$TMP/d21.vm" speed
+	expect_line "burn: ok" "$target: burn succeeds"
+	expect_calls "bossac --usb-port=1 -p /dev/ttyACM0 --offset=0x2000 -e -w -v {tmp}/firmware.bin -R" \
+		"$target: Debian's bossac, native USB, at 0x2000 after the bootloader, verified, reset"
+	expect_same "$TMP/d21.bin" "$REC/files/firmware.bin" "$target: bossac got the image bytes"
+	[ "$(cat "$REC/speed" 2>/dev/null)" = 38400 ] && pass "$target: no 1200-baud touch (the bootloader already runs)" ||
+		fail "$target: port speed when bossac ran: $(cat "$REC/speed" 2>/dev/null)"
+	expect_line "speed: 38400" "$target: the port's speed left as it was"
+	expect_tmp_removed "$target"
+done
+# Success is bossac's "Verify successful": exit 0 without it is a failure.
+STANDIN_MODE=notext board mkr1000_boot arduino_mkr1000 ArduinoMKR1000Virtualizable burn "$TMP/d21.vm"
+expect_line 'burn: error -13: bossac did not report success (no "Verify successful" in its output): SAM-BA operation failed' \
+	"MKR1000: bossac without Verify successful"
+# 256 KB of flash less the bootloader's 8 KB: 253952 bytes fit, one more does not (and bossac never runs).
+img "$TMP/d21-max.bin" "samd21 image" 253952
+vm "$TMP/d21-max.vm" "$TMP/d21-max.bin"
+board mkr1000_boot arduino_mkr1000 ArduinoMKR1000Virtualizable burn "$TMP/d21-max.vm"
+expect_line "burn: ok" "MKR1000: an image of 253952 bytes fits"
+img "$TMP/d21-big.bin" "samd21 image" 253953
+vm "$TMP/d21-big.vm" "$TMP/d21-big.bin"
+board mkr1000_boot arduino_mkr1000 ArduinoMKR1000Virtualizable burn "$TMP/d21-big.vm"
+expect_line "burn: error -3: the image (253953 bytes) is larger than Arduino/Genuino MKR1000 takes (253952 bytes)" \
+	"MKR1000: image too big"
+expect_calls "" "MKR1000: bossac did not run for an image too big"
 
 # ---- Particle Photon: the DFU class downloads over DfuSe itself (no tool); the normal class refuses -------
 # dfuse OP...: flash-board on the Photon in DFU mode, played by tests/tools/dfuse-model (its flash in
