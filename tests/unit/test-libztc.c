@@ -1032,13 +1032,17 @@ END_TEST
 START_TEST(tools_json_vendor_adds_and_overrides)
 {
 	static const char vendor[] = "{\"version\": 1, \"tools\": {\"acmeflash\": {\"package\": \"acme-flash\"}, "
-				     "\"bossac\": {\"origin\": \"use the BOSSA build of the Acme SDK\"}}}";
+				     "\"bossac\": {\"origin\": \"use the BOSSA build of the Acme SDK\"}, "
+				     "\"brackets\": {\"origin\": \"[[[[[[[[[[ {{{{{{{{{{ \\\" in a string\"}}}";
 
 	ck_assert_str_eq(missing_tool_line("acmeflash", vendor),
 			 "acmeflash not found on PATH: install the Debian package acme-flash (apt-get install acme-flash)");
 	/* The database's search order: ZTC_DB_PATH's dirs before the installed one. */
 	ck_assert_str_eq(missing_tool_line("bossac", vendor),
 			 "bossac not found on PATH: no Debian package provides it; use the BOSSA build of the Acme SDK");
+	/* Brackets in strings are no nesting. */
+	ck_assert_str_eq(missing_tool_line("brackets", vendor),
+			 "brackets not found on PATH: no Debian package provides it; [[[[[[[[[[ {{{{{{{{{{ \" in a string");
 	/* What the vendor does not list still comes from the built-in tools.json. */
 	ck_assert_str_eq(missing_tool_line("esptool", vendor),
 			 "esptool not found on PATH: no Debian package provides it; install it with pip (pip install esptool)");
@@ -1058,15 +1062,19 @@ static const struct {
 	  "tools.bossac must be an object with either \"package\" or \"origin\"" },
 	{ "{\"tools\": {\"bossac\": {\"package\": \"bossa-cli; rm -rf ~\"}}}", "tools.bossac.package is not a Debian package name" },
 	{ "{\"tools\": {\"bossac\": {\"origin\": \"two\\nlines\"}}}", "tools.bossac.origin must be one line of 1 to 400 characters" },
+	{ "{\"tools\": {\"a\": [[[[[[[[1]]]]]]]], \"b\": \"[[[[[[[[[[\"}}", "invalid JSON: nested deeper than 8 levels" },
+	{ NULL, "invalid JSON: nested deeper than 8 levels" }, /* 200,000 levels, built below */
 };
 
 /* A bad vendor tools.json: one warning naming it, and the hints of the other dirs as before. */
 START_TEST(tools_json_malformed_is_a_warning)
 {
-	char want[1024];
+	char want[1024], *deep = calloc(1, 200001);
 
+	ck_assert_ptr_nonnull(deep);
+	memset(deep, '[', 200000);
 	for (size_t i = 0; i < sizeof(bad_tools) / sizeof(*bad_tools); i++) {
-		ck_assert_str_eq(missing_tool_line("bossac", bad_tools[i].json),
+		ck_assert_str_eq(missing_tool_line("bossac", bad_tools[i].json ? bad_tools[i].json : deep),
 				 "bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)");
 		snprintf(want, sizeof(want), "%s/db/tools.json: %s; its tool hints are ignored", tmp, bad_tools[i].why);
 		ck_assert_uint_eq(nwarnings, 1);
@@ -1074,6 +1082,7 @@ START_TEST(tools_json_malformed_is_a_warning)
 		teardown();
 		setup();
 	}
+	free(deep);
 }
 END_TEST
 
