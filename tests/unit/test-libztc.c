@@ -1060,8 +1060,10 @@ static const struct {
 	{ "{\"tools\": {\"bossac\": \"bossa-cli\"}}", "tools.bossac must be an object with either \"package\" or \"origin\"" },
 	{ "{\"tools\": {\"bossac\": {\"package\": \"a\", \"origin\": \"b\"}}}",
 	  "tools.bossac must be an object with either \"package\" or \"origin\"" },
-	{ "{\"tools\": {\"bossac\": {\"package\": \"bossa-cli; rm -rf ~\"}}}", "tools.bossac.package is not a Debian package name" },
-	{ "{\"tools\": {\"bossac\": {\"origin\": \"two\\nlines\"}}}", "tools.bossac.origin must be one line of 1 to 400 characters" },
+	{ "{\"tools\": {\"bossac\": {\"package\": \"bossa-cli; rm -rf ~\"}}}",
+	  "tools.bossac.package is not a Debian package name" },
+	{ "{\"tools\": {\"bossac\": {\"origin\": \"two\\nlines\"}}}",
+	  "tools.bossac.origin must be one line of 1 to 400 characters" },
 	{ "{\"tools\": {\"a\": [[[[[[[[1]]]]]]]], \"b\": \"[[[[[[[[[[\"}}", "invalid JSON: nested deeper than 8 levels" },
 	{ NULL, "invalid JSON: nested deeper than 8 levels" }, /* 200,000 levels, built below */
 };
