@@ -105,3 +105,5 @@ if UMOCKDEV_TESTS
 TESTS += tests/virtualize-real.sh
 endif
 EXTRA_DIST += tests/virtualize-real.sh
+
+include tests/hardening.mk

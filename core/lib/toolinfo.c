@@ -15,8 +15,6 @@
 #define TOOLS_JSON_VERSION 1
 #define PACKAGE_MAX 64
 #define ORIGIN_MAX 400
-/* The format nests 3 deep; yajl frees a tree recursively, so a deeper document is refused unparsed. */
-#define TOOLS_JSON_DEPTH 8
 
 /* A Debian package name (policy 5.6.1): it ends up in the "apt-get install" the user is told to run. */
 static bool package_ok(const char *s)
@@ -41,29 +39,6 @@ static bool origin_ok(const char *s)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
-	return true;
-}
-
-/* Whether text nests objects and lists at most max deep (strings skipped, escapes included). */
-static bool depth_ok(const char *text, int max)
-{
-	int depth = 0;
-	bool str = false;
-
-	for (const char *p = text; *p; p++) {
-		if (str) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '"')
-				str = false;
-		} else if (*p == '"') {
-			str = true;
-		} else if ((*p == '{' || *p == '[') && ++depth > max) {
-			return false;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-		}
-	}
 	return true;
 }
 
@@ -122,17 +97,15 @@ static void lookup(ztc_ctx *ctx, const char *dir, const char *tool, yajl_val *re
 		if (err == ENOENT || err == ENOTDIR)
 			ztc_dbg(ctx, "%s: none", path);
 		else
-			ztc_warn(ctx, "%s: cannot read it: %s; its tool hints are ignored", path, strerror(err));
+			ztc_warn(ctx, "%s: cannot read it: %s; its tool hints are ignored", path, ztc_read_strerror(err));
 		free(path);
 		return;
 	}
-	root = depth_ok(text, TOOLS_JSON_DEPTH) ? yajl_tree_parse(text, errbuf, sizeof(errbuf)) : NULL;
-	if (!root && !*errbuf)
-		snprintf(errbuf, sizeof(errbuf), "nested deeper than %d levels", TOOLS_JSON_DEPTH);
+	/* Depth-capped: a vendor's file is input from outside. */
+	root = ztc_json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (!root) {
-		errbuf[strcspn(errbuf, "\n")] = '\0';
-		snprintf(why, sizeof(why), "invalid JSON: %s", *errbuf ? errbuf : "parse error");
+		snprintf(why, sizeof(why), "invalid JSON: %s", errbuf);
 		tools = NULL;
 	} else {
 		tools = tools_of(root, why, sizeof(why));
