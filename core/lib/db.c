@@ -353,6 +353,9 @@ static int scan_dir(ztc_ctx *ctx, struct ztc_db *db, const char *dir)
 				ztc_dbg(ctx, "%s: target %s already defined earlier in the search path", json, t.id);
 				target_clear(&t);
 			} else {
+				/* Listed and matched all the same: only flashing it is refused (flash-check.c). */
+				if (!ztc_flash_check(t.json, why, sizeof(why)))
+					ztc_warn(ctx, "%s: %s; the board cannot be flashed", json, why);
 				if (db->n == db->cap) {
 					struct ztc_target *nt = realloc(db->t, (db->cap = db->cap ? db->cap * 2 : 64) *
 										       sizeof(*db->t));

@@ -53,6 +53,8 @@ void ztc_clear_error(ztc_ctx *ctx);
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
+/* s made fit for a one-line message, in place: control characters (a newline in a JSON string) as '?'. */
+char *ztc_str_oneline(char *s);
 /* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
 void ztc_strv_free(char **strv);
 
@@ -111,6 +113,21 @@ int ztc_home_prepare(ztc_ctx *ctx);
 struct ztc_board;
 struct ztc_board *ztc_board_new(ztc_ctx *ctx, const ztc_match *m);
 void ztc_board_free(struct ztc_board *b);
+
+/* The target a plugin callback's board is (board.c): the flash object interpreter reads its device.json. */
+const ztc_target *ztc_board_target(const struct ztc_board *b);
+
+/* The rules of the device.json `flash` object (flash-check.c), root being the whole document: true when
+ * it has none or a good one, else false with the problem ("flash: ...") in why. The database checks every
+ * board it loads and warns; a board whose object breaks them is listed and matched, but cannot be flashed:
+ * ztc_flash_refuse_bad (flash.c) fails with "<dir>/device.json: flash: ..." and is called before any
+ * class burns it and by the interpreter before it runs anything. */
+bool ztc_flash_check(yajl_val root, char *why, size_t whylen);
+int ztc_flash_refuse_bad(ztc_ctx *ctx, const ztc_target *t);
+
+/* ztc_tool_find's one line for a tool that is not on PATH: where it comes from, as the first tools.json of
+ * the database dirs (ZTC_DB_PATH, then the installed one) that names it says (toolinfo.c). */
+int ztc_tool_fail_missing(ztc_board *b, const char *tool);
 
 /* Hand devs to list: freed with it, so its records' dev pointers stay valid (match.c). */
 void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);

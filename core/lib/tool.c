@@ -26,47 +26,6 @@ extern char **environ;
 #define TOOL_OUTPUT_MAX (1024 * 1024)
 #define TOOL_KILL_GRACE_MS 2000
 
-/* Where each tool the board database names comes from, for the one line a missing tool gives. Debian
- * 12 packages: bossa-cli, dfu-util, openocd, stm32flash; the others are not packaged there. */
-static const struct {
-	const char *tool;
-	const char *package; /* Debian package, or NULL */
-	const char *origin;  /* where it comes from when no package has it */
-} origins[] = {
-	{ "bossac", "bossa-cli", NULL },
-	{ "dfu-util", "dfu-util", NULL },
-	{ "openocd", "openocd", NULL },
-	{ "stm32flash", "stm32flash", NULL },
-	{ "esptool", NULL, "install it with pip (pip install esptool)" },
-	{ "esptool.py", NULL, "install it with pip (pip install esptool)" },
-	{ "edbg", NULL, "build it from https://github.com/ataradov/edbg" },
-	{ "edbg_l21", NULL, "it is the SAM L21 build of edbg shipped with the Zerynth toolchain" },
-	{ "edbg_c21n", NULL, "it is the SAM C21/E54 build of edbg shipped with the Zerynth toolchain" },
-	{ "bossac_d21", NULL, "it is the SAMD21 build of BOSSA (bossac) shipped with the Zerynth toolchain" },
-	{ "dfustm32l4", NULL, "it is the STM32L4 build of dfu-util shipped with the Zerynth toolchain" },
-	{ "jlinkexe", NULL,
-	  "it is SEGGER J-Link Commander (JLinkExe, https://www.segger.com/downloads/jlink/) under the name jlinkexe" },
-	{ "spresense_mkspk", NULL,
-	  "it is mkspk from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name spresense_mkspk" },
-	{ "spresense_flashwriter", NULL,
-	  "it is flash_writer from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name "
-	  "spresense_flashwriter" },
-};
-
-static int fail_missing(ztc_board *b, const char *tool)
-{
-	for (size_t i = 0; i < sizeof(origins) / sizeof(*origins); i++)
-		if (strcmp(origins[i].tool, tool) == 0) {
-			if (origins[i].package)
-				return ztc_board_fail(b, ZTC_ERR_TOOL,
-						      "%s not found on PATH: install the Debian package %s (apt-get install %s)",
-						      tool, origins[i].package, origins[i].package);
-			return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH: no Debian package provides it; %s",
-					      tool, origins[i].origin);
-		}
-	return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH", tool);
-}
-
 static bool is_exec_file(const char *path)
 {
 	struct stat st;
@@ -102,7 +61,7 @@ ZTC_API int ztc_tool_find(ztc_board *b, const char *tool, char **ret_path)
 		free(cand);
 	}
 	free(copy);
-	return fail_missing(b, tool);
+	return ztc_tool_fail_missing(b, tool);
 }
 
 /* The last percentage in a piece of tool output: "43%", "[ 43%]", "(43 %)"; -1 when none. */

@@ -1,9 +1,11 @@
 /* test-libztc.c: the Check runner of libztc's API, one suite per area: resolvers, alias policy, VM
  * creation and the account's VMs (what fails before or without the backend), known-device store, board
- * database, matching, loader. */
+ * database, matching, loader, the flash object (its rules, checked when the database loads) and
+ * tools.json. */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -925,6 +927,369 @@ static Suite *loader_suite(void)
 	return s;
 }
 
+/* ==== flash object ==================================================================================== */
+
+/* The warnings libztc logged, one line each. */
+static char warnings[64][1024];
+static size_t nwarnings;
+
+static void collect(void *userdata, int level, const char *msg)
+{
+	(void)userdata;
+	if (level <= ZTC_LOG_WARN && nwarnings < sizeof(warnings) / sizeof(*warnings))
+		snprintf(warnings[nwarnings++], sizeof(*warnings), "%s", msg);
+}
+
+/* mkdir that accepts a directory already there (a test calling a helper twice). */
+static void mkdir_ok(const char *path)
+{
+	ck_assert_msg(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s", path);
+}
+
+/* dir/target/device.json: a board of class cls (USB 1D6B:0104, the simulated board's) whose flash object
+ * is flash (JSON text, NULL for none). */
+static void board_dir(const char *dir, const char *target, const char *cls, const char *flash)
+{
+	char path[512], text[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, target);
+	mkdir_ok(path);
+	snprintf(path, sizeof(path), "%s/%s/device.json", dir, target);
+	snprintf(text, sizeof(text), "{\"name\": \"%s\", \"target\": \"%s\", \"type\": \"board\", \"classes\": "
+		 "[{\"class\": \"%s\", \"usb\": [\"1D6B:0104\"]}]%s%s}", target, target, cls, flash ? ", \"flash\": " : "",
+		 flash ? flash : "");
+	write_file(path, text);
+}
+
+/* A fresh context on ZTC_DB_PATH=<tmp>/db:<source db>, logging into warnings; <tmp>/db is made. */
+static void vendor_db(char *dir, size_t size)
+{
+	char path[512];
+
+	snprintf(dir, size, "%s/db", tmp);
+	mkdir_ok(dir);
+	snprintf(path, sizeof(path), "%s:%s/db", dir, TOP_SRCDIR);
+	setenv("ZTC_DB_PATH", path, 1);
+	ztc_ctx_free(ctx);
+	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
+	ztc_ctx_set_log(ctx, collect, NULL);
+	nwarnings = 0;
+}
+
+static bool warned(const char *want)
+{
+	for (size_t i = 0; i < nwarnings; i++)
+		if (strcmp(warnings[i], want) == 0)
+			return true;
+	return false;
+}
+
+static const struct {
+	const char *flash, *why;
+} bad_flash[] = {
+	{ "[1]", "not an object" },
+	{ "{\"version\": 2, \"method\": \"plugin\"}", "version must be 1 (the flash object this ztc reads)" },
+	{ "{\"version\": \"1\", \"method\": \"plugin\"}", "version must be 1 (the flash object this ztc reads)" },
+	{ "{\"version\": 1}", "no method (tool, disk, probe, unsupported or plugin)" },
+	{ "{\"method\": \"copy\\nit\"}", "unknown method \"copy?it\" (tool, disk, probe, unsupported or plugin)" },
+	{ "{\"method\": \"tool\"}", "flash has no tool" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": \"{file}\"}", "flash.args must be a list of strings" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{nope}\"]}", "unknown placeholder {nope} in flash.args" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{file}\"], \"images\": [{\"part\": 0, \"address\": \"0x0\"}]}",
+	  "{file} in flash.args, but there is no single image there (only method tool without an images list has one)" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{images}\"]}",
+	  "{images} in flash.args, but the flash object has no images list" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"script\": [\"{script}\"]}",
+	  "{script} in flash.script, but the object has no script" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"ok_when\": \"sometimes\"}",
+	  "flash.ok_when must be exit, exit_and_text, exit_or_text or text" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"ok_when\": \"text\"}", "flash.ok_when is text but ok_text is missing" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"timeout_s\": 0}", "timeout_s must be a number of seconds (1 to 86400)" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"pre\": [{\"tool\": \"p\", \"ok_when\": \"exit\"}]}",
+	  "pre[0]: a preparation step takes no ok_when" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"pre\": {\"tool\": \"p\"}}", "pre must be a list of command objects" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"touch1200\": \"yes\"}",
+	  "touch1200 must be true or false and touch_wait_ms a number of milliseconds" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": []}", "images must be a non-empty list of objects" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"address\": \"0x0\"}]}", "images[0] needs a part index" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"address\": \"1000\"}]}",
+	  "images[0].address \"1000\" is not a hexadecimal address" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"address\": \"0x0\"}, {\"part\": 1, "
+	  "\"follows\": 2}]}", "images[1] follows part 2, which no other entry of the list places" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"follows\": 1}, {\"part\": 1, "
+	  "\"follows\": 0}]}", "images[0] follows part 1, which no other entry of the list places" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 1, \"follows\": 0, \"align\": 0}]}",
+	  "images[0]: follows must be a part index and align a positive byte count" },
+	{ "{\"method\": \"disk\", \"file\": \"x.bin\", \"pad_to\": -1}",
+	  "pad_to, pad_if_below, max_size and append_zeros must be byte counts (pad_to and append_zeros at most 67108864)" },
+	{ "{\"method\": \"disk\", \"file\": \"x.bin\", \"sleep_ms\": \"6 s\"}",
+	  "sleep_ms and sleep_ms_per_mib must be numbers of milliseconds" },
+	{ "{\"method\": \"disk\"}", "method disk needs a file name (file) without '/'" },
+	{ "{\"method\": \"disk\", \"file\": \"../x.bin\"}", "method disk needs a file name (file) without '/'" },
+	{ "{\"method\": \"probe\"}", "method probe needs the name of the probe (probe)" },
+	{ "{\"method\": \"unsupported\", \"message\": 3}", "message must be a string" },
+	{ "{\"method\": \"plugin\", \"reset\": \"x\"}", "reset is not an object" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}", "reset.method must be serial or tool" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"baud\": 0}}", "reset.baud must be a baud rate" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": {\"dtr\": true}}}",
+	  "reset.steps must be a list" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"dtr\": 1}]}}",
+	  "reset.steps[0]: dtr and rts must be true (asserted) or false" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"wait\": 1}]}}",
+	  "reset.steps[0] is not one of dtr/rts, sleep_ms, close" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"close\": true}, {\"rts\": false}]}}",
+	  "reset.steps[1] sets a line after the port was closed" },
+	{ "{\"method\": \"plugin\", \"enter_virtualizable\": {\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{file}\"]}}",
+	  "{file} in enter_virtualizable.args, but there is no single image there (only method tool without an images "
+	  "list has one)" },
+	{ "{\"method\": \"plugin\", \"erase\": {\"method\": \"tool\", \"tool\": \"t\", \"pre\": []}}",
+	  "erase.pre: only the flash object itself runs preparation steps" },
+};
+
+/* Each bad shape: one warning naming the file and the rule, and the board is listed all the same. */
+START_TEST(flash_object_rules)
+{
+	char dir[256], target[32], want[1024];
+	const size_t n = sizeof(bad_flash) / sizeof(*bad_flash);
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(target, sizeof(target), "bad%02zu", i);
+		board_dir(dir, target, "sim.SimBoard", bad_flash[i].flash);
+	}
+	board_dir(dir, "good_v1", "sim.SimBoard", "{\"version\": 1, \"method\": \"plugin\"}");
+	board_dir(dir, "good_unversioned", "sim.SimBoard", "{\"method\": \"disk\", \"file\": \"x.bin\"}");
+	board_dir(dir, "good_none", "sim.SimBoard", NULL);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(target, sizeof(target), "bad%02zu", i);
+		snprintf(want, sizeof(want), "%s/%s/device.json: flash: %s; the board cannot be flashed", dir, target,
+			 bad_flash[i].why);
+		ck_assert_msg(warned(want), "no warning [%s]; first one: [%s]", want, nwarnings ? warnings[0] : "");
+		ck_assert_ptr_nonnull(ztc_db_find(d, target));
+	}
+	/* Nothing else: the built-in boards and the good ones are quiet. */
+	ck_assert_uint_eq(nwarnings, n);
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_v1"));
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_unversioned"));
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_none"));
+	ztc_db_free(d);
+}
+END_TEST
+
+/* The matches of the simulated board's USB id (1D6B:0104) in db, by target. */
+static const ztc_match *sim_match(ztc_match_list *ml, const char *target)
+{
+	for (size_t i = 0; i < ml->n; i++)
+		if (strcmp(ml->m[i].target, target) == 0)
+			return &ml->m[i];
+	ck_abort_msg("%s not matched", target);
+	return NULL;
+}
+
+static ztc_firmware *small_firmware(void)
+{
+	static const char vm[] = "{\"bin\": \"aGVsbG8=\"}"; /* "hello" */
+	ztc_firmware *fw = NULL;
+
+	ck_assert_int_eq(ztc_firmware_parse(ctx, "test.vm", vm, strlen(vm), &fw), ZTC_OK);
+	return fw;
+}
+
+/* A board whose flash object breaks a rule is matched but refuses to be flashed, whatever its class does
+ * (the simulated board's class flashes by itself), and the interpreter refuses its sub-objects too; the
+ * other boards still flash. */
+START_TEST(flash_object_bad_cannot_flash)
+{
+	char dir[256], simflash[300], want[512];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	board_dir(dir, "bad_sim", "sim.SimBoard", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
+	board_dir(dir, "bad_reset", "spresense.AcmeReset", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
+	snprintf(simflash, sizeof(simflash), "%s/simflash", tmp);
+	setenv("ZTC_SIM_FLASH", simflash, 1);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_uint_eq(nwarnings, 2);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	snprintf(want, sizeof(want), "%s/bad_sim/device.json: flash: reset.method must be serial or tool", dir);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "bad_sim"), fw), ZTC_ERR_PARSE);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ck_assert_int_eq(access(simflash, F_OK), -1); /* nothing flashed */
+	snprintf(want, sizeof(want), "%s/bad_reset/device.json: flash: reset.method must be serial or tool", dir);
+	ck_assert_int_eq(ztc_board_reset(ctx, sim_match(ml, "bad_reset")), ZTC_ERR_PARSE);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "ztc_sim"), fw), ZTC_OK);
+	ck_assert_str_eq(read_text(simflash), "hello");
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+}
+END_TEST
+
+/* ztc_flash_default takes tool, disk, unsupported; "probe" belongs to the modules that drive probes. */
+START_TEST(flash_object_probe_needs_a_probe_module)
+{
+	char dir[256], want[512];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	board_dir(dir, "acme_probe", "spresense.AcmeProbe", "{\"version\": 1, \"method\": \"probe\", \"probe\": \"stlink\"}");
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_uint_eq(nwarnings, 0);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	snprintf(want, sizeof(want), "%s/acme_probe/device.json: flash method \"probe\": class AcmeProbe flashes no probe "
+		 "(its module must take the method itself, see ztc-plugin(7))", dir);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_probe"), fw), ZTC_ERR_UNSUPPORTED);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+}
+END_TEST
+
+/* ---- tools.json: where a missing tool comes from ---- */
+
+/* Burn a board of class spresense.* (ztc_flash_default) whose flash runs tool, with PATH empty: the
+ * line ztc_tool_find gives. tools_json: written as <tmp>/db/tools.json unless NULL. */
+static const char *missing_tool_line(const char *tool, const char *tools_json)
+{
+	static char line[1024];
+	char dir[256], path[512], flash[256];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/tools.json", dir);
+	if (tools_json)
+		write_file(path, tools_json);
+	else
+		unlink(path);
+	snprintf(flash, sizeof(flash), "{\"version\": 1, \"method\": \"tool\", \"tool\": \"%s\", \"args\": [\"{file}\"]}",
+		 tool);
+	board_dir(dir, "acme_tool", "spresense.AcmeTool", flash);
+	snprintf(path, sizeof(path), "%s/empty-bin", tmp);
+	mkdir_ok(path);
+	setenv("PATH", path, 1);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_tool"), fw), ZTC_ERR_TOOL);
+	snprintf(line, sizeof(line), "%s", ztc_ctx_errmsg(ctx));
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+	return line;
+}
+
+START_TEST(tools_json_builtin)
+{
+	ck_assert_str_eq(missing_tool_line("bossac", NULL),
+			 "bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)");
+	ck_assert_str_eq(missing_tool_line("esptool", NULL),
+			 "esptool not found on PATH: no Debian package provides it; install it with pip (pip install esptool)");
+	ck_assert_str_eq(missing_tool_line("acmeflash", NULL), "acmeflash not found on PATH");
+	ck_assert_uint_eq(nwarnings, 0);
+}
+END_TEST
+
+START_TEST(tools_json_vendor_adds_and_overrides)
+{
+	static const char vendor[] = "{\"version\": 1, \"tools\": {\"acmeflash\": {\"package\": \"acme-flash\"}, "
+				     "\"bossac\": {\"origin\": \"use the BOSSA build of the Acme SDK\"}, "
+				     "\"brackets\": {\"origin\": \"[[[[[[[[[[ {{{{{{{{{{ \\\" in a string\"}}}";
+
+	ck_assert_str_eq(missing_tool_line("acmeflash", vendor),
+			 "acmeflash not found on PATH: install the Debian package acme-flash (apt-get install acme-flash)");
+	/* The database's search order: ZTC_DB_PATH's dirs before the installed one. */
+	ck_assert_str_eq(missing_tool_line("bossac", vendor),
+			 "bossac not found on PATH: no Debian package provides it; use the BOSSA build of the Acme SDK");
+	/* Brackets in strings are no nesting. */
+	ck_assert_str_eq(missing_tool_line("brackets", vendor),
+			 "brackets not found on PATH: no Debian package provides it; [[[[[[[[[[ {{{{{{{{{{ \" in a string");
+	/* What the vendor does not list still comes from the built-in tools.json. */
+	ck_assert_str_eq(missing_tool_line("esptool", vendor),
+			 "esptool not found on PATH: no Debian package provides it; install it with pip (pip install esptool)");
+	ck_assert_uint_eq(nwarnings, 0);
+}
+END_TEST
+
+static const struct {
+	const char *json, *why;
+} bad_tools[] = {
+	{ "{\"tools\": {\"bossac\": {\"origin\": \"x\"}", "invalid JSON: parse error: premature EOF" },
+	{ "[]", "not a JSON object" },
+	{ "{\"version\": 2, \"tools\": {}}", "version must be 1" },
+	{ "{\"tools\": []}", "\"tools\" must be an object of tool names" },
+	{ "{\"tools\": {\"bossac\": \"bossa-cli\"}}", "tools.bossac must be an object with either \"package\" or \"origin\"" },
+	{ "{\"tools\": {\"bossac\": {\"package\": \"a\", \"origin\": \"b\"}}}",
+	  "tools.bossac must be an object with either \"package\" or \"origin\"" },
+	{ "{\"tools\": {\"bossac\": {\"package\": \"bossa-cli; rm -rf ~\"}}}",
+	  "tools.bossac.package is not a Debian package name" },
+	{ "{\"tools\": {\"bossac\": {\"origin\": \"two\\nlines\"}}}",
+	  "tools.bossac.origin must be one line of 1 to 400 characters" },
+	{ NULL, "invalid JSON: nested deeper than 64 levels" }, /* 200,000 levels, built below */
+};
+
+/* A bad vendor tools.json: one warning naming it, and the hints of the other dirs as before. */
+START_TEST(tools_json_malformed_is_a_warning)
+{
+	char want[1024], *deep = calloc(1, 200001);
+
+	ck_assert_ptr_nonnull(deep);
+	memset(deep, '[', 200000);
+	for (size_t i = 0; i < sizeof(bad_tools) / sizeof(*bad_tools); i++) {
+		ck_assert_str_eq(missing_tool_line("bossac", bad_tools[i].json ? bad_tools[i].json : deep),
+				 "bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)");
+		snprintf(want, sizeof(want), "%s/db/tools.json: %s; its tool hints are ignored", tmp, bad_tools[i].why);
+		ck_assert_uint_eq(nwarnings, 1);
+		ck_assert_str_eq(warnings[0], want);
+		teardown();
+		setup();
+	}
+	free(deep);
+}
+END_TEST
+
+static Suite *flash_object_suite(void)
+{
+	Suite *s = suite_create("flash object");
+	TCase *tc = tcase_create("flash object");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, flash_object_rules);
+	tcase_add_test(tc, flash_object_bad_cannot_flash);
+	tcase_add_test(tc, flash_object_probe_needs_a_probe_module);
+	tcase_add_test(tc, tools_json_builtin);
+	tcase_add_test(tc, tools_json_vendor_adds_and_overrides);
+	tcase_add_test(tc, tools_json_malformed_is_a_warning);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(resolvers_suite());
@@ -935,6 +1300,7 @@ int main(void)
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, db_suite());
 	srunner_add_suite(sr, loader_suite());
+	srunner_add_suite(sr, flash_object_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
