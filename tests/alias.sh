@@ -122,12 +122,16 @@ expect_rc 2 "by port, TARGET missing"; expect_err "ztc: missing TARGET" "by port
 # A programmer takes only a board it can program.
 ztc_under nodemcu2 device alias put e7 x arduino_due
 expect_rc 1 "Due on a CP2102"
-[ "$err" = "ztc: arduino_due cannot be programmed through device 10C4:EA60 (Silicon Labs CP210x USB to UART bridge, a USB-serial adapter): it has USB of its own and its flash method does not work over a serial bootloader; alias the board's own USB device instead (see 'ztc device discover --matchdb')" ] &&
+want="ztc: arduino_due cannot be programmed through device 10C4:EA60 (Silicon Labs CP210x USB to UART bridge, a"
+want+=" USB-serial adapter): it has USB of its own and its flash method does not work over a serial bootloader;"
+want+=" alias the board's own USB device instead (see 'ztc device discover --matchdb')"
+[ "$err" = "$want" ] &&
 	pass "Due on a CP2102: refused, one line" || fail "Due on a CP2102: [$err]"
 unchanged "Due on a CP2102"
 ztc_under nucleo_f401re device alias put 4f x arduino_due
 expect_rc 1 "Due on an ST-Link"
-expect_err "ztc: arduino_due cannot be programmed through device 0483:374B (ST-Link V2-1, a probe): it has USB of its own and no jtag data (jtag_capable, jtag_class) for a probe" "Due on an ST-Link: refused"
+expect_err "ztc: arduino_due cannot be programmed through device 0483:374B (ST-Link V2-1, a probe): it has USB of\
+ its own and no jtag data (jtag_capable, jtag_class) for a probe" "Due on an ST-Link: refused"
 expect_one_line "Due on an ST-Link"; unchanged "Due on an ST-Link"
 ztc_under nucleo_f401re device alias put 4f x arduino_due --classname ArduinoDue
 expect_rc 1 "Due on an ST-Link with --classname"; unchanged "Due on an ST-Link with --classname"

@@ -41,8 +41,8 @@ int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Load the known-device store and find the entry whose alias is (or uniquely starts with) prefix, or
- * of the device connected on the port prefix names (ztc_store_resolve_device). On success *ret_store owns *ret_known and is freed by the caller; on
- * failure the error line is printed and 1 returned. */
+ * of the device connected on the port prefix names (ztc_store_resolve_device). On success *ret_store
+ * owns *ret_known and is freed by the caller; on failure the error line is printed and 1 returned. */
 int cli_load_known(struct cli *cli, const char *prefix, ztc_store **ret_store, const ztc_known **ret_known);
 /* Parse a positive decimal integer that fits an int; false on anything else. */
 bool cli_parse_positive(const char *s, int *ret);

@@ -126,8 +126,8 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	out_init(&o, tkeys, sizeof(tkeys) / sizeof(*tkeys));
 	for (size_t i = 0; i < list->n; i++) {
 		const ztc_usbdev *d = &list->dev[idx[i]];
-		const char *row[] = { d->port, short_uid(&own_s, d->uid, uids, list->n), d->vid, d->pid, d->sid, d->disk,
-				      own(&own_s, desc_without_sid(d)) };
+		const char *row[] = { d->port, short_uid(&own_s, d->uid, uids, list->n), d->vid, d->pid, d->sid,
+				      d->disk, own(&own_s, desc_without_sid(d)) };
 
 		out_add(&o, row);
 	}
@@ -447,10 +447,10 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		case 'h':
 			printf("Usage: " ALIAS_PUT_USAGE "\n\n"
 			       "Give the connected device whose uid starts with UID (any case), or that is on the\n"
-			       "port PORT (/dev/ttyUSB0), the alias ALIAS and the target TARGET. A probe or USB-serial\n"
-			       "adapter takes a board that is programmed through it. A device that had another alias\n"
-			       "loses it (said on stderr). --classname picks the class when several classes of\n"
-			       "TARGET match the device. -J prints the entry as stored.\n");
+			       "port PORT (/dev/ttyUSB0), the alias ALIAS and the target TARGET. A probe or\n"
+			       "USB-serial adapter takes a board that is programmed through it. A device that had\n"
+			       "another alias loses it (said on stderr). --classname picks the class when several\n"
+			       "classes of TARGET match the device. -J prints the entry as stored.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -636,13 +636,13 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 		const char *port = l->e[i].dev ? l->e[i].dev->port : NULL, *conn = l->e[i].dev ? OUT_TRUE : OUT_FALSE;
 
 		if (cli->json) {
-			const char *row[] = { k->alias, k->uid, k->target, k->name, k->chipid, k->remote_id, k->classname,
-					      conn, port };
+			const char *row[] = { k->alias, k->uid, k->target, k->name, k->chipid, k->remote_id,
+					      k->classname, conn, port };
 
 			out_add(&o, row);
 		} else {
-			const char *row[] = { port, k->alias, short_uid(&own_s, k->uid, uids, l->n), k->target, k->chipid,
-					      k->remote_id, conn, k->name };
+			const char *row[] = { port, k->alias, short_uid(&own_s, k->uid, uids, l->n), k->target,
+					      k->chipid, k->remote_id, conn, k->name };
 
 			out_add(&o, row);
 		}
@@ -664,7 +664,8 @@ out:
 }
 
 static const struct cli_cmd alias_cmds[] = {
-	{ "put", cmd_alias_put, "UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]",
+	{ "put", cmd_alias_put,
+	  "UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]",
 	  "give a connected device an alias and a target" },
 	{ "del", cmd_alias_del, "ALIAS [--yes]", "forget an aliased device" },
 	{ "list", cmd_alias_list, "", "list the known devices, connected or not" },

@@ -67,8 +67,8 @@ int cli_missing(const char *usage, int given, const char *const *names, int n)
 
 	list[0] = '\0';
 	for (int i = given; i < n && off < sizeof(list); i++)
-		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i == given ? "" : i + 1 == n ? " and " : ", ",
-					names[i]);
+		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+					i == given ? "" : i + 1 == n ? " and " : ", ", names[i]);
 	return cli_usage_error(usage, "missing %s", list);
 }
 
@@ -126,7 +126,8 @@ static size_t distance(const char *a, const char *b)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}

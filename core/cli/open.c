@@ -374,9 +374,9 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 			       "When stdin is a terminal it is put in raw mode. The escape key (Ctrl-]) then:\n"
 			       "  q quit   b send a break   d toggle DTR   r toggle RTS   ? list the keys\n"
 			       "  Ctrl-] again sends one Ctrl-]\n"
-			       "-J: once the console is quit, a line of its own {\"alias\", \"port\", \"closed\": true}\n"
-			       "after the board's output. Exit status: 0 quit, 1 failure (port missing or busy, board\n"
-			       "unplugged, I/O error), 2 usage error.\n");
+			       "-J: once the console is quit, a line of its own after the board's output:\n"
+			       "{\"alias\", \"port\", \"closed\": true}. Exit status: 0 quit, 1 failure (port missing\n"
+			       "or busy, board unplugged, I/O error), 2 usage error.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}

@@ -246,6 +246,7 @@ void out_table(const struct out_records *o, const struct out_col *cols, size_t w
 				const char *v = rest[c] ? rest[c] : "";
 				size_t len = strlen(v);
 				char buf[512];
+				int pad;
 
 				if (!show[c])
 					continue;
@@ -261,8 +262,9 @@ void out_table(const struct out_records *o, const struct out_col *cols, size_t w
 				} else {
 					rest[c] = NULL;
 				}
-				off += (size_t)snprintf(line + off, sizeof(line) - off, "%.*s%*s", (int)len, v,
-							k == shown ? 0 : (int)(w[c] - (len < w[c] ? len : w[c]) + 2), "");
+				pad = k == shown ? 0 : (int)(w[c] - (len < w[c] ? len : w[c]) + 2);
+				off += (size_t)snprintf(line + off, sizeof(line) - off, "%.*s%*s", (int)len, v, pad,
+							"");
 				if (off >= sizeof(line))
 					off = sizeof(line) - 1;
 			}

@@ -1,4 +1,4 @@
-/* vm.c: the `ztc vm` commands: create a virtual machine with the backend, list the stored or the account's, download one. */
+/* vm.c: the `ztc vm` commands: create a VM with the backend, list the stored or the account's, download one. */
 #include "config.h"
 
 #include <errno.h>
@@ -123,7 +123,8 @@ static void print_remote_json(const ztc_backend_vm_list *l)
 	for (size_t i = 0; g && i < l->n; i++) {
 		const ztc_backend_vm *v = &l->vm[i];
 		const char *const kv[][2] = { { "uid", v->uid }, { "name", v->name }, { "core_dep", v->core_dep },
-					      { "version", v->version }, { "dev_type", v->dev_type }, { "rtos", v->rtos } };
+					      { "version", v->version }, { "dev_type", v->dev_type },
+					      { "rtos", v->rtos } };
 
 		yajl_gen_map_open(g);
 		for (size_t k = 0; k < sizeof(kv) / sizeof(*kv); k++) {

@@ -83,8 +83,9 @@ static int check_programmer(ztc_ctx *ctx, const ztc_target *t, const ztc_target 
 	if (!probe && strcmp(type, "usbtoserial") == 0 && flashes_over_uart(t))
 		return ZTC_OK;
 	return ztc_fail(ctx, ZTC_ERR_ARG, "%s cannot be programmed through device %s:%s (%s, a %s): it has USB of "
-			"its own and %s; alias the board's own USB device instead (see 'ztc device discover --matchdb')",
-			ztc_target_get_id(t), d->vid, d->pid, ztc_target_get_name(a), probe ? "probe" : "USB-serial adapter",
+			"its own and %s; alias the board's own USB device instead (see 'ztc device discover "
+			"--matchdb')", ztc_target_get_id(t), d->vid, d->pid, ztc_target_get_name(a),
+			probe ? "probe" : "USB-serial adapter",
 			probe ? "no jtag data (jtag_capable, jtag_class) for a probe"
 			      : "its flash method does not work over a serial bootloader");
 }

@@ -221,8 +221,8 @@ ZTC_API int ztc_store_resolve_device(ztc_ctx *ctx, const ztc_store *store, const
 		goto out;
 	if (!(k = ztc_store_find_uid(store, d->uid))) {
 		rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "the device on %s (%s:%s, uid %s) has no alias: give it one with "
-			      "'ztc device alias put %s ALIAS TARGET'", name, d->vid ? d->vid : "?", d->pid ? d->pid : "?",
-			      d->uid, name);
+			      "'ztc device alias put %s ALIAS TARGET'", name, d->vid ? d->vid : "?",
+			      d->pid ? d->pid : "?", d->uid, name);
 		goto out;
 	}
 	if (ret_known)

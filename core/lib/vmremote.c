@@ -54,8 +54,8 @@ static int list_all(ztc_ctx *ctx, ztc_backend *be, int from, ztc_backend_vm_list
 		/* A backend that never stops sending full pages (or sends a huge one) does not make this
 		 * loop for ever, nor the list grow without bound. */
 		if (acc->n >= ZTC_VM_LIST_REMOTE_MAX) {
-			ztc_warn(ctx, "listed %d VMs from %d, the most listed at once; there may be more: list them with "
-				 "--from %d", ZTC_VM_LIST_REMOTE_MAX, start, start + ZTC_VM_LIST_REMOTE_MAX);
+			ztc_warn(ctx, "listed %d VMs from %d, the most listed at once; there may be more: list them "
+				 "with --from %d", ZTC_VM_LIST_REMOTE_MAX, start, start + ZTC_VM_LIST_REMOTE_MAX);
 			break;
 		}
 		from += (int)got;
@@ -78,8 +78,8 @@ ZTC_API int ztc_vm_list_remote(ztc_ctx *ctx, int from, ztc_backend_vm_list **ret
 	if (!ctx || !ret_list)
 		return ZTC_ERR_ARG;
 	if (from < 0 || from > ZTC_VM_LIST_REMOTE_MAX)
-		return ztc_fail(ctx, ZTC_ERR_ARG, "the first VM to list must be 0 to %d, not %d", ZTC_VM_LIST_REMOTE_MAX,
-				from);
+		return ztc_fail(ctx, ZTC_ERR_ARG, "the first VM to list must be 0 to %d, not %d",
+				ZTC_VM_LIST_REMOTE_MAX, from);
 	if ((rc = ztc_backend_new(ctx, &be)) == ZTC_OK)
 		rc = list_all(ctx, be, from, ret_list);
 	ztc_backend_free(be);

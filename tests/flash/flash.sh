@@ -82,7 +82,9 @@ expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Due: bossac got the image 
 	pass "Due: the touch set the port to 1200 baud" || fail "Due: speeds: $out"
 expect_line "progress: 43 writing" "Due: bossac's percentages reach the progress callback, labelled by phase"
 expect_line "progress: 100 writing" "Due: 100% reported"
-[ "$(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')" = "progress: -1 starting the bootloader (1200-baud touch)|progress: -1 flashing|progress: -1 erasing|progress: -1 writing|progress: 25 writing|progress: 43 writing|progress: 75 writing|progress: 100 writing|" ] &&
+want="progress: -1 starting the bootloader (1200-baud touch)|progress: -1 flashing|progress: -1 erasing|"
+want+="progress: -1 writing|progress: 25 writing|progress: 43 writing|progress: 75 writing|progress: 100 writing|"
+[ "$(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')" = "$want" ] &&
 	pass "Due: each phase bossac names (Erase flash, Write) is a label of its own, no 100% twice" ||
 	fail "Due: progress: $(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')"
 expect_tmp_removed "Due"

@@ -245,7 +245,8 @@ START_TEST(resolve_device_uid_any_case_and_port)
 	d = NULL;
 	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyUSB7", &d), ZTC_ERR_NOT_FOUND);
 	ck_assert_ptr_null(d);
-	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no connected device has the port /dev/ttyUSB7; ports: /dev/ttyACM0, /dev/ttyACM1");
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx),
+			 "no connected device has the port /dev/ttyUSB7; ports: /dev/ttyACM0, /dev/ttyACM1");
 	expect_candidates("/dev/ttyACM0,/dev/ttyACM1");
 	reset_devs();
 	add_dev("046D", "C31C", "no_sid", NULL);
@@ -273,8 +274,9 @@ START_TEST(resolve_store_device)
 	k = (const ztc_known *)0x1;
 	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyACM1", &k), ZTC_ERR_NOT_FOUND);
 	ck_assert_ptr_eq(k, (const ztc_known *)0x1);
-	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the device on /dev/ttyACM1 (0483:374B, uid 4fdcb314426cd95b56e470797a2538176b9ea771) "
-			 "has no alias: give it one with 'ztc device alias put /dev/ttyACM1 ALIAS TARGET'");
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the device on /dev/ttyACM1 (0483:374B, uid "
+			 "4fdcb314426cd95b56e470797a2538176b9ea771) has no alias: give it one with 'ztc device alias "
+			 "put /dev/ttyACM1 ALIAS TARGET'");
 	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyS0", &k), ZTC_ERR_NOT_FOUND);
 	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "zz", &k), ZTC_ERR_NOT_FOUND);
 	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no alias matches 'zz'; candidates: due");
@@ -508,15 +510,16 @@ START_TEST(alias_programmer_policy)
 	cp2102();
 	/* A board with USB of its own and nothing a probe or an adapter programs it with. */
 	ck_assert_int_eq(put("4f", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
-	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 0483:374B (ST-Link V2-1, "
-			 "a probe): it has USB of its own and no jtag data (jtag_capable, jtag_class) for a probe; alias the "
-			 "board's own USB device instead (see 'ztc device discover --matchdb')");
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 0483:374B "
+			 "(ST-Link V2-1, a probe): it has USB of its own and no jtag data (jtag_capable, jtag_class) "
+			 "for a probe; alias the board's own USB device instead (see 'ztc device discover --matchdb')");
 	ck_assert_int_eq(put("e7", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
-	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 10C4:EA60 (Silicon Labs "
-			 "CP210x USB to UART bridge, a USB-serial adapter): it has USB of its own and its flash method does "
-			 "not work over a serial bootloader; alias the board's own USB device instead (see 'ztc device "
-			 "discover --matchdb')");
-	ck_assert_int_eq(put("4f", "x", "arduino_due", &(ztc_alias_opts){ .classname = "ArduinoDue" }, &k), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 10C4:EA60 "
+			 "(Silicon Labs CP210x USB to UART bridge, a USB-serial adapter): it has USB of its own and "
+			 "its flash method does not work over a serial bootloader; alias the board's own USB device "
+			 "instead (see 'ztc device discover --matchdb')");
+	ck_assert_int_eq(put("4f", "x", "arduino_due", &(ztc_alias_opts){ .classname = "ArduinoDue" }, &k),
+			 ZTC_ERR_ARG);
 	ck_assert_ptr_null(k);
 	ck_assert_uint_eq(ztc_store_count(mem), 0);
 	/* A jtag-capable board on the probe: its jtag_class. */
@@ -568,7 +571,8 @@ END_TEST
 
 START_TEST(alias_list_connected_or_not)
 {
-	ztc_known gone = { .alias = "gone", .uid = "0123456789abcdef0123456789abcdef01234567", .target = "arduino_due" };
+	ztc_known gone = { .alias = "gone", .uid = "0123456789abcdef0123456789abcdef01234567",
+			   .target = "arduino_due" };
 	ztc_alias_list *l = NULL;
 	const ztc_usbdev *s, *d;
 
