@@ -353,6 +353,9 @@ static int scan_dir(ztc_ctx *ctx, struct ztc_db *db, const char *dir)
 				ztc_dbg(ctx, "%s: target %s already defined earlier in the search path", json, t.id);
 				target_clear(&t);
 			} else {
+				/* Listed and matched all the same: only flashing it is refused (flash-check.c). */
+				if (!ztc_flash_check(t.json, why, sizeof(why)))
+					ztc_warn(ctx, "%s: %s; the board cannot be flashed", json, why);
 				if (db->n == db->cap) {
 					struct ztc_target *nt = realloc(db->t, (db->cap = db->cap ? db->cap * 2 : 64) *
 										       sizeof(*db->t));
@@ -447,6 +450,11 @@ ZTC_API const char *ztc_target_get_path(const ztc_target *t) { return t->path; }
 ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key)
 {
 	return t && key ? ztc_json_get_str(t->json, key) : NULL;
+}
+
+yajl_val ztc_target_json(const ztc_target *t)
+{
+	return t ? t->json : NULL;
 }
 
 ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)

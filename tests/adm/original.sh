@@ -36,6 +36,8 @@ start_sandbox real --devices "$TMP/devices.json" --htbm 1 --trace || finish
 	pass "--htbm 1 is a warning" || fail "no --htbm warning: $(head -2 "$SB_ERR")"
 orig c1 "$TMP/f1" --heartbeat 60
 expect_ctl "the client logs in" '{"ok":true}' wait orig1 5
+# The record is printed by the session thread, maybe just after the control reply.
+wait_for 5 has "$SB_OUT" '"type":"login","uid":"orig1"'
 login_line=$(grep -F '"type":"login","uid":"orig1"' "$SB_OUT" | head -1)
 case $login_line in *'"heartbeat":1,"ota":true,"bc":0,"vm":0,"chunk":4096,"platform":"linux-sim","vmuid":"vm-orig-1"}')
 	pass "the login record carries platform, vmuid and chunk" ;;
