@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,13 @@ static char *find_line(struct zw_io *io)
 }
 
 /* What a recv or send that returned n means: 0 data moved (n >= 0), 1 interrupted (try again), or
- * ZW_ERROR with the errno or GnuTLS code in io->err. */
-static int io_result(struct zw_io *io, ssize_t n)
+ * ZW_ERROR with the errno or GnuTLS code in io->err. GNUTLS_E_AGAIN is a retry only when reading (the
+ * caller polls again, by its deadline); when writing it is the socket's send timeout, an error. */
+static int io_result(struct zw_io *io, ssize_t n, bool reading)
 {
 	if (n >= 0)
 		return 0;
-	if (io->tls ? n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN : errno == EINTR)
+	if (io->tls ? n == GNUTLS_E_INTERRUPTED || (reading && n == GNUTLS_E_AGAIN) : errno == EINTR)
 		return 1;
 	io->err = io->tls ? (int)n : errno;
 	return ZW_ERROR;
@@ -148,7 +150,7 @@ int zw_read_line(struct zw_io *io, long long deadline_ms, char **ret_line)
 		} else {
 			n = recv(io->fd, io->buf + io->len, io->cap - io->len, 0);
 		}
-		r = io_result(io, n);
+		r = io_result(io, n, true);
 		if (r == 1)
 			continue;
 		if (r)
@@ -165,7 +167,7 @@ int zw_write(struct zw_io *io, const void *buf, size_t len)
 
 	while (len) {
 		ssize_t n = io->tls ? gnutls_record_send(io->tls, p, len) : send(io->fd, p, len, MSG_NOSIGNAL);
-		int r = io_result(io, n);
+		int r = io_result(io, n, false);
 
 		if (r == 1)
 			continue;

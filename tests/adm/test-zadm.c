@@ -1540,6 +1540,97 @@ START_TEST(test_backpressure_bounds_what_is_read)
 }
 END_TEST
 
+/* ---- TLS: a server that stops reading ---- */
+
+#include <gnutls/x509.h>
+
+/* A self-signed certificate for localhost, made now, in server credentials. */
+static gnutls_certificate_credentials_t tls_server_cred(void)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t crt;
+	time_t now = time(NULL);
+
+	ck_assert_int_ge(gnutls_x509_privkey_init(&key), 0);
+	ck_assert_int_ge(gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+						      GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0), 0);
+	ck_assert_int_ge(gnutls_x509_crt_init(&crt), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_version(crt, 3), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_serial(crt, "\x01", 1), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_activation_time(crt, now - 60), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_expiration_time(crt, now + 3600), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_dn(crt, "CN=localhost", NULL), 0);
+	ck_assert_int_ge(gnutls_x509_crt_set_key(crt, key), 0);
+	ck_assert_int_ge(gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256, 0), 0);
+	ck_assert_int_ge(gnutls_certificate_allocate_credentials(&cred), 0);
+	ck_assert_int_ge(gnutls_certificate_set_x509_key(cred, &crt, 1, key), 0);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	return cred;
+}
+
+START_TEST(test_tls_write_to_a_server_that_stops_reading)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	gnutls_certificate_credentials_t cred = tls_server_cred();
+	gnutls_session_t s;
+	char buf[4096], *ev = malloc(60001);
+	long long t0;
+	size_t got = 0;
+	int rcvbuf = 4096, r;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.tls.enable = 1;
+	o.tls.insecure = 1;
+	o.timeout_ms = 1000;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	ck_assert(fake_accept(&f, 3000));
+	ck_assert_int_eq(setsockopt(f.cfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	ck_assert_int_ge(gnutls_init(&s, GNUTLS_SERVER), 0);
+	gnutls_set_default_priority(s);
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred);
+	gnutls_transport_set_int(s, f.cfd);
+	do {
+		r = gnutls_handshake(s);
+	} while (r < 0 && !gnutls_error_is_fatal(r));
+	ck_assert_msg(r >= 0, "server handshake: %s", gnutls_strerror(r));
+	while (!memchr(buf, '\n', got)) { /* the login line */
+		ssize_t n = gnutls_record_recv(s, buf + got, sizeof(buf) - got);
+
+		ck_assert_int_gt(n, 0);
+		got += (size_t)n;
+	}
+	ck_assert_int_eq(gnutls_record_send(s, "{}\n", 3), 3);
+	for (int i = 0; i < 100 && !zadm_device_is_connected(dev); i++)
+		usleep(10000);
+	/* From now on the server reads nothing: events of 60 KB fill the socket, the device's write blocks,
+	 * and after timeout_ms (the socket's send timeout) it must fail and the session end; a write that
+	 * took the timeout for "try again" spun for ever instead. */
+	memset(ev, 'a', 60000);
+	memcpy(ev, "{\"x\":\"", 6);
+	memcpy(ev + 59998, "\"}", 3);
+	t0 = now_ms();
+	while (!log_has("cannot send message: connection lost") && now_ms() - t0 < 8000) {
+		zadm_device_send_event(dev, ev); /* a full queue is fine: the writer is blocked */
+		usleep(20000);
+	}
+	ck_assert_msg(log_has("cannot send message: connection lost"),
+		      "the device still writes to a server that has read nothing for %lld ms", now_ms() - t0);
+	/* And it comes back. */
+	ck_assert(fake_accept(&f, 5000));
+	gnutls_deinit(s);
+	zadm_device_free(dev);
+	gnutls_certificate_free_credentials(cred);
+	free(ev);
+	fake_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zadm");
@@ -1572,6 +1663,7 @@ static Suite *suite(void)
 	tcase_add_test(wire, test_login_reply_deadline);
 	tcase_add_test(wire, test_tls_handshake_deadline);
 	tcase_add_test(wire, test_warning_rate_limit);
+	tcase_add_test(wire, test_tls_write_to_a_server_that_stops_reading);
 	suite_add_tcase(s, api);
 	suite_add_tcase(s, store);
 	suite_add_tcase(s, wire);
