@@ -227,7 +227,8 @@ static struct zadm_msg *queue_pop(zadm_device *dev)
 			dev->quser--;
 		else
 			dev->qinternal--;
-		pthread_cond_broadcast(&dev->cond); /* room for a worker waiting in push_internal */
+		if (dev->flow_waiters)
+			pthread_cond_broadcast(&dev->cond); /* room for push_internal, or finish_jobs */
 		if (!m->gen || m->gen == dev->gen)
 			return m;
 		msg_free(m);
@@ -254,6 +255,16 @@ static void queue_drop_session(zadm_device *dev)
 		}
 	}
 	pthread_cond_broadcast(&dev->cond);
+}
+
+/* Wait (dev->lock held) for a change that a flow-controlled wait needs to see: the threads that free room
+ * in a queue or finish a job wake the others only while someone waits here, so that the common path
+ * (nothing full) wakes no more threads than it needs. */
+static void flow_wait(zadm_device *dev)
+{
+	dev->flow_waiters++;
+	pthread_cond_wait(&dev->cond, &dev->lock);
+	dev->flow_waiters--;
 }
 
 /* Is session gen the current one, logged in and not being shut down? */
@@ -294,7 +305,7 @@ void zadm_device_push_internal(zadm_device *dev, char *line, size_t len, unsigne
 	 * before it runs the next job, so the queue cannot fill; nor can it without threads (the fuzzer). */
 	while (dev->started && !dev->opts.low_res && !dev->stopping && session_live(dev, gen) &&
 	       dev->qinternal >= ZADM_INTERNAL_MAX)
-		pthread_cond_wait(&dev->cond, &dev->lock);
+		flow_wait(dev);
 	if (!session_live(dev, gen) || dev->stopping) {
 		msg_free(m); /* its session is over: the reply can never go out */
 	} else if (dev->qinternal >= ZADM_INTERNAL_MAX) {
@@ -345,7 +356,7 @@ int zadm_device_push_job(zadm_device *dev, int type, yajl_val msg, unsigned int 
 	/* Back-pressure: the reader takes no more lines off the socket until the worker frees a slot. The
 	 * writer is another thread, so heartbeats and replies still go out meanwhile. */
 	while (dev->started && dev->njobs >= ZADM_JOBS_MAX && !dev->stopping && session_live(dev, gen))
-		pthread_cond_wait(&dev->cond, &dev->lock);
+		flow_wait(dev);
 	if (dev->njobs >= ZADM_JOBS_MAX || dev->stopping || (dev->started && !session_live(dev, gen))) {
 		pthread_mutex_unlock(&dev->lock);
 		job_free(j);
@@ -369,7 +380,7 @@ void zadm_device_finish_jobs(zadm_device *dev, unsigned int gen)
 	 * and no reply waits or is being written, everything the session asked for has been answered. */
 	while (dev->started && !dev->stopping && session_live(dev, gen) &&
 	       (dev->njobs || dev->job_running || dev->qinternal || dev->writing))
-		pthread_cond_wait(&dev->cond, &dev->lock);
+		flow_wait(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -572,13 +583,15 @@ static void service(zadm_device *dev, bool do_send, bool do_jobs)
 				dev->jtail = NULL;
 			dev->njobs--;
 			dev->job_running = true;
-			pthread_cond_broadcast(&dev->cond); /* room for the reader */
+			if (dev->flow_waiters)
+				pthread_cond_broadcast(&dev->cond); /* room for the reader */
 			pthread_mutex_unlock(&dev->lock);
 			run_job(dev, j);
 			job_free(j);
 			pthread_mutex_lock(&dev->lock);
 			dev->job_running = false;
-			pthread_cond_broadcast(&dev->cond);
+			if (dev->flow_waiters)
+				pthread_cond_broadcast(&dev->cond); /* finish_jobs */
 			continue;
 		}
 		if (can_send)

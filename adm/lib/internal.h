@@ -134,6 +134,7 @@ struct zadm_device {
 	unsigned int shut_gen; /* the session whose socket was shut down (it ends; nothing more is queued) */
 	bool writing;        /* the writer is using conn outside the lock */
 	bool job_running;    /* the worker is running a job outside the lock */
+	unsigned int flow_waiters; /* threads waiting for room in a queue or for the jobs to be done */
 	bool restart_now;    /* skip the backoff once (after FOTA or terminate) */
 	unsigned int hb;     /* period in use, seconds */
 

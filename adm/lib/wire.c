@@ -84,15 +84,16 @@ static char *find_line(struct zw_io *io)
 }
 
 /* What a recv or send that returned n means: 0 data moved (n >= 0), 1 interrupted (try again), or
- * ZW_ERROR with the errno or GnuTLS code in io->err. GNUTLS_E_AGAIN is a retry only when reading (the
- * caller polls again, by its deadline); when writing it is the socket's send timeout, an error. */
+ * ZW_ERROR with the errno or GnuTLS code in io->err (reading) or io->werr (writing). GNUTLS_E_AGAIN is
+ * a retry only when reading (the caller polls again, by its deadline); when writing it is the socket's
+ * send timeout, an error. */
 static int io_result(struct zw_io *io, ssize_t n, bool reading)
 {
 	if (n >= 0)
 		return 0;
 	if (io->tls ? n == GNUTLS_E_INTERRUPTED || (reading && n == GNUTLS_E_AGAIN) : errno == EINTR)
 		return 1;
-	io->err = io->tls ? (int)n : errno;
+	*(reading ? &io->err : &io->werr) = io->tls ? (int)n : errno;
 	return ZW_ERROR;
 }
 
@@ -174,7 +175,7 @@ int zw_write(struct zw_io *io, const void *buf, size_t len)
 		if (r)
 			return r;
 		if (n == 0) {
-			io->err = EPIPE; /* a blocking send that moves nothing: the peer is gone */
+			io->werr = EPIPE; /* a blocking send that moves nothing: the peer is gone */
 			return ZW_ERROR;
 		}
 		p += n;

@@ -16,7 +16,7 @@ enum zw_status {
 	ZW_OK = 0,
 	ZW_TIMEOUT = 1,   /* the deadline passed first */
 	ZW_CLOSED = -1,   /* the peer closed the connection */
-	ZW_ERROR = -2,    /* a socket or TLS error: io->err says which */
+	ZW_ERROR = -2,    /* a socket or TLS error: io->err (reading) or io->werr (writing) says which */
 	ZW_TOO_LONG = -3, /* a line longer than io->max */
 	ZW_STOPPED = -4,  /* the wake-up descriptor became readable */
 	ZW_NOMEM = -5,
@@ -28,7 +28,9 @@ struct zw_io {
 	gnutls_session_t tls; /* NULL: plain TCP */
 	int wake_fd;          /* readable: stop waiting at once (ZW_STOPPED); -1: none */
 	size_t max;           /* longest line accepted, without its "\r\n" */
-	int err;              /* after ZW_ERROR: an errno value (> 0) or a GnuTLS error code (< 0) */
+	/* After ZW_ERROR: an errno value (> 0) or a GnuTLS error code (< 0). One for each direction: a
+	 * reader thread and a writer thread may share the io. */
+	int err, werr;
 	char *buf;
 	size_t start, len, cap;
 };
