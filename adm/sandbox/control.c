@@ -258,9 +258,9 @@ static char *do_call(struct sb_client *c, void *arg)
 		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0) {
 			/* The original library answers no call of a method it does not have: say so, it is the
 			 * usual reason. */
-			call->reply = sb_reply_error("%s sent no RETN within %g s (a device running the original Zerynth "
-						     "library answers no call of a method it does not have)", c->uid,
-						     a->timeout_s);
+			call->reply = sb_reply_error("%s sent no RETN within %g s (a device running the original "
+						     "Zerynth library answers no call of a method it does not have)",
+						     c->uid, a->timeout_s);
 			call->done = true;
 		}
 	for (struct sb_call **pp = &sb.calls; *pp; pp = &(*pp)->next)
@@ -292,8 +292,8 @@ static char *cmd_call(char *p)
 			if (!secs)
 				return sb_reply_error("%s", usage);
 			if (!parse_seconds(secs, SB_WAIT_MAX_S, &a.timeout_s) || a.timeout_s <= 0)
-				return sb_reply_error("call: --timeout must be a number of seconds above 0, at most %d, "
-						      "not '%s'", SB_WAIT_MAX_S, secs);
+				return sb_reply_error("call: --timeout must be a number of seconds above 0, at most "
+						      "%d, not '%s'", SB_WAIT_MAX_S, secs);
 		} else {
 			break;
 		}

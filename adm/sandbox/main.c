@@ -526,11 +526,14 @@ int main(int argc, char **argv)
 	}
 	/* Not an error (tests want short periods), but the original library's 5 s of silence after its
 	 * login is longer than two such periods: only the grace keeps its first session. */
-	if (sb.htbm && sb.htbm < SB_HTBM_WARN_S)
+	if (sb.htbm && sb.htbm < SB_HTBM_WARN_S) {
+		bool covered = (unsigned int)sb.login_grace_s > 5 + sb.htbm;
+
 		fprintf(stderr, "zadm-sandbox: warning: --htbm %u is below %d s: a device running the original Zerynth "
 			"library sends its first heartbeat %u s after its login; %s\n", sb.htbm, SB_HTBM_WARN_S,
-			5 + sb.htbm, (unsigned int)sb.login_grace_s > 5 + sb.htbm ? "--login-grace covers that"
-										   : "raise --login-grace or it is dropped first");
+			5 + sb.htbm,
+			covered ? "--login-grace covers that" : "raise --login-grace or it is dropped first");
+	}
 	if (!cert != !key) {
 		fprintf(stderr, "zadm-sandbox: --tls-cert and --tls-key go together\n");
 		return 2;

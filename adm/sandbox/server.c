@@ -341,7 +341,8 @@ char *sb_fota_start(struct sb_client *c, const struct sb_fota_req *req)
 	       f->size[0], f->bc, f->size[1], f->vm);
 	{
 		struct fota_step st = { "start", { "chunk", "bcsize", "vmsize", "bc", "vm" },
-					{ f->chunk, (long long)f->size[0], (long long)f->size[1], f->bc, f->vm }, NULL };
+					{ f->chunk, (long long)f->size[0], (long long)f->size[1], f->bc, f->vm },
+					NULL };
 
 		sb_trace("fota", c->uid, more_step, &st);
 	}

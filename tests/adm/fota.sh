@@ -159,8 +159,9 @@ expect_rec "attempt recorded (no-confirm)" '{"bc":1,"vm":1,"last_bc":0,"last_vm"
 # Its next reconnection would come 2 to 4 s after the drop: time to restart it before it logs in.
 start_demo nc2 --uid dev1 --token tok1 --fota-dir "$FOTA" --restart-exit --reconnect-ms 4000
 wait "$F"; r=$?
-[ $r = 1 ] && [ "$(cat "$TMP/fota3.out")" = '{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}' ] &&
-	pass "no-confirm: the update is reported unconfirmed" || fail "no-confirm: exit $r, $(cat "$TMP/fota3.out")"
+want='{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}'
+[ $r = 1 ] && [ "$(cat "$TMP/fota3.out")" = "$want" ] && pass "no-confirm: the update is reported unconfirmed" ||
+	fail "no-confirm: exit $r, $(cat "$TMP/fota3.out")"
 expect_has "no-confirm: the drop is printed" "$SB_OUT" '"type":"refused","uid":"dev1","ts":'
 stop_demo
 expect_rec "no-confirm: tried, never accepted" '{"bc":1,"vm":1,"last_bc":0,"last_vm":1,"state":"trying","chunk":4096}'

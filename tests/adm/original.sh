@@ -32,8 +32,10 @@ head -c 2000 /dev/urandom >"$TMP/vm.bin"
 # ---- the real 5 s: a heartbeat of 1 s imposed, the first heartbeat comes 6 s after the login ----
 echo '{"orig1": "tok1"}' >"$TMP/devices.json"
 start_sandbox real --devices "$TMP/devices.json" --htbm 1 --trace || finish
-[ "$(head -1 "$SB_ERR")" = "zadm-sandbox: warning: --htbm 1 is below 5 s: a device running the original Zerynth library sends its first heartbeat 6 s after its login; --login-grace covers that" ] &&
-	pass "--htbm 1 is a warning" || fail "no --htbm warning: $(head -2 "$SB_ERR")"
+warning="zadm-sandbox: warning: --htbm 1 is below 5 s: a device running the original Zerynth library sends its"
+warning="$warning first heartbeat 6 s after its login;"
+[ "$(head -1 "$SB_ERR")" = "$warning --login-grace covers that" ] && pass "--htbm 1 is a warning" ||
+	fail "no --htbm warning: $(head -2 "$SB_ERR")"
 orig c1 "$TMP/f1" --heartbeat 60
 expect_ctl "the client logs in" '{"ok":true}' wait orig1 5
 # The record is printed by the session thread, maybe just after the control reply.
@@ -59,16 +61,16 @@ if has "$SB_OUT" '"type":"dropped"'; then fail "dropped before its first heartbe
 # An RPC it has, and one it has not: no RETN ever comes for that one.
 expect_ctl "call add" '{"ok":true,"res":3}' call orig1 add '[1,2]'
 t0=$(date +%s%N)
-expect_ctl "no RETN for an unknown method" '{"ok":false,"error":"orig1 sent no RETN within 1.5 s (a device running the original Zerynth library answers no call of a method it does not have)"}' \
-	call --timeout 1.5 orig1 nosuch '[]'
+want='{"ok":false,"error":"orig1 sent no RETN within 1.5 s (a device running the original Zerynth library answers'
+want="$want"' no call of a method it does not have)"}'
+expect_ctl "no RETN for an unknown method" "$want" call --timeout 1.5 orig1 nosuch '[]'
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -ge 1400 ] && [ "$ms" -lt 4000 ] && pass "call --timeout 1.5 took $ms ms" || fail "call --timeout 1.5 took $ms ms"
-expect_ctl "call --timeout refuses 0" '{"ok":false,"error":"call: --timeout must be a number of seconds above 0, at most 3600, not '"'0'"'"}' \
-	call --timeout 0 orig1 add '[1]'
-expect_ctl "call --timeout refuses nan" '{"ok":false,"error":"call: --timeout must be a number of seconds above 0, at most 3600, not '"'nan'"'"}' \
-	call --timeout=nan orig1 add '[1]'
-expect_ctl "call: --timeout without a value" '{"ok":false,"error":"usage: call [-n] [--timeout SECONDS] UID METHOD [ARGS_JSON_ARRAY]"}' \
-	call --timeout
+want='{"ok":false,"error":"call: --timeout must be a number of seconds above 0, at most 3600, not'
+expect_ctl "call --timeout refuses 0" "$want '0'\"}" call --timeout 0 orig1 add '[1]'
+expect_ctl "call --timeout refuses nan" "$want 'nan'\"}" call --timeout=nan orig1 add '[1]'
+want='{"ok":false,"error":"usage: call [-n] [--timeout SECONDS] UID METHOD [ARGS_JSON_ARRAY]"}'
+expect_ctl "call: --timeout without a value" "$want" call --timeout
 
 # --trace: the calls, their replies and the heartbeats as records of their own.
 expect_has "trace: the call" "$SB_OUT" '"type":"call","uid":"orig1","ts":'
@@ -76,7 +78,8 @@ grep -F '"type":"call","uid":"orig1"' "$SB_OUT" | head -1 | grep -qF '"id":1,"me
 	pass "trace: call id, method, args, ret" || fail "trace call: $(grep -F '"type":"call"' "$SB_OUT" | head -1)"
 grep -F '"type":"retn","uid":"orig1"' "$SB_OUT" | head -1 | grep -qF '"id":1,"res":3}' &&
 	pass "trace: its reply" || fail "trace retn: $(grep -F '"type":"retn"' "$SB_OUT" | head -1)"
-[ "$(count "$SB_OUT" '"type":"retn"')" = 1 ] && pass "trace: no reply to the unknown method" || fail "retn records: $(count "$SB_OUT" '"type":"retn"')"
+n=$(count "$SB_OUT" '"type":"retn"')
+[ "$n" = 1 ] && pass "trace: no reply to the unknown method" || fail "retn records: $n"
 grep -F '"type":"heartbeat","uid":"orig1"' "$SB_OUT" | head -1 | grep -qF '"n":1}' && pass "trace: heartbeats counted" ||
 	fail "trace heartbeat: $(grep -F '"type":"heartbeat"' "$SB_OUT" | head -1)"
 
@@ -91,8 +94,9 @@ if has "$OC_ERR" "never written"; then fail "the client boots a VM slot never wr
 [ "$(last_slots)" = '"bc":1,"vm":0' ] && pass "re-login reports bytecode 1, VM 0" || fail "re-login: $(last_slots)"
 t_confirm=$(ts_of '"step":"confirm"')
 t_ok=$(ts_of '"type":"ota","uid":"orig1"')
-[ $((t_ok - t_confirm)) -ge 4500 ] && pass "the confirmation sent in the 5 s sleep is answered after it ($((t_ok - t_confirm)) ms)" ||
-	fail "confirmation answered after $((t_ok - t_confirm)) ms"
+ms=$((t_ok - t_confirm))
+[ $ms -ge 4500 ] && pass "the confirmation sent in the 5 s sleep is answered after it ($ms ms)" ||
+	fail "confirmation answered after $ms ms"
 for step in '"step":"start","chunk":1024,"bcsize":3000,"vmsize":0,"bc":1,"vm":0}' '"step":"block","b":2,"bytes":952,"t":"b"}' \
 	'"step":"crc","t":"b"}' '"step":"restart"}' '"step":"confirm","bc":1,"vm":0}'; do
 	expect_has "trace: FOTA $(printf '%s' "$step" | cut -d, -f1)" "$SB_OUT" "$step" 1
@@ -110,8 +114,8 @@ orig c2 "$TMP/f2" --heartbeat 1 --login-sleep 1.5
 expect_ctl "login (short sleep)" '{"ok":true}' wait orig1 5
 # A two-part update that the sandbox never confirms: dropped at its login after the restart.
 logins=$(logins)
-expect_ctl "fota --no-confirm" '{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}' \
-	fota orig1 "$TMP/bc.bin" "$TMP/vm.bin" --no-confirm timeout=20
+want='{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}'
+expect_ctl "fota --no-confirm" "$want" fota orig1 "$TMP/bc.bin" "$TMP/vm.bin" --no-confirm timeout=20
 # Its next attempt comes 1.5 s later: restart it now, before it logs in and accepts.
 stop_orig
 [ "$(logins)" = "$logins" ] && pass "no login after the drop yet" || fail "it logged in again before the restart"
@@ -131,7 +135,7 @@ wait "$SB_PID"
 
 # ---- --login-grace 0: supervision counts two periods from the login, as before; the client is dropped ----
 start_sandbox nograce --devices "$TMP/devices.json" --htbm 1 --login-grace 0 || finish
-[ "$(head -1 "$SB_ERR")" = "zadm-sandbox: warning: --htbm 1 is below 5 s: a device running the original Zerynth library sends its first heartbeat 6 s after its login; raise --login-grace or it is dropped first" ] &&
+[ "$(head -1 "$SB_ERR")" = "$warning raise --login-grace or it is dropped first" ] &&
 	pass "the warning says the grace is too short" || fail "warning: $(head -1 "$SB_ERR")"
 orig c4 "$TMP/f4" --heartbeat 60 --login-sleep 4
 expect_has "dropped before its first line" "$SB_OUT" '"type":"dropped","uid":"orig1","ts":' 5

@@ -97,7 +97,11 @@ case $(cat "$TMP/trickle.out") in "closed after 1."[5-9]* | "closed after "[23].
 *) fail "trickled login: $(cat "$TMP/trickle.out")" ;; esac
 expect_has "the deadline is logged" "$SB_ERR" "no login line within 2 s, closing"
 # A device line over --max-line (65536 by default) ends the session, with that reason.
-{ printf '{"uid":"longline","token":"t"}\n{"cmd":"EVNT","payload":{"s":"'; head -c 70000 /dev/zero | tr '\0' a; printf '"}}\n'; } >"$TMP/long"
+{
+	printf '{"uid":"longline","token":"t"}\n{"cmd":"EVNT","payload":{"s":"'
+	head -c 70000 /dev/zero | tr '\0' a
+	printf '"}}\n'
+} >"$TMP/long"
 python3 "$RAWPEER" lines "$SB_PORT" 1 "$TMP/long" >/dev/null
 expect_has "a device line over the maximum ends the session" "$SB_ERR" "longline disconnected: line over the maximum length"
 expect_has "the logout says why" "$SB_OUT" '"type":"logout","uid":"longline","ts":'
