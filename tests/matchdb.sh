@@ -10,7 +10,7 @@ expect_rc 0 "due matchdb"
 [ "$(targets_of)" = "arduino_due|ArduinoDue|null flipnclick_sam3x|FlipNClickSAM3X|null " ] &&
 	pass "unknown Due is ambiguous: arduino_due and flipnclick_sam3x" || fail "due: $(targets_of)"
 keys=$(printf '%s\n' "$out" | head -1 | sed 's/"\([a-z_]*\)":[^,}]*[,}]/\1 /g')
-[ "$keys" = "{name alias target uid chipid remote_id classname port disk " ] &&
+[ "$keys" = "{name alias target uid chipid remote_id classname port disk usbpath " ] &&
 	pass "matched record keys" || fail "matched record keys: $keys"
 [ "$(printf '%s\n' "$out" | "$JSONL" get name uid port | head -1)" = \
   "Arduino Due|df78e45849d9f7d1c9b29def5b9ffb7bf0b74429|/dev/ttyACM0" ] &&

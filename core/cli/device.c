@@ -19,9 +19,9 @@
  * interfaces, a tty and a disk within milliseconds) so one plug prints one new set. */
 #define SETTLE_MS 50
 
-static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc" };
+static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc", "usbpath" };
 static const char *const match_keys[] = { "name", "alias", "target", "uid", "chipid", "remote_id",
-					   "classname", "port", "disk" };
+					   "classname", "port", "disk", "usbpath" };
 
 static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 {
@@ -30,7 +30,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	out_init(&o, raw_keys, sizeof(raw_keys) / sizeof(*raw_keys));
 	for (size_t i = 0; i < list->n; i++) {
 		const ztc_usbdev *d = &list->dev[i];
-		const char *row[] = { d->vid, d->pid, d->sid, d->uid, d->port, d->disk, d->desc };
+		const char *row[] = { d->vid, d->pid, d->sid, d->uid, d->port, d->disk, d->desc, d->usbpath };
 
 		out_add(&o, row);
 	}
@@ -57,7 +57,7 @@ static int print_matched(struct cli *cli, const ztc_db *db, const ztc_usbdev_lis
 	for (size_t i = 0; i < ml->n; i++) {
 		const ztc_match *m = &ml->m[i];
 		const char *row[] = { m->name, m->alias, m->target, m->uid, m->chipid, m->remote_id,
-				      m->classname, m->port, m->disk };
+				      m->classname, m->port, m->disk, m->dev ? m->dev->usbpath : NULL };
 
 		out_add(&o, row);
 	}
@@ -183,7 +183,7 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: " DISCOVER_USAGE "\n\n"
-			       "List the USB devices connected now: vid pid sid uid port disk desc.\n"
+			       "List the USB devices connected now, one per board: vid pid sid uid port disk desc usbpath.\n"
 			       "  --matchdb      match them against the board database\n"
 			       "  --loop         print the set again each time it changes (udev events)\n"
 			       "  --looptime MS  poll interval if udev events are unavailable (default 2000)\n");

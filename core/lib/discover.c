@@ -1,4 +1,4 @@
-/* discover.c: raw USB discovery through libudev, records fused by uid, and the hotplug monitor. */
+/* discover.c: raw USB discovery through libudev, records fused per usb_device, and the hotplug monitor. */
 #include "config.h"
 
 #include <ctype.h>
@@ -18,7 +18,8 @@ static const char *const subsystems[] = { "tty", "block", "usb", "hid" };
 
 struct rawrec {
 	ztc_usbdev d;
-	size_t seq; /* enumeration order, kept through the sort */
+	unsigned rank;  /* index in subsystems[]: which record of a device gives a field first */
+	char *syspath;  /* the order of two records of one device and subsystem (interface 0 first) */
 };
 
 struct reclist {
@@ -36,6 +37,7 @@ static void usbdev_clear(ztc_usbdev *d)
 	free(d->disk);
 	free(d->desc);
 	free(d->block);
+	free(d->usbpath);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -71,6 +73,55 @@ static bool is_hex4(const char *s)
 		if (!isxdigit((unsigned char)s[i]))
 			return false;
 	return true;
+}
+
+/* The kernel names a USB device "usbN" (a root hub) or "B-P[.P]..." (bus, then the port on each hub
+ * from the root); its interfaces are "B-P:C.I", and no node below one is named like a device. */
+static bool is_usb_device_name(const char *s, size_t n)
+{
+	size_t i = 0, start;
+
+	if (n > 3 && strncmp(s, "usb", 3) == 0) {
+		for (i = 3; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		return i == n;
+	}
+	for (start = i; i < n && isdigit((unsigned char)s[i]); i++)
+		;
+	if (i == start || i == n || s[i] != '-')
+		return false;
+	for (;;) {
+		for (start = ++i; i < n && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i == start)
+			return false;
+		if (i == n)
+			return true;
+		if (s[i] != '.')
+			return false;
+	}
+}
+
+#define USBPATH_MAX 64 /* 7 tiers of hubs make "12-1.2.3.4.5.6.7"; anything far longer is not a port path */
+
+/* The usbpath of a node: the sysname of the deepest usb_device on its syspath, read from the path
+ * itself so that no parent device is looked up. NULL when there is none (or out of memory). */
+char *ztc_usbpath_of(const char *syspath)
+{
+	const char *best = NULL, *p = syspath;
+	size_t bestlen = 0;
+
+	while (p && *p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		if (n && n <= USBPATH_MAX && is_usb_device_name(p, n)) {
+			best = p;
+			bestlen = n;
+		}
+		p = slash ? slash + 1 : NULL;
+	}
+	return best ? strndup(best, bestlen) : NULL;
 }
 
 /* Build the raw record of one udev device; false when it is not a USB device we can identify. */
@@ -122,7 +173,7 @@ bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libm
 	return true;
 }
 
-static int reclist_push(struct reclist *l, const ztc_usbdev *d)
+static int reclist_push(struct reclist *l, const ztc_usbdev *d, unsigned rank, char *syspath)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 32;
@@ -134,19 +185,42 @@ static int reclist_push(struct reclist *l, const ztc_usbdev *d)
 		l->cap = cap;
 	}
 	l->v[l->n].d = *d;
-	l->v[l->n].seq = l->n;
+	l->v[l->n].rank = rank;
+	l->v[l->n].syspath = syspath;
 	l->n++;
 	return ZTC_OK;
+}
+
+/* The records of one physical device: those under one usb_device; a node without one (no USB parent
+ * in sysfs) joins the other such nodes of its uid, as the original toolchain fused everything. */
+static int cmp_device(const ztc_usbdev *x, const ztc_usbdev *y)
+{
+	if (!x->usbpath != !y->usbpath)
+		return x->usbpath ? -1 : 1;
+	return x->usbpath ? strcmp(x->usbpath, y->usbpath) : strcmp(x->uid, y->uid);
 }
 
 static int cmp_rawrec(const void *a, const void *b)
 {
 	const struct rawrec *x = a, *y = b;
-	int c = strcmp(x->d.uid, y->d.uid);
+	int c = cmp_device(&x->d, &y->d);
 
 	if (c)
 		return c;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return strcmp(x->syspath, y->syspath);
+}
+
+/* The order of the list: by uid, twins by usbpath (a node without one first). */
+static int cmp_usbdev(const void *a, const void *b)
+{
+	const ztc_usbdev *x = a, *y = b;
+	int c = strcmp(x->uid, y->uid);
+
+	if (c || !x->usbpath || !y->usbpath)
+		return c ? c : !!x->usbpath - !!y->usbpath;
+	return strcmp(x->usbpath, y->usbpath);
 }
 
 static void take_if_empty(char **dst, char **src)
@@ -158,7 +232,8 @@ static void take_if_empty(char **dst, char **src)
 	}
 }
 
-/* Fuse records with the same uid (sorted, enumeration order within a uid): first non-empty wins. */
+/* Fuse the records of each physical device (tty first, then block, usb, hid): the identity comes from
+ * the first record, every other field from the first record that has it. */
 static ztc_usbdev_list *fuse(struct reclist *l)
 {
 	ztc_usbdev_list *out = calloc(1, sizeof(*out));
@@ -179,7 +254,7 @@ static ztc_usbdev_list *fuse(struct reclist *l)
 
 		*d = l->v[i].d;
 		memset(&l->v[i].d, 0, sizeof(ztc_usbdev));
-		for (; j < l->n && strcmp(l->v[j].d.uid, d->uid) == 0; j++) {
+		for (; j < l->n && cmp_device(&l->v[j].d, d) == 0; j++) {
 			ztc_usbdev *o = &l->v[j].d;
 
 			take_if_empty(&d->port, &o->port);
@@ -190,12 +265,15 @@ static ztc_usbdev_list *fuse(struct reclist *l)
 		}
 		i = j;
 	}
+	if (out->n)
+		qsort(out->dev, out->n, sizeof(*out->dev), cmp_usbdev);
 	return out;
 }
 
-static int enumerate(ztc_ctx *ctx, struct udev *udev, const char *subsystem, struct reclist *l,
+static int enumerate(ztc_ctx *ctx, struct udev *udev, unsigned rank, struct reclist *l,
 		     struct libmnt_table **mounts)
 {
+	const char *subsystem = subsystems[rank];
 	struct udev_enumerate *en = udev_enumerate_new(udev);
 	struct udev_list_entry *e;
 	int rc;
@@ -217,10 +295,17 @@ static int enumerate(ztc_ctx *ctx, struct udev *udev, const char *subsystem, str
 		if (!dev)
 			continue; /* unplugged while we looked */
 		if (ztc_make_record(subsystem, dev, mounts, ctx, &r)) {
-			ztc_dbg(ctx, "%s record %s:%s sid %s uid %s", subsystem, r.vid, r.pid, r.sid, r.uid);
-			rc = reclist_push(l, &r);
-			if (rc < 0)
+			const char *sp = udev_device_get_syspath(dev);
+			char *syspath = strdup(sp);
+
+			r.usbpath = ztc_usbpath_of(sp);
+			ztc_dbg(ctx, "%s record %s:%s sid %s uid %s usbpath %s", subsystem, r.vid, r.pid, r.sid, r.uid,
+				r.usbpath ? r.usbpath : "-");
+			rc = syspath ? reclist_push(l, &r, rank, syspath) : ZTC_ERR_NOMEM;
+			if (rc < 0) {
 				usbdev_clear(&r);
+				free(syspath);
+			}
 		}
 		udev_device_unref(dev);
 		if (rc < 0)
@@ -246,15 +331,17 @@ ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list)
 	udev = udev_new();
 	if (!udev)
 		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: %s", strerror(errno));
-	for (size_t i = 0; i < sizeof(subsystems) / sizeof(*subsystems) && rc == ZTC_OK; i++)
-		rc = enumerate(ctx, udev, subsystems[i], &l, &mounts);
+	for (unsigned i = 0; i < sizeof(subsystems) / sizeof(*subsystems) && rc == ZTC_OK; i++)
+		rc = enumerate(ctx, udev, i, &l, &mounts);
 	if (rc == ZTC_OK) {
 		out = fuse(&l);
 		if (!out)
 			rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < l.n; i++) {
 		usbdev_clear(&l.v[i].d);
+		free(l.v[i].syspath);
+	}
 	free(l.v);
 	if (mounts)
 		mnt_unref_table(mounts);
@@ -287,7 +374,7 @@ ZTC_API int ztc_usbdev_list_equal(const ztc_usbdev_list *a, const ztc_usbdev_lis
 		const ztc_usbdev *x = &a->dev[i], *y = &b->dev[i];
 
 		if (!str_eq(x->uid, y->uid) || !str_eq(x->port, y->port) || !str_eq(x->disk, y->disk) ||
-		    !str_eq(x->desc, y->desc) || !str_eq(x->block, y->block))
+		    !str_eq(x->desc, y->desc) || !str_eq(x->block, y->block) || !str_eq(x->usbpath, y->usbpath))
 			return 0;
 	}
 	return 1;

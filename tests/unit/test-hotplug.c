@@ -25,7 +25,7 @@
 #define DUE_JSON \
 	"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\"," \
 	"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null," \
-	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\"}"
+	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\",\"usbpath\":\"1-1\"}"
 
 /* tests/data/photon.umockdev moved to the hub's second port, so it can sit beside the Due. */
 #define PHOTON_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
@@ -62,7 +62,7 @@ static const char photon_record[] =
 #define PHOTON_JSON \
 	"{\"vid\":\"2B04\",\"pid\":\"C006\",\"sid\":\"3C002B000A47343432313031\"," \
 	"\"uid\":\"5ae5ef878dd2f9b177a089ac51a038e47c2c5911\",\"port\":\"/dev/ttyACM1\",\"disk\":null," \
-	"\"desc\":\"Particle_Photon_3C002B000A47343432313031\"}"
+	"\"desc\":\"Particle_Photon_3C002B000A47343432313031\",\"usbpath\":\"1-2\"}"
 
 static UMockdevTestbed *tb;
 
@@ -321,7 +321,7 @@ START_TEST(hotplug_same_set_not_reprinted)
 		static const char *const renamed[] = {
 			"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\","
 			"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null,"
-			"\"desc\":\"Due_renamed\"}"
+			"\"desc\":\"Due_renamed\",\"usbpath\":\"1-1\"}"
 		};
 
 		expect_set("desc changed", renamed, 1);

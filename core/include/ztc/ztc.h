@@ -71,8 +71,10 @@ ZTC_API const char *ztc_ctx_errmsg(const ztc_ctx *ctx);
 
 /* ---- discovery ---------------------------------------------------------------------------------- */
 
-/* One USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb, hid).
- * Every string is owned by the list that holds the record; NULL means absent. */
+/* One physical USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb,
+ * hid) by their usb_device parent. Twins (two boards with the same serial number) share a uid and
+ * differ by usbpath and port. Every string is owned by the list that holds the record; NULL means
+ * absent. */
 typedef struct ztc_usbdev {
 	char *vid;   /* 4 upper-case hex digits */
 	char *pid;   /* 4 upper-case hex digits */
@@ -82,14 +84,17 @@ typedef struct ztc_usbdev {
 	char *disk;  /* mount point of the mass-storage node */
 	char *desc;  /* udev ID_SERIAL (or HID_NAME) */
 	char *block; /* mass-storage node, e.g. /dev/sdb */
+	char *usbpath; /* the kernel's port path of the usb_device ("1-1.2", its sysname): stable while the
+			* board stays in the same socket; NULL for a node without a usb_device parent */
 } ztc_usbdev;
 
 typedef struct ztc_usbdev_list {
 	size_t n;
-	ztc_usbdev *dev; /* n records, sorted by uid */
+	ztc_usbdev *dev; /* n records, sorted by uid, then usbpath */
 } ztc_usbdev_list;
 
-/* Enumerate the USB devices currently connected, fused by uid and sorted by uid.
+/* Enumerate the USB devices currently connected, one record per usb_device (nodes without one are
+ * fused by uid), sorted by uid then usbpath.
  * *ret_list is set only on success and is freed with ztc_usbdev_list_free(). */
 ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list);
 /* Accepts NULL. */
