@@ -2,7 +2,9 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 
 #include "internal.h"
 
-/* Enumeration order matters: when records fuse, the first non-empty value of a field wins. */
+/* The order matters: when the records of a device fuse, the first non-empty value of a field wins. */
 static const char *const subsystems[] = { "tty", "block", "usb", "hid" };
 
 struct rawrec {
@@ -270,48 +272,69 @@ static ztc_usbdev_list *fuse(struct reclist *l)
 	return out;
 }
 
-static int enumerate(ztc_ctx *ctx, struct udev *udev, unsigned rank, struct reclist *l,
-		     struct libmnt_table **mounts)
+/* Read one listed device and add its record (if it is a USB device we can identify). */
+static int read_device(ztc_ctx *ctx, struct udev *udev, unsigned rank, const char *path, struct reclist *l,
+		       struct libmnt_table **mounts)
 {
 	const char *subsystem = subsystems[rank];
-	struct udev_enumerate *en = udev_enumerate_new(udev);
-	struct udev_list_entry *e;
-	int rc;
+	struct udev_device *dev = udev_device_new_from_syspath(udev, path);
+	ztc_usbdev r;
+	int rc = ZTC_OK;
 
-	if (!en)
-		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: cannot enumerate devices");
-	udev_enumerate_add_match_subsystem(en, subsystem);
-	rc = udev_enumerate_scan_devices(en);
-	if (rc < 0) {
-		udev_enumerate_unref(en);
-		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: cannot scan %s devices (%s)",
-				subsystem, strerror(-rc));
-	}
-	rc = ZTC_OK;
-	udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-		struct udev_device *dev = udev_device_new_from_syspath(udev, udev_list_entry_get_name(e));
-		ztc_usbdev r;
+	if (!dev)
+		return ZTC_OK; /* unplugged while we looked */
+	if (ztc_make_record(subsystem, dev, mounts, ctx, &r)) {
+		const char *sp = udev_device_get_syspath(dev);
+		char *syspath = strdup(sp);
 
-		if (!dev)
-			continue; /* unplugged while we looked */
-		if (ztc_make_record(subsystem, dev, mounts, ctx, &r)) {
-			const char *sp = udev_device_get_syspath(dev);
-			char *syspath = strdup(sp);
-
-			r.usbpath = ztc_usbpath_of(sp);
-			ztc_dbg(ctx, "%s record %s:%s sid %s uid %s usbpath %s", subsystem, r.vid, r.pid, r.sid, r.uid,
-				r.usbpath ? r.usbpath : "-");
-			rc = syspath ? reclist_push(l, &r, rank, syspath) : ZTC_ERR_NOMEM;
-			if (rc < 0) {
-				usbdev_clear(&r);
-				free(syspath);
-			}
+		r.usbpath = ztc_usbpath_of(sp);
+		ztc_dbg(ctx, "%s record %s:%s sid %s uid %s usbpath %s", subsystem, r.vid, r.pid, r.sid, r.uid,
+			r.usbpath ? r.usbpath : "-");
+		rc = syspath ? reclist_push(l, &r, rank, syspath) : ZTC_ERR_NOMEM;
+		if (rc < 0) {
+			usbdev_clear(&r);
+			free(syspath);
 		}
-		udev_device_unref(dev);
-		if (rc < 0)
-			break;
 	}
-	udev_enumerate_unref(en);
+	udev_device_unref(dev);
+	return rc;
+}
+
+/* One pass over the devices of a subsystem, as sysfs lists them: /sys/bus/S/devices for a bus (usb,
+ * hid), else /sys/class/S. Each device is read once, by libudev. libudev's enumerator is not used: it
+ * builds a device object for every entry (resolving its path and subsystem) that its API cannot hand
+ * over, so every device would be read twice (bench/discover: 283 ms instead of 95 at 256 boards). */
+static int scan_subsystem(ztc_ctx *ctx, struct udev *udev, unsigned rank, struct reclist *l,
+			  struct libmnt_table **mounts)
+{
+	const char *subsystem = subsystems[rank];
+	char dir[64], path[PATH_MAX];
+	struct dirent *e;
+	int rc = ZTC_OK;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/sys/bus/%s/devices", subsystem);
+	d = opendir(dir);
+	if (!d && errno == ENOENT) {
+		snprintf(dir, sizeof(dir), "/sys/class/%s", subsystem);
+		d = opendir(dir);
+	}
+	if (!d) {
+		if (errno == ENOENT)
+			return ZTC_OK; /* no such device now (the driver is not even loaded) */
+		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: cannot list %s: %s", dir, strerror(errno));
+	}
+	while (rc == ZTC_OK && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		/* USB interfaces ("1-1:1.0") have no node: their nodes are children, listed elsewhere. */
+		if (strcmp(subsystem, "usb") == 0 && strchr(e->d_name, ':'))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		rc = read_device(ctx, udev, rank, path, l, mounts);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -332,7 +355,7 @@ ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list)
 	if (!udev)
 		return ztc_fail(ctx, ZTC_ERR_UDEV, "udev is unavailable: %s", strerror(errno));
 	for (unsigned i = 0; i < sizeof(subsystems) / sizeof(*subsystems) && rc == ZTC_OK; i++)
-		rc = enumerate(ctx, udev, i, &l, &mounts);
+		rc = scan_subsystem(ctx, udev, i, &l, &mounts);
 	if (rc == ZTC_OK) {
 		out = fuse(&l);
 		if (!out)
