@@ -15,9 +15,6 @@
 #include "cli.h"
 
 #define DISCOVER_USAGE "ztc device discover [--matchdb] [--loop] [--looptime MS]"
-/* After a udev event, wait this long for the rest of the burst (a board adds a usb device, its
- * interfaces, a tty and a disk within milliseconds) so one plug prints one new set. */
-#define SETTLE_MS 50
 
 static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc", "usbpath" };
 static const char *const match_keys[] = { "name", "alias", "target", "uid", "chipid", "remote_id",
@@ -93,6 +90,8 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 {
 	ztc_usbdev_list *prev = NULL, *cur = NULL;
 	ztc_monitor *mon = NULL;
+	bool rescan = true;
+	int wait = -1;
 	sigset_t oldmask;
 	int sfd, rc;
 
@@ -111,25 +110,28 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { mon ? ztc_monitor_get_fd(mon) : -1, POLLIN, 0 } };
 		int n;
 
-		rc = ztc_discover(cli->ctx, &cur);
-		if (rc < 0) {
-			rc = cli_fail(cli, rc);
-			break;
-		}
-		if (!prev || !ztc_usbdev_list_equal(prev, cur)) {
-			if (print_set(cli, db, cur) != 0) {
-				ztc_usbdev_list_free(cur);
-				rc = 1;
+		if (rescan) {
+			/* After events, only the devices they concern are read again. */
+			rc = mon && prev ? ztc_monitor_discover(mon, prev, &cur) : ztc_discover(cli->ctx, &cur);
+			if (rc < 0) {
+				rc = cli_fail(cli, rc);
 				break;
 			}
-			fputc('\n', stdout);
-			fflush(stdout);
+			if (!prev || !ztc_usbdev_list_equal(prev, cur)) {
+				if (print_set(cli, db, cur) != 0) {
+					ztc_usbdev_list_free(cur);
+					rc = 1;
+					break;
+				}
+				fputc('\n', stdout);
+				fflush(stdout);
+			}
+			ztc_usbdev_list_free(prev);
+			prev = cur;
+			cur = NULL;
 		}
-		ztc_usbdev_list_free(prev);
-		prev = cur;
-		cur = NULL;
 
-		n = poll(pfd, 2, mon ? -1 : looptime);
+		n = poll(pfd, 2, mon ? wait : looptime);
 		if (n < 0 && errno != EINTR) {
 			rc = cli_error("poll failed: %s", strerror(errno));
 			break;
@@ -143,12 +145,9 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 			rc = 0;
 			break;
 		}
-		if (mon && (pfd[1].revents & POLLIN)) {
-			/* Drain the whole burst of events before looking again. */
-			do {
-				ztc_monitor_drain(mon);
-			} while (poll(&pfd[1], 1, SETTLE_MS) > 0 && !(pfd[1].revents & (POLLERR | POLLHUP)));
-		}
+		/* With the monitor, look again as soon as a plug's or unplug's burst of events is complete
+		 * (one plug prints one new set); after a timeout too, which ends a burst that never completes. */
+		rescan = !mon || ztc_monitor_settle(mon, &wait) == 1;
 	}
 	ztc_usbdev_list_free(prev);
 	ztc_monitor_free(mon);

@@ -1,6 +1,7 @@
 /* test-discover.c: Check suites of libztc discovery: uid, record rules, fusion, on umockdev testbeds. */
 #include "config.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -821,6 +822,78 @@ START_TEST(fuse_no_usb_parent)
 }
 END_TEST
 
+/* ---- monitor: the set after events, reading only what they concern --------------------------------- */
+
+/* Wait (up to 5 s) until the monitor says the events so far have settled. */
+static void settle(ztc_monitor *mon)
+{
+	for (int i = 0; i < 100; i++) {
+		struct pollfd pfd = { ztc_monitor_get_fd(mon), POLLIN, 0 };
+		int wait = -1;
+
+		if (ztc_monitor_settle(mon, &wait) == 1)
+			return;
+		poll(&pfd, 1, wait < 0 || wait > 50 ? 50 : wait);
+	}
+	ck_abort_msg("the monitor's events did not settle within 5 s");
+}
+
+/* Check that what the monitor read (only the devices the events concern) is what a full pass reads. */
+static ztc_usbdev_list *step(ztc_ctx *ctx, ztc_monitor *mon, ztc_usbdev_list *prev, size_t want)
+{
+	ztc_usbdev_list *cur = NULL, *full = discover();
+
+	settle(mon);
+	ck_assert_int_eq(ztc_monitor_discover(mon, prev, &cur), ZTC_OK);
+	ck_assert_msg(ztc_usbdev_list_equal(cur, full), "%zu records after the events, %zu read in full", cur->n,
+		      full->n);
+	ck_assert_uint_eq(cur->n, want);
+	ztc_usbdev_list_free(full);
+	ztc_usbdev_list_free(prev);
+	(void)ctx;
+	return cur;
+}
+
+START_TEST(monitor_partial_reread)
+{
+	char *path = test_srcfile("tests/data/desk.umockdev");
+	ztc_usbdev_list *l;
+	ztc_monitor *mon;
+	GError *err = NULL;
+	ztc_ctx *ctx;
+	char *tty;
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
+	ck_assert_int_eq(ztc_monitor_new(ctx, &mon), ZTC_OK);
+	l = discover();
+	ck_assert_uint_eq(l->n, 5);
+	/* A twin of desk's CP2102 (serial 0001) on another port: umockdev sends the add events. */
+	add_board(&(struct board){ .bus = "3-2", .vid = "10c4", .pid = "ea60", .serial = "0001", .tty = "ttyUSB5" });
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2", "bind");
+	l = step(ctx, mon, l, 6);
+	/* Its tty renamed (a change event): that device alone is read again. */
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "ID_SERIAL", "renamed");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "change");
+	l = step(ctx, mon, l, 6);
+	/* Unplugged: its records go, the other five stay. */
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2", "ID_VENDOR_ID", "");
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "ID_VENDOR_ID", "");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "remove");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2", "remove");
+	l = step(ctx, mon, l, 5);
+	/* A node outside any USB device: everything is read again. */
+	tty = tb_add(tb, "tty", "ttyACM9", NULL, "DEVNAME", "/dev/ttyACM9", "ID_VENDOR_ID", "2b04", "ID_MODEL_ID",
+		     "c006", "ID_SERIAL_SHORT", "FFFF", NULL);
+	l = step(ctx, mon, l, 6);
+	ztc_usbdev_list_free(l);
+	g_free(tty);
+	ztc_monitor_free(mon);
+	ztc_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(no_devices)
 {
 	ztc_usbdev_list *l;
@@ -884,6 +957,10 @@ static Suite *discover_suite(void)
 	tcase_add_test(tc, list_equal);
 	tcase_add_test(tc, list_equal_fields);
 	tcase_add_test(tc, no_devices);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("monitor");
+	tcase_add_test(tc, monitor_partial_reread);
 	suite_add_tcase(s, tc);
 	return s;
 }

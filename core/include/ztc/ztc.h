@@ -114,6 +114,18 @@ ZTC_API void ztc_monitor_free(ztc_monitor *mon);
 ZTC_API int ztc_monitor_get_fd(const ztc_monitor *mon);
 /* Consume every pending event; returns how many were consumed (0 if none), or a negative error. */
 ZTC_API int ztc_monitor_drain(ztc_monitor *mon);
+/* Consume every pending event and tell when to read the device set again: 1 now (the bursts of events
+ * under way are complete: a plug ends with the bind of its usb_device, sent after its interfaces are
+ * bound, an unplug with the remove of its usb_device; or their fallback timer ran out), else 0 with
+ * *ret_wait_ms how long to wait for more events before calling again (even if none came; -1: no event
+ * since the last 1, wait for one). Events that no bind or remove ends (a change, a disk added after the
+ * plug) settle 50 ms after the last one; a plug or unplug that is never completed, 500 ms. */
+ZTC_API int ztc_monitor_settle(ztc_monitor *mon, int *ret_wait_ms);
+/* The device set after the events consumed so far, as ztc_discover() gives it: prev (the set this
+ * monitor's events have been followed from, e.g. the last result) with only the USB devices those
+ * events concern read again, or everything read again when prev is NULL or an event concerns a node
+ * outside any USB device. *ret_list is set only on success. */
+ZTC_API int ztc_monitor_discover(ztc_monitor *mon, const ztc_usbdev_list *prev, ztc_usbdev_list **ret_list);
 
 
 /* ---- board database ------------------------------------------------------------------------------ */
