@@ -33,10 +33,7 @@ FUZZ_ZADM_LINK = $(GNUTLS_LIBS) $(YAJL_LIBS) -pthread -lm
 
 FUZZ_ZTC_OBJS = $(patsubst core/lib/%.c,$(FUZZ_DIR)/ztc/%.o,$(filter %.c,$(core_lib_libztc_la_SOURCES)))
 FUZZ_ZADM_OBJS = $(patsubst adm/lib/%.c,$(FUZZ_DIR)/zadm/%.o,$(filter %.c,$(adm_lib_libzadm_la_SOURCES)))
-FUZZ_ZTC_DEPS = $(top_srcdir)/core/lib/internal.h $(top_srcdir)/core/include/ztc/ztc.h \
-	$(top_srcdir)/core/include/ztc/plugin.h $(top_srcdir)/core/include/ztc/console.h \
-	$(top_srcdir)/core/include/ztc/firmware.h $(top_srcdir)/core/include/ztc/backend.h \
-	$(top_srcdir)/core/include/ztc/register.h config.h
+FUZZ_ZTC_DEPS = $(top_srcdir)/core/lib/internal.h $(addprefix $(top_srcdir)/,$(ztcinclude_HEADERS)) config.h
 FUZZ_ZADM_DEPS = $(top_srcdir)/adm/lib/internal.h $(top_srcdir)/adm/lib/json.h \
 	$(top_srcdir)/adm/include/zadm/zadm.h config.h
 

@@ -44,7 +44,13 @@ _ztc()
 		COMPREPLY=($(compgen -W 'board jtag usbtoserial' -- "$cur"))
 		return 0 ;;
 	--baud)
-		COMPREPLY=($(compgen -W '9600 19200 38400 57600 115200 230400 460800 921600 1000000 2000000' -- "$cur"))
+		COMPREPLY=($(compgen -W '9600 19200 38400 57600 74880 115200 230400 250000 460800 921600 1000000 2000000' -- "$cur"))
+		return 0 ;;
+	--eol)
+		COMPREPLY=($(compgen -W 'cr lf crlf' -- "$cur"))
+		return 0 ;;
+	--escape)
+		COMPREPLY=($(compgen -W 'none' -- "$cur"))
 		return 0 ;;
 	--log | --port)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -100,8 +106,15 @@ _ztc()
 				fi
 			fi ;;
 		open)
-			opts='--echo --baud --timeout --timestamp --log --reconnect --help'
-			((nargs == 0)) && [[ $cur != -* ]] && COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur")) ;;
+			opts='--echo --baud --eol --escape --timeout --timestamp --timestamp= --log --reconnect --port --help'
+			if ((nargs == 0)) && [[ $cur != -* ]]; then
+				# A path names a port: complete /dev/tty* files; otherwise the aliases.
+				if [[ $cur == /* ]]; then
+					COMPREPLY=($(compgen -f -- "$cur"))
+				else
+					COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur"))
+				fi
+			fi ;;
 		alias)
 			if ((n == 2)); then
 				COMPREPLY=($(compgen -W 'put del --help' -- "$cur"))

@@ -1,5 +1,5 @@
 # core/backend.mk: the backend client, credentials and VM store (libztc), `ztc vm` and `ztc login`, their tests.
-core_lib_libztc_la_SOURCES += core/lib/backend.c core/lib/vmstore.c
+core_lib_libztc_la_SOURCES += core/lib/backend.c core/lib/vmstore.c core/lib/vmcreate.c
 ztcinclude_HEADERS += core/include/ztc/backend.h
 core_cli_ztc_SOURCES += core/cli/vm.c core/cli/login.c
 

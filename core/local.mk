@@ -1,20 +1,24 @@
 # core/local.mk: libztc and the ztc command.
 lib_LTLIBRARIES += core/lib/libztc.la
 ztcincludedir = $(includedir)/ztc
-ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/plugin.h core/include/ztc/register.h
+ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/common.h core/include/ztc/device.h \
+	core/include/ztc/plugin.h core/include/ztc/loader.h core/include/ztc/register.h
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \
+	core/lib/alias.c \
 	core/lib/board.c \
 	core/lib/chipid.c \
 	core/lib/db.c \
 	core/lib/discover.c \
 	core/lib/error.c \
+	core/lib/jsonutil.c \
 	core/lib/log.c \
 	core/lib/match.c \
 	core/lib/mounts.c \
 	core/lib/plugin.c \
 	core/lib/register.c \
+	core/lib/resolve.c \
 	core/lib/std.c \
 	core/lib/store.c \
 	core/lib/uid.c

@@ -13,10 +13,11 @@ plugins_atmel_atmel_la_LDFLAGS = -module -avoid-version -shared -export-symbols-
 plugins_atmel_atmel_la_LIBADD = core/lib/libztc.la
 
 plugin_LTLIBRARIES += plugins/dfu/dfu.la
-plugins_dfu_dfu_la_SOURCES = plugins/dfu/dfu.c
-plugins_dfu_dfu_la_CFLAGS = $(AM_CFLAGS)
+# DfuSe over libusb-1.0: the DFU boards need no dfu-util.
+plugins_dfu_dfu_la_SOURCES = plugins/dfu/dfu.c plugins/dfu/dfuse.c plugins/dfu/dfuse-layout.c plugins/dfu/dfuse.h
+plugins_dfu_dfu_la_CFLAGS = $(AM_CFLAGS) $(LIBUSB_CFLAGS)
 plugins_dfu_dfu_la_LDFLAGS = -module -avoid-version -shared -export-symbols-regex '^ztc_plugin_descriptor$$'
-plugins_dfu_dfu_la_LIBADD = core/lib/libztc.la
+plugins_dfu_dfu_la_LIBADD = core/lib/libztc.la $(LIBUSB_LIBS)
 
 plugin_LTLIBRARIES += plugins/mbed/mbed.la
 plugins_mbed_mbed_la_SOURCES = plugins/mbed/mbed.c

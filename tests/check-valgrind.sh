@@ -14,7 +14,7 @@ fail=0
 
 # The Check suites, in one process each (CK_FORK=no: what a fork would hide, valgrind sees). The
 # umockdev suite finds its preload already loaded and does not re-execute itself.
-for prog in tests/unit/test-discover tests/flash/test-firmware tests/console/test-console tests/adm/test-zadm; do
+for prog in tests/unit/test-discover tests/unit/test-libztc tests/flash/test-firmware tests/console/test-console tests/adm/test-zadm; do
 	name=$(basename "$prog")
 	if [ ! -x "$top_builddir/$prog" ]; then
 		echo "SKIP: $prog (not built)"

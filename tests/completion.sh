@@ -76,7 +76,9 @@ expect 'ztc device register du' 'due duo'
 expect 'ztc device register due --' '--help --skip_burn'
 expect 'ztc device open ph' 'photon'
 expect 'ztc device open due --re' '--reconnect'
-has 'ztc device open due --baud ' 9600 115200 921600
+has 'ztc device open due --baud ' 9600 74880 115200 921600
+expect 'ztc device open due --eol cr' 'cr crlf'
+expect 'ztc device open due --esc' '--escape'
 expect 'ztc device alias del p' 'photon'
 expect 'ztc device virtualize due ' 'vm9f00d1'
 expect 'ztc device virtualize due vm9f00d1 ' ''

@@ -37,4 +37,47 @@ TESTS += \
 endif
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
+# Boards registered through their on-board probe with OpenOCD: the stand-in, and the real one when installed.
+if UMOCKDEV_TESTS
+TESTS += tests/register-probe.sh
+endif
+EXTRA_DIST += tests/register-probe.sh
+
 include tests/unit.mk
+
+# --- library API (issue 12): public headers alone, the libztc Check runner, loader and family tests ---
+TESTS += tests/headers.sh
+EXTRA_DIST += tests/headers.sh tests/family.sh
+# The Check runner of libztc: a suite per area (resolvers, alias policy, vm create, store, db and match,
+# loader), against the source tree's database and the built plugins.
+check_PROGRAMS += tests/unit/test-libztc
+TESTS += tests/unit/test-libztc
+tests_unit_test_libztc_SOURCES = tests/unit/test-libztc.c
+tests_unit_test_libztc_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' -DTOP_BUILDDIR='"$(abs_top_builddir)"'
+tests_unit_test_libztc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_libztc_LDADD = core/lib/libztc.la $(CHECK_LIBS)
+if UMOCKDEV_TESTS
+TESTS += tests/family.sh
+endif
+
+# DfuSe (plugins/dfu): a software DfuSe bootloader behind an emulated usbdevfs node, checked against the
+# real dfu-util; the dfu plugin end to end under it; a preload that denies access to USB nodes; the
+# memory-layout parser on its own.
+check_PROGRAMS += tests/dfu/test-dfuse-layout
+tests_dfu_test_dfuse_layout_SOURCES = tests/dfu/test-dfuse-layout.c plugins/dfu/dfuse-layout.c plugins/dfu/dfuse.h
+tests_dfu_test_dfuse_layout_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/dfu
+tests_dfu_test_dfuse_layout_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_dfu_test_dfuse_layout_LDADD = $(CHECK_LIBS)
+TESTS += tests/dfu/test-dfuse-layout
+if UMOCKDEV_TESTS
+check_PROGRAMS += tests/tools/dfuse-model
+tests_tools_dfuse_model_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
+tests_tools_dfuse_model_LDADD = $(UMOCKDEV_LIBS)
+check_LTLIBRARIES += tests/tools/no-usb-access.la
+tests_tools_no_usb_access_la_SOURCES = tests/tools/no-usb-access.c
+tests_tools_no_usb_access_la_CFLAGS = -Wall -Wextra
+tests_tools_no_usb_access_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_no_usb_access_la_LIBADD = -ldl
+TESTS += tests/dfu-util-model.sh tests/dfu.sh
+endif
+EXTRA_DIST += tests/dfu-util-model.sh tests/dfu.sh

@@ -112,4 +112,61 @@ sed -i 's/acme.Widget/acme.Gadget/; s/"Widget"/"Gadget"/' "$V/db2/acme_widget/de
 out=$(ZTC_DB_PATH="$V/db2" "$CHECK" resolve acme_widget 2>&1) && fail "unknown class accepted" || {
 	case "$out" in *"plugin $V/db2/acme_widget/acme has no class Gadget"*) pass "unknown class refused, file named" ;;
 	*) fail "unknown class message: $out" ;; esac; }
+# --- modules are cached by the file found, not by name ------------------------------------------------
+# Two board folders each ship their own acme module (different classes): each board gets its own.
+mkdir -p "$V/two/board_a" "$V/two/board_b"
+cat >"$V/acme2.c" <<'C'
+#include <ztc/plugin.h>
+
+static const ztc_class_desc classes[] = {
+	{ .name = CLASS },
+	{ .name = NULL },
+};
+
+ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
+	.abi_major = ZTC_PLUGIN_ABI_MAJOR, .abi_minor = ABI_MINOR,
+	.module = "acme", .version = VERSION, .license = "MIT", .classes = classes, DEFAULT
+};
+C
+acme() { build -DABI_MINOR="$1" -DCLASS="\"$2\"" -DVERSION="\"$3\"" -DDEFAULT="$4" -o "$5" "$V/acme2.c"; }
+acme ZTC_PLUGIN_ABI_MINOR Alpha a1 "" "$V/two/board_a/acme.so"
+acme ZTC_PLUGIN_ABI_MINOR Beta b1 "" "$V/two/board_b/acme.so"
+for b in a b; do
+	c=$([ $b = a ] && echo Alpha || echo Beta)
+	printf '{"name": "Board %s", "target": "board_%s", "type": "board", "classes": [{"class": "acme.%s", "usb": ["1209:000%s"]}]}\n' \
+		"$b" "$b" "$c" "$([ $b = a ] && echo 1 || echo 2)" >"$V/two/board_$b/device.json"
+done
+out=$(ZTC_DB_PATH="$V/two" "$CHECK" resolve 2>&1) &&
+	[ "$out" = "$(printf 'board_a acme.Alpha\nboard_b acme.Beta\nloaded 2 modules')" ] &&
+	pass "two boards shipping a different acme module each get their own" || fail "same-named modules: $out"
+
+# --- a family module's default class stands in for class names its table does not list --------------
+mkdir -p "$V/fam/clone" "$V/fam/old"
+acme ZTC_PLUGIN_ABI_MINOR Family f1 '.default_class = "Family"' "$V/fam/clone/acme.so"
+printf '{"name": "Clone", "target": "clone", "type": "board", "classes": [{"class": "acme.CloneBoard", "usb": ["1209:0003"]}]}\n' \
+	>"$V/fam/clone/device.json"
+out=$(ZTC_DB_PATH="$V/fam" "$CHECK" resolve clone 2>&1) && [ "$(printf '%s\n' "$out" | head -1)" = "clone acme.Family" ] &&
+	pass "an unlisted class name resolves to the module's default class" || fail "default class: $out"
+# A module built for ABI 1.0 (no default class) still loads; its unlisted class is still refused.
+acme 0 Family f0 "" "$V/fam/old/acme.so"
+sed 's/"clone"/"old"/; s/Clone/Old/g' "$V/fam/clone/device.json" >"$V/fam/old/device.json"
+out=$("$CHECK" open "$V/fam/old/acme.so" 2>&1) && [ "$out" = "acme Family" ] && pass "an ABI 1.0 module loads" ||
+	fail "ABI 1.0 module: $out"
+out=$(ZTC_DB_PATH="$V/fam" "$CHECK" resolve old 2>&1) && fail "ABI 1.0 module: unlisted class accepted" || {
+	case "$out" in *"plugin $V/fam/old/acme has no class OldBoard"*) pass "no default class: unlisted class refused" ;;
+	*) fail "no default class message: $out" ;; esac; }
+# An ABI 1.0 module cannot use the field (it was reserved), and a default class must be in the table.
+acme 0 Family f0 '.default_class = "Family"' "$V/fam/old/acme.so"
+out=$("$CHECK" open "$V/fam/old/acme.so" 2>&1) && fail "ABI 1.0 module with a default class accepted" || {
+	case "$out" in *"reserved descriptor fields are not zero"*) pass "ABI 1.0 module using the reserved field refused" ;;
+	*) fail "1.0 reserved message: $out" ;; esac; }
+acme ZTC_PLUGIN_ABI_MINOR Family f1 '.default_class = "Nope"' "$V/fam/old/acme.so"
+out=$("$CHECK" open "$V/fam/old/acme.so" 2>&1) && fail "default class outside the table accepted" || {
+	case "$out" in *"default class Nope is not in its class table"*) pass "default class outside the table refused" ;;
+	*) fail "bad default class message: $out" ;; esac; }
+# The built-in family modules name one, and it is in their table.
+for m in atmel dfu esp mbed; do
+	out=$("$CHECK" open "$top_builddir/plugins/$m/$m.la" 2>&1)
+	case "$out" in *" (default "*")") pass "$m declares a default class: ${out##* (default }" ;; *) fail "$m: no default class: $out" ;; esac
+done
 finish

@@ -1,4 +1,4 @@
-# register.sh: end to end: register (Due, Photon from DFU mode, simulated board), vm create/list,
+# register.sh: end to end: register (Due, Photon from DFU mode natively, simulated board), vm create/list,
 # virtualize; and every failure leaves the store unchanged. Boards are played by fakeboard on umockdev.
 . "$top_srcdir/tests/backend/lib.sh"
 set -e
@@ -89,7 +89,8 @@ board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=ABCDEF0123456789" -- 
 expect_rc 0 "register --skip_burn"
 [ ! -s "$STANDIN_RECORD/calls" ] && pass "--skip_burn flashes nothing" || fail "--skip_burn called: $(cat "$STANDIN_RECORD/calls")"
 
-# ---- the Photon, registered from DFU mode; it comes back in normal mode as its alter ego ---------------
+# ---- the Photon, registered natively from DFU mode: its DfuSe bootloader (tests/tools/dfuse-model) is
+# asked for the unique id, nothing is flashed; the normal-mode identity, its alter ego, gets the ids too --
 ztc_under photon device alias put 5a pnorm particle_photon
 snapshot
 board -d "$DATA/photon.umockdev" -- device register pnorm
@@ -97,13 +98,20 @@ expect_rc 1 "not in virtualizable mode"
 expect_err "pnorm is in Photon mode, but it can be registered only in PhotonDFU mode" "not in virtualizable mode"
 unchanged "not in virtualizable mode"
 ztc_under photon_dfu device alias put eb pdfu particle_photon
-PCHIP=3C002B000A47343432313031
-rm -f "$STANDIN_RECORD/calls" # the swap happens when dfu-util creates it
-board -d "$DATA/photon_dfu.umockdev" --swap "$STANDIN_RECORD/calls=$DATA/photon_dfu.umockdev:$DATA/photon.umockdev" \
-	--talk "/dev/ttyACM0=$PCHIP" -- -J device register pdfu
+PUID=3C002B000A47343432313031 # the unique-id bytes in memory order
+PCHIP=002B003C3434470A31303132 # its three little-endian words
+: >"$STANDIN_RECORD/calls"
+set +e
+"$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" --uid "$PUID" \
+	--log "$TMP/dfu.log" -- "$ZTC" -J device register pdfu >"$TMP/out" 2>"$TMP/err"
+rc=$?
+set -e
+out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
 expect_rc 0 "register the Photon from DFU mode"
-grep -q "^dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/" "$STANDIN_RECORD/calls" && pass "dfu-util flashed the DFU identity" ||
-	fail "dfu-util: $(cat "$STANDIN_RECORD/calls")"
+[ "$("$JSONL" get alias chipid <<<"$out")" = "pdfu|$PCHIP" ] && pass "the Photon's chip id read over DfuSe" || fail "photon: $out $err"
+[ ! -s "$STANDIN_RECORD/calls" ] && pass "no flashing tool ran (no dfu-util)" || fail "tools ran: $(cat "$STANDIN_RECORD/calls")"
+grep -qx "upload 0x1FFF7A10 12" "$TMP/dfu.log" && ! grep -q '^\(erase\|write\|leave\)' "$TMP/dfu.log" &&
+	pass "the unique id was uploaded, nothing flashed" || fail "model log: $(cat "$TMP/dfu.log")"
 premote=$("$JSONL" get remote_id <<<"$out")
 ztc_under photon -J device discover --matchdb
 [ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pnorm|$PCHIP|$premote" ] &&

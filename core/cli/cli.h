@@ -34,13 +34,10 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The index of the candidate equal to prefix, else of the only one starting with it. Otherwise prints
- * one error line listing the candidates (what/whats name them: "alias"/"aliases") and returns -1. */
-int cli_resolve_prefix(const char *what, const char *whats, const char *prefix, const char *const *cands,
-		       size_t n);
-/* The full alias of the known device whose alias is (or uniquely starts with) prefix: a copy, or NULL
- * after printing the error. ret_target / ret_chipid (may be NULL): copies of the entry's fields. */
-char *cli_resolve_alias(struct cli *cli, const char *prefix, char **ret_target, char **ret_chipid);
+/* Load the known-device store and find the entry whose alias is (or uniquely starts with) prefix
+ * (ztc_store_resolve_alias). On success *ret_store owns *ret_known and is freed by the caller; on
+ * failure the error line is printed and 1 returned. */
+int cli_load_known(struct cli *cli, const char *prefix, ztc_store **ret_store, const ztc_known **ret_known);
 /* Parse a positive decimal integer that fits an int; false on anything else. */
 bool cli_parse_positive(const char *s, int *ret);
 /* getopt_long over argv with our own messages: returns the option, -1 at the end, or '?' after

@@ -226,108 +226,6 @@ static void print_known(struct cli *cli, const ztc_known *k)
 	out_free(&o);
 }
 
-static bool valid_alias(const char *a)
-{
-	if (!*a || *a == '-')
-		return false;
-	for (; *a; a++)
-		if (isspace((unsigned char)*a) || iscntrl((unsigned char)*a))
-			return false;
-	return true;
-}
-
-/* Is the device a programmer or a USB-serial adapter, through which a board without USB circuitry
- * of its own is reached? */
-static bool is_adapter(const ztc_db *db, const ztc_usbdev *d)
-{
-	for (size_t i = 0; i < ztc_db_count(db); i++) {
-		const ztc_target *t = ztc_db_get(db, i);
-
-		if (strcmp(ztc_target_get_type(t), "board") == 0)
-			continue;
-		for (size_t c = 0; c < ztc_target_class_count(t); c++)
-			if (ztc_target_class_matches(t, c, d))
-				return true;
-	}
-	return false;
-}
-
-static void list_classes(char *buf, size_t len, const ztc_target *t, const ztc_usbdev *d)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-	for (size_t c = 0; c < ztc_target_class_count(t) && off < len; c++)
-		if (!d || ztc_target_class_matches(t, c, d))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "",
-						ztc_target_class_name(t, c));
-}
-
-/* The class the alias will pin: see ztc-device(1), "alias put". -1 after printing the error. */
-static int pick_class(const ztc_db *db, const ztc_target *t, const ztc_usbdev *d, const char *classname)
-{
-	size_t nmatch = 0;
-	char names[1024];
-	int ci;
-
-	for (size_t c = 0; c < ztc_target_class_count(t); c++)
-		nmatch += (size_t)ztc_target_class_matches(t, c, d);
-	if (classname) {
-		ci = ztc_target_class_find(t, classname);
-		list_classes(names, sizeof(names), t, NULL);
-		if (ci < 0)
-			return cli_error("target %s has no class '%s' (its classes: %s)", ztc_target_get_id(t),
-					 classname, names), -1;
-		if (nmatch && !ztc_target_class_matches(t, (size_t)ci, d)) {
-			list_classes(names, sizeof(names), t, d);
-			return cli_error("class %s of %s does not match device %s:%s (matching classes: %s)",
-					 classname, ztc_target_get_id(t), d->vid, d->pid, names), -1;
-		}
-		if (!nmatch && !is_adapter(db, d))
-			return cli_error("device %s:%s does not match any class of %s", d->vid, d->pid,
-					 ztc_target_get_id(t)), -1;
-		return ci;
-	}
-	if (nmatch > 1) {
-		list_classes(names, sizeof(names), t, d);
-		return cli_error("--classname is required: several classes of %s match this device: %s",
-				 ztc_target_get_id(t), names), -1;
-	}
-	for (size_t c = 0; c < ztc_target_class_count(t); c++)
-		if (ztc_target_class_matches(t, c, d))
-			return (int)c;
-	if (is_adapter(db, d)) {
-		const char *jc = ztc_target_get_str(t, "jtag_class");
-
-		ci = jc ? ztc_target_class_find(t, jc) : -1;
-		return ci >= 0 ? ci : (int)ztc_target_class_count(t) - 1;
-	}
-	return cli_error("device %s:%s does not match any class of %s (see 'ztc device discover --matchdb')",
-			 d->vid, d->pid, ztc_target_get_id(t)), -1;
-}
-
-struct alias_put {
-	ztc_known k;
-};
-
-static int do_alias_put(ztc_ctx *ctx, ztc_store *store, void *userdata)
-{
-	struct alias_put *ap = userdata;
-	const ztc_known *old = ztc_store_find_uid(store, ap->k.uid);
-	ztc_known k = ap->k;
-
-	/* Re-aliasing a registered board to the same target keeps what registration stored. */
-	if (old && strcmp(old->target, k.target) == 0) {
-		if (!k.chipid)
-			k.chipid = old->chipid;
-		if (!k.remote_id)
-			k.remote_id = old->remote_id;
-		if (!k.name)
-			k.name = old->name;
-	}
-	return ztc_store_put(ctx, store, &k);
-}
-
 static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -338,20 +236,16 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct alias_put ap = { { 0 } };
-	ztc_usbdev_list *devs = NULL;
-	const char *classname = NULL;
-	const ztc_target *t;
-	const char **uids = NULL;
-	ztc_db *db = NULL;
-	int c, rc, idx, ci;
+	ztc_alias_opts ao = { 0 };
+	ztc_known *k = NULL;
+	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, ALIAS_PUT_USAGE)) != -1) {
 		switch (c) {
-		case 'n': ap.k.name = optarg; break;
-		case 'c': ap.k.chipid = optarg; break;
-		case 'r': ap.k.remote_id = optarg; break;
-		case 'k': classname = optarg; break;
+		case 'n': ao.name = optarg; break;
+		case 'c': ao.chipid = optarg; break;
+		case 'r': ao.remote_id = optarg; break;
+		case 'k': ao.classname = optarg; break;
 		case 'h':
 			printf("Usage: " ALIAS_PUT_USAGE "\n\n"
 			       "Give the connected device whose uid starts with UID the alias ALIAS and the target\n"
@@ -364,79 +258,18 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(ALIAS_PUT_USAGE, "missing arguments: UID ALIAS TARGET");
 	if (argc - optind > 3)
 		return cli_usage_error(ALIAS_PUT_USAGE, "unexpected argument '%s'", argv[optind + 3]);
-	ap.k.alias = argv[optind + 1];
-	if (!valid_alias(ap.k.alias))
+	if (!ztc_alias_valid(argv[optind + 1]))
 		return cli_usage_error(ALIAS_PUT_USAGE, "invalid alias '%s': it must be non-empty, without spaces, "
-				       "and not start with '-'", ap.k.alias);
-	if ((rc = ztc_db_load(cli->ctx, &db)) < 0)
+				       "and not start with '-'", argv[optind + 1]);
+	rc = ztc_alias_put(cli->ctx, NULL, NULL, NULL, argv[optind], argv[optind + 1], argv[optind + 2], &ao, &k);
+	if (rc < 0)
 		return cli_fail(cli, rc);
-	t = ztc_db_find(db, argv[optind + 2]);
-	if (!t) {
-		rc = cli_error("unknown target '%s' (see 'ztc device supported')", argv[optind + 2]);
-		goto out;
-	}
-	if ((rc = ztc_discover(cli->ctx, &devs)) < 0) {
-		rc = cli_fail(cli, rc);
-		goto out;
-	}
-	uids = calloc(devs->n + 1, sizeof(*uids));
-	for (size_t i = 0; uids && i < devs->n; i++)
-		uids[i] = devs->dev[i].uid;
-	idx = uids ? cli_resolve_prefix("connected device uid", "connected device uids", argv[optind], uids, devs->n) : -1;
-	if (idx < 0) {
-		rc = 1;
-		goto out;
-	}
-	ci = pick_class(db, t, &devs->dev[idx], classname);
-	if (ci < 0) {
-		rc = 1;
-		goto out;
-	}
-	ap.k.uid = devs->dev[idx].uid;
-	ap.k.target = (char *)ztc_target_get_id(t);
-	ap.k.classname = (char *)ztc_target_class_name(t, (size_t)ci);
-	rc = ztc_store_update(cli->ctx, do_alias_put, &ap);
-	if (rc < 0) {
-		rc = cli_fail(cli, rc);
-		goto out;
-	}
-	if (cli->json) {
-		print_known(cli, &ap.k);
-	} else if (!cli->quiet) {
-		printf("%s is now the alias of %s (%s, class %s)\n", ap.k.alias, ap.k.uid, ztc_target_get_id(t),
-		       ap.k.classname);
-	}
-	rc = 0;
-out:
-	free(uids);
-	ztc_usbdev_list_free(devs);
-	ztc_db_free(db);
-	return rc;
-}
-
-struct alias_del {
-	const char *prefix;
-	char *deleted;
-};
-
-static int do_alias_del(ztc_ctx *ctx, ztc_store *store, void *userdata)
-{
-	struct alias_del *ad = userdata;
-	size_t n = ztc_store_count(store);
-	const char **aliases = calloc(n + 1, sizeof(*aliases));
-	int idx;
-
-	if (!aliases)
-		return ZTC_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		aliases[i] = ztc_store_get(store, i)->alias;
-	/* Resolved under the store's lock, so the alias deleted is the one seen. */
-	idx = cli_resolve_prefix("alias", "aliases", ad->prefix, aliases, n);
-	free(aliases);
-	if (idx < 0)
-		return ZTC_ERR_NOT_FOUND;
-	ad->deleted = strdup(ztc_store_get(store, (size_t)idx)->alias);
-	return ad->deleted ? ztc_store_del(ctx, store, ad->deleted) : ZTC_ERR_NOMEM;
+	if (cli->json)
+		print_known(cli, k);
+	else if (!cli->quiet)
+		printf("%s is now the alias of %s (%s, class %s)\n", k->alias, k->uid, k->target, k->classname);
+	ztc_known_free(k);
+	return 0;
 }
 
 static int cmd_alias_del(struct cli *cli, int argc, char **argv)
@@ -445,7 +278,7 @@ static int cmd_alias_del(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct alias_del ad = { 0 };
+	char *deleted = NULL;
 	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, ALIAS_DEL_USAGE)) != -1) {
@@ -459,16 +292,13 @@ static int cmd_alias_del(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(ALIAS_DEL_USAGE, "missing ALIAS");
 	if (argc - optind > 1)
 		return cli_usage_error(ALIAS_DEL_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-	ad.prefix = argv[optind];
-	rc = ztc_store_update(cli->ctx, do_alias_del, &ad);
-	if (rc == ZTC_ERR_NOT_FOUND && !ad.deleted)
-		rc = 1; /* the prefix error was printed */
-	else if (rc < 0)
-		rc = cli_fail(cli, rc);
-	else if (!cli->quiet && !cli->json)
-		printf("alias %s deleted\n", ad.deleted);
-	free(ad.deleted);
-	return rc;
+	rc = ztc_alias_del(cli->ctx, NULL, argv[optind], &deleted);
+	if (rc < 0)
+		return cli_fail(cli, rc);
+	if (!cli->quiet && !cli->json)
+		printf("alias %s deleted\n", deleted);
+	free(deleted);
+	return 0;
 }
 
 static const struct cli_cmd alias_cmds[] = {

@@ -66,46 +66,6 @@ int cli_fail(struct cli *cli, int err)
 	return cli_error("%s", *msg ? msg : ztc_strerror(err));
 }
 
-static void print_candidates(const char *prefix, const char *const *cands, size_t n, bool only_prefixed)
-{
-	const char *sep = "";
-
-	for (size_t i = 0; i < n; i++)
-		if (!only_prefixed || strncmp(cands[i], prefix, strlen(prefix)) == 0) {
-			fprintf(stderr, "%s%s", sep, cands[i]);
-			sep = ", ";
-		}
-}
-
-int cli_resolve_prefix(const char *what, const char *whats, const char *prefix, const char *const *cands,
-		       size_t n)
-{
-	size_t len = strlen(prefix), hits = 0;
-	int found = -1;
-
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(cands[i], prefix) == 0)
-			return (int)i;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(cands[i], prefix, len) == 0) {
-			found = (int)i;
-			hits++;
-		}
-	if (hits == 1 && len > 0)
-		return found;
-	if (hits > 1 && len > 0) {
-		fprintf(stderr, "ztc: '%s' matches several %s: ", prefix, whats);
-		print_candidates(prefix, cands, n, true);
-	} else if (n == 0) {
-		fprintf(stderr, "ztc: no %s matches '%s' (there are no %s)", what, prefix, whats);
-	} else {
-		fprintf(stderr, "ztc: no %s matches '%s'; candidates: ", what, prefix);
-		print_candidates(prefix, cands, n, false);
-	}
-	fputc('\n', stderr);
-	return -1;
-}
-
 bool cli_parse_positive(const char *s, int *ret)
 {
 	char *end;

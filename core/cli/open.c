@@ -1,7 +1,9 @@
 /* open.c: `ztc device open`: a serial console on a board's port. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -19,7 +21,8 @@
 #include "ztc/console.h"
 
 #define OPEN_USAGE \
-	"ztc device open ALIAS [--echo] [--baud N] [--timeout S] [--timestamp] [--log FILE] [--reconnect]"
+	"ztc device open ALIAS|PORT [--echo] [--baud N] [--eol cr|lf|crlf] [--escape CHAR] [--timeout S]\n" \
+	"                           [--timestamp[=time|iso|ms|delta]] [--log FILE] [--reconnect]"
 /* While waiting for an unplugged board: how often to look for its port, and (when it is found by
  * uid through udev) how often to enumerate even without udev events. */
 #define RECONNECT_POLL_MS 200
@@ -45,15 +48,15 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 	ztc_match_list *ml = NULL;
 	const ztc_match *m = NULL;
 	ztc_store *store = NULL;
+	const ztc_known *k;
+	const char *alias;
 	ztc_db *db = NULL;
-	char *alias;
 	int rc;
 
-	alias = cli_resolve_alias(cli, prefix, NULL, NULL);
-	if (!alias)
+	if (cli_load_known(cli, prefix, &store, &k) != 0)
 		return 1;
-	if ((rc = ztc_db_load(cli->ctx, &db)) < 0 || (rc = ztc_store_load(cli->ctx, &store)) < 0 ||
-	    (rc = ztc_find_alias(cli->ctx, db, store, alias, &ml, &m)) < 0) {
+	alias = k->alias;
+	if ((rc = ztc_db_load(cli->ctx, &db)) < 0 || (rc = ztc_find_alias(cli->ctx, db, store, alias, &ml, &m)) < 0) {
 		rc = cli_fail(cli, rc);
 	} else if (!m->port) {
 		rc = cli_error("%s (%s, %s mode) has no serial port", alias, m->target, m->classname);
@@ -64,9 +67,8 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 		rc = t->port && t->uid ? 0 : cli_error("out of memory");
 	}
 	ztc_match_list_free(ml);
-	ztc_store_free(store);
 	ztc_db_free(db);
-	free(alias);
+	ztc_store_free(store);
 	return rc;
 }
 
@@ -180,6 +182,37 @@ static int wait_reconnect(struct cli *cli, struct open_target *t, const sigset_t
 	return rc;
 }
 
+/* --escape: a letter or one of @[\\]^_ means Ctrl-that key (as picocom's -e), "^X" likewise, "none"
+ * disables the menu. The escape byte, or -1 for none; -2 for a bad spelling. */
+static int parse_escape(const char *s)
+{
+	unsigned char ch;
+
+	if (strcmp(s, "none") == 0)
+		return -1;
+	if (s[0] == '^' && s[1] && !s[2])
+		s++;
+	else if (!s[0] || s[1])
+		return -2;
+	ch = (unsigned char)toupper((unsigned char)s[0]);
+	if (ch < '@' || ch > '_')
+		return -2;
+	return ch - '@';
+}
+
+/* The escape key as the user types it: "Ctrl-]". */
+static void escape_name(int esc, char *buf, size_t size)
+{
+	snprintf(buf, size, "Ctrl-%c", (char)(esc + '@'));
+}
+
+/* The escape menu's answers, in raw mode too (output processing is left on: \n starts a line). */
+static void on_notice(void *userdata, const char *msg)
+{
+	(void)userdata;
+	fprintf(stderr, "ztc: %s\n", msg);
+}
+
 static int session(struct cli *cli, struct open_target *t, const ztc_console_opts *opts, bool reconnect,
 		   bool tty, const sigset_t *sigs)
 {
@@ -191,8 +224,12 @@ static int session(struct cli *cli, struct open_target *t, const ztc_console_opt
 		return cli_fail(cli, rc);
 	describe(&t->params, desc, sizeof(desc));
 	if (!cli->quiet) {
-		if (tty)
-			fprintf(stderr, "ztc: connected to %s (%s); type Ctrl-] then q to quit\n", t->port, desc);
+		char esc[16];
+
+		escape_name(opts->escape, esc, sizeof(esc));
+		if (tty && opts->escape >= 0)
+			fprintf(stderr, "ztc: connected to %s (%s); %s then ? lists the keys, type %s then q to "
+				"quit\n", t->port, desc, esc, esc);
 		else
 			fprintf(stderr, "ztc: connected to %s (%s)\n", t->port, desc);
 	}
@@ -242,7 +279,9 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 		{ "echo", no_argument, NULL, 'e' },
 		{ "baud", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "timestamp", no_argument, NULL, 'T' },
+		{ "timestamp", optional_argument, NULL, 'T' },
+		{ "eol", required_argument, NULL, 'E' },
+		{ "escape", required_argument, NULL, 'x' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "reconnect", no_argument, NULL, 'r' },
 		{ "port", required_argument, NULL, 'p' },
@@ -262,15 +301,45 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 		case 'b':
 			if (!cli_parse_positive(optarg, &baud) || !ztc_serial_baud_supported(baud))
 				return cli_usage_error(OPEN_USAGE,
-						       "--baud needs a standard rate (9600, 19200, 38400, 57600, 115200, "
-						       "230400, 460800, 921600, 1000000 ... 4000000), not '%s'", optarg);
+						       "--baud needs a rate from 50 to 4000000, not '%s'", optarg);
 			break;
 		case 't':
 			if (!parse_seconds(optarg, &copts.timeout_ms))
 				return cli_usage_error(OPEN_USAGE, "--timeout needs a positive number of seconds, not '%s'",
 						       optarg);
 			break;
-		case 'T': copts.timestamp = 1; break;
+		case 'T': {
+			static const char *const fmts[] = { [ZTC_CONSOLE_TS_TIME] = "time", [ZTC_CONSOLE_TS_ISO] = "iso",
+							    [ZTC_CONSOLE_TS_MS] = "ms", [ZTC_CONSOLE_TS_DELTA] = "delta" };
+
+			copts.timestamp = ZTC_CONSOLE_TS_TIME;
+			if (optarg) {
+				copts.timestamp = 0;
+				for (int k = ZTC_CONSOLE_TS_TIME; k <= ZTC_CONSOLE_TS_DELTA; k++)
+					if (strcmp(optarg, fmts[k]) == 0)
+						copts.timestamp = k;
+				if (!copts.timestamp)
+					return cli_usage_error(OPEN_USAGE, "--timestamp takes time, iso, ms or delta, not "
+							       "'%s'", optarg);
+			}
+			break;
+		}
+		case 'E':
+			if (strcmp(optarg, "cr") == 0)
+				copts.eol = ZTC_CONSOLE_EOL_CR;
+			else if (strcmp(optarg, "lf") == 0)
+				copts.eol = ZTC_CONSOLE_EOL_LF;
+			else if (strcmp(optarg, "crlf") == 0)
+				copts.eol = ZTC_CONSOLE_EOL_CRLF;
+			else
+				return cli_usage_error(OPEN_USAGE, "--eol takes cr, lf or crlf, not '%s'", optarg);
+			break;
+		case 'x':
+			copts.escape = parse_escape(optarg);
+			if (copts.escape == -2)
+				return cli_usage_error(OPEN_USAGE, "--escape takes a key X for Ctrl-X (a letter or one of "
+						       "@[\\]^_), ^X, or none; not '%s'", optarg);
+			break;
 		case 'l':
 			if (!*optarg)
 				return cli_usage_error(OPEN_USAGE, "--log needs a file name");
@@ -284,19 +353,26 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: " OPEN_USAGE "\n\n"
-			       "Open a serial console on the board's port, with the board's connection settings.\n"
+			       "Open a serial console on the board's port, with the board's connection settings, or\n"
+			       "on any serial PORT given by path (/dev/ttyUSB0) at 115200 8N1 or --baud.\n"
 			       "Board output goes to stdout as it arrives; stdin goes to the board.\n"
 			       "  --echo          also show what is typed\n"
-			       "  --baud N        use this speed instead of the board's\n"
+			       "  --baud N        use this speed (50 to 4000000) instead of the board's\n"
+			       "  --eol cr|lf|crlf  send each newline typed or piped as CR, LF or CR LF\n"
+			       "  --escape X      Ctrl-X opens the escape menu instead of Ctrl-] (none: no menu)\n"
 			       "  --timeout S     stdin not a terminal: once it has ended and been sent, quit after\n"
 			       "                  S seconds (decimals allowed) without output from the board\n"
-			       "  --timestamp     prefix each received line with the local time [HH:MM:SS.mmm]\n"
+			       "  --timestamp[=F] prefix each received line with the time: time [HH:MM:SS.mmm]\n"
+			       "                  (default), iso (date and time), ms (since start), delta (since\n"
+			       "                  the previous line)\n"
 			       "  --log FILE      append what is received to FILE\n"
 			       "  --reconnect     when the board is unplugged, wait for it and reopen\n"
-			       "  --port PATH     (testing) open this port directly at 115200 8N1, without ALIAS\n"
-			       "When stdin is a terminal it is put in raw mode; type Ctrl-] then q to quit, Ctrl-]\n"
-			       "twice to send one Ctrl-]. Exit status: 0 quit, 1 failure (port missing or busy,\n"
-			       "board unplugged, I/O error), 2 usage error.\n");
+			       "  --port PATH     the same as giving PATH as the argument\n"
+			       "When stdin is a terminal it is put in raw mode. The escape key (Ctrl-]) then:\n"
+			       "  q quit   b send a break   d toggle DTR   r toggle RTS   ? list the keys\n"
+			       "  Ctrl-] again sends one Ctrl-]\n"
+			       "Exit status: 0 quit, 1 failure (port missing or busy, board unplugged, I/O error),\n"
+			       "2 usage error.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -305,10 +381,26 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 		alias = argv[optind++];
 	if (optind < argc)
 		return cli_usage_error(OPEN_USAGE, "unexpected argument '%s'", argv[optind]);
+	/* A path names a port: any serial port, in the database or not. */
+	if (alias && strchr(alias, '/')) {
+		if (port)
+			return cli_usage_error(OPEN_USAGE, "give either PORT or --port PATH, not both");
+		port = alias;
+		alias = NULL;
+	}
 	if (alias && port)
 		return cli_usage_error(OPEN_USAGE, "give either ALIAS or --port PATH, not both");
 	if (!alias && !port)
-		return cli_usage_error(OPEN_USAGE, "missing ALIAS");
+		return cli_usage_error(OPEN_USAGE, "missing ALIAS or PORT");
+	/* A log that cannot be written fails now, before the board is touched. */
+	if (copts.log_path) {
+		int lfd = open(copts.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+
+		if (lfd < 0)
+			return cli_error("cannot open the log file %s: %s", copts.log_path, strerror(errno));
+		close(lfd);
+	}
+	copts.notice = on_notice;
 	if (port) {
 		t.port = strdup(port);
 		if (!t.port)

@@ -13,35 +13,19 @@
 #define REGISTER_USAGE "ztc device register ALIAS [--skip_burn]"
 #define VIRTUALIZE_USAGE "ztc device virtualize ALIAS VMUID"
 
-char *cli_resolve_alias(struct cli *cli, const char *prefix, char **ret_target, char **ret_chipid)
+int cli_load_known(struct cli *cli, const char *prefix, ztc_store **ret_store, const ztc_known **ret_known)
 {
 	ztc_store *store;
-	const char **aliases;
-	char *alias = NULL;
-	size_t n;
-	int idx, rc;
+	int rc;
 
-	if ((rc = ztc_store_load(cli->ctx, &store)) < 0) {
-		cli_fail(cli, rc);
-		return NULL;
+	if ((rc = ztc_store_load(cli->ctx, &store)) < 0)
+		return cli_fail(cli, rc);
+	if ((rc = ztc_store_resolve_alias(cli->ctx, store, prefix, ret_known)) < 0) {
+		ztc_store_free(store);
+		return cli_fail(cli, rc);
 	}
-	n = ztc_store_count(store);
-	aliases = calloc(n + 1, sizeof(*aliases));
-	for (size_t i = 0; aliases && i < n; i++)
-		aliases[i] = ztc_store_get(store, i)->alias;
-	idx = aliases ? cli_resolve_prefix("alias", "aliases", prefix, aliases, n) : -1;
-	if (idx >= 0) {
-		const ztc_known *k = ztc_store_get(store, (size_t)idx);
-
-		alias = strdup(k->alias);
-		if (ret_target)
-			*ret_target = k->target ? strdup(k->target) : NULL;
-		if (ret_chipid)
-			*ret_chipid = k->chipid ? strdup(k->chipid) : NULL;
-	}
-	free(aliases);
-	ztc_store_free(store);
-	return alias;
+	*ret_store = store;
+	return 0;
 }
 
 int cmd_register(struct cli *cli, int argc, char **argv)
@@ -53,7 +37,10 @@ int cmd_register(struct cli *cli, int argc, char **argv)
 	};
 	static const char *const keys[] = { "alias", "chipid", "remote_id" };
 	ztc_register_opts ro;
-	char *alias, *chipid = NULL, *remote_id = NULL;
+	char *chipid = NULL, *remote_id = NULL;
+	const ztc_known *k;
+	ztc_store *store;
+	const char *alias;
 	int c, rc;
 
 	ztc_register_opts_init(&ro);
@@ -73,9 +60,9 @@ int cmd_register(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(REGISTER_USAGE, "missing ALIAS");
 	if (argc - optind > 1)
 		return cli_usage_error(REGISTER_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-	alias = cli_resolve_alias(cli, argv[optind], NULL, NULL);
-	if (!alias)
+	if (cli_load_known(cli, argv[optind], &store, &k) != 0)
 		return 1;
+	alias = k->alias;
 	cli_progress_install(cli);
 	rc = ztc_device_register(cli->ctx, alias, &ro, &chipid, &remote_id);
 	if (rc < 0) {
@@ -91,7 +78,7 @@ int cmd_register(struct cli *cli, int argc, char **argv)
 	} else {
 		printf("%s registered: chip id %s, remote id %s\n", alias, chipid, remote_id);
 	}
-	free(alias);
+	ztc_store_free(store);
 	free(chipid);
 	free(remote_id);
 	return rc;
@@ -103,10 +90,10 @@ int cmd_virtualize(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *alias, *target = NULL, *chipid = NULL;
-	ztc_vm_list *vms = NULL;
-	const char **uids = NULL;
-	int c, rc = 1, idx;
+	char *vmuid = NULL, *path = NULL;
+	const ztc_known *k;
+	ztc_store *store;
+	int c, rc = 1;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, VIRTUALIZE_USAGE)) != -1) {
 		if (c == 'h') {
@@ -121,37 +108,25 @@ int cmd_virtualize(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(VIRTUALIZE_USAGE, "missing %s", argc - optind ? "VMUID" : "ALIAS and VMUID");
 	if (argc - optind > 2)
 		return cli_usage_error(VIRTUALIZE_USAGE, "unexpected argument '%s'", argv[optind + 2]);
-	alias = cli_resolve_alias(cli, argv[optind], &target, &chipid);
-	if (!alias)
+	if (cli_load_known(cli, argv[optind], &store, &k) != 0)
 		return 1;
-	if (!chipid) {
-		rc = cli_error("device %s is not registered: run 'ztc device register %s' first", alias, alias);
+	if (!k->chipid) {
+		rc = cli_error("device %s is not registered: run 'ztc device register %s' first", k->alias, k->alias);
 		goto out;
 	}
-	if ((rc = ztc_vmstore_list(cli->ctx, target, chipid, &vms)) < 0) {
+	if ((rc = ztc_vmstore_resolve(cli->ctx, k->target, k->chipid, argv[optind + 1], &vmuid, &path)) < 0) {
 		rc = cli_fail(cli, rc);
-		goto out;
-	}
-	uids = calloc(vms->n + 1, sizeof(*uids));
-	for (size_t i = 0; uids && i < vms->n; i++)
-		uids[i] = vms->vm[i].vmuid;
-	idx = uids ? cli_resolve_prefix("virtual machine of this board", "virtual machines of this board",
-					argv[optind + 1], uids, vms->n) : -1;
-	if (idx < 0) {
-		rc = 1;
 		goto out;
 	}
 	cli_progress_install(cli);
-	rc = ztc_device_virtualize(cli->ctx, alias, vms->vm[idx].path);
+	rc = ztc_device_virtualize(cli->ctx, k->alias, path);
 	if (rc < 0)
 		rc = cli_fail(cli, rc);
 	else if (!cli->quiet && !cli->json)
-		printf("%s now runs virtual machine %s\n", alias, vms->vm[idx].vmuid);
+		printf("%s now runs virtual machine %s\n", k->alias, vmuid);
 out:
-	free(uids);
-	ztc_vm_list_free(vms);
-	free(alias);
-	free(target);
-	free(chipid);
+	free(vmuid);
+	free(path);
+	ztc_store_free(store);
 	return rc;
 }

@@ -12,48 +12,6 @@
 #define VM_CREATE_USAGE "ztc vm create ALIAS VERSION RTOS [--feat F]... [--name NAME] [--patch P]"
 #define VM_LIST_USAGE "ztc vm list"
 
-/* The known device named by a unique alias prefix, or NULL after printing why not. */
-static const ztc_known *resolve_alias(ztc_store *store, const char *prefix)
-{
-	size_t n = ztc_store_count(store);
-	const char **aliases = calloc(n + 1, sizeof(*aliases));
-	int idx;
-
-	if (!aliases) {
-		cli_error("out of memory");
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		aliases[i] = ztc_store_get(store, i)->alias;
-	idx = cli_resolve_prefix("alias", "aliases", prefix, aliases, n);
-	free(aliases);
-	return idx < 0 ? NULL : ztc_store_get(store, (size_t)idx);
-}
-
-/* "<board name> <version>", the name the original toolchain gave a VM. NULL after printing why not. */
-static char *default_name(struct cli *cli, const ztc_known *k, const char *version)
-{
-	const ztc_target *t;
-	ztc_db *db = NULL;
-	char *name = NULL;
-	int rc;
-
-	if ((rc = ztc_db_load(cli->ctx, &db)) < 0) {
-		cli_fail(cli, rc);
-		return NULL;
-	}
-	t = ztc_db_find(db, k->target);
-	if (!t)
-		cli_error("the target '%s' of %s is not in the board database (see 'ztc device supported'); "
-			  "name the VM with --name", k->target, k->alias);
-	else if (asprintf(&name, "%s %s", ztc_target_get_name(t), version) < 0) {
-		name = NULL;
-		cli_error("out of memory");
-	}
-	ztc_db_free(db);
-	return name;
-}
-
 static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,11 +24,9 @@ static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 	static const char *const keys[] = { "uid", "path" };
 	const char *name_opt = NULL, *patch = "base", *version, *rtos;
 	const char **feats = calloc((size_t)argc + 1, sizeof(*feats));
-	char *name = NULL, *vmuid = NULL, *json = NULL, *path = NULL, *where = NULL;
-	ztc_backend *be = NULL;
-	ztc_store *store = NULL;
-	const ztc_known *k;
-	size_t nfeats = 0, len = 0;
+	char *vmuid = NULL, *path = NULL;
+	ztc_vm_create_opts vo = { 0 };
+	size_t nfeats = 0;
 	int c, rc;
 
 	if (!feats)
@@ -113,38 +69,14 @@ static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 				     !*version ? "VERSION" : !*rtos ? "RTOS" : !*patch ? "--patch" : "--name");
 		goto out;
 	}
-	if ((rc = ztc_store_load(cli->ctx, &store)) < 0) {
+	vo.name = name_opt;
+	vo.patch = patch;
+	vo.features = feats;
+	vo.nfeatures = nfeats;
+	if ((rc = ztc_vm_create(cli->ctx, NULL, NULL, argv[optind], version, rtos, &vo, &vmuid, &path)) < 0) {
 		rc = cli_fail(cli, rc);
 		goto out;
 	}
-	if (!(k = resolve_alias(store, argv[optind]))) {
-		rc = 1;
-		goto out;
-	}
-	if (!k->remote_id || !k->chipid) {
-		rc = cli_error("device %s is not registered: run 'ztc device register %s'", k->alias, k->alias);
-		goto out;
-	}
-	name = name_opt ? strdup(name_opt) : default_name(cli, k, version);
-	if (!name) {
-		rc = 1;
-		goto out;
-	}
-	if ((rc = ztc_backend_new(cli->ctx, &be)) < 0 ||
-	    (rc = ztc_backend_create_vm(be, name, k->remote_id, version, rtos, feats, nfeats, patch, &vmuid)) < 0) {
-		rc = cli_fail(cli, rc);
-		goto out;
-	}
-	/* The VM now exists on the backend: name it in any later error, so the user can find it. */
-	if ((rc = ztc_backend_download_vm(be, vmuid, &json, &len)) < 0 ||
-	    (rc = ztc_vmstore_save(cli->ctx, vmuid, json, len, &path)) < 0) {
-		rc = cli_error("VM %s was created but not stored: %s", vmuid, ztc_ctx_errmsg(cli->ctx));
-		goto out;
-	}
-	/* `ztc device virtualize` looks for the VM under the device's target and chip id. */
-	if (asprintf(&where, "/%s/%s/", k->target, k->chipid) >= 0 && !strstr(path, where) && !cli->quiet)
-		fprintf(stderr, "ztc: warning: the backend made VM %s for another target or chip id than %s's "
-			"(%s, %s): stored as %s\n", vmuid, k->alias, k->target, k->chipid, path);
 	if (cli->json) {
 		struct out_records o;
 		const char *row[] = { vmuid, path };
@@ -160,14 +92,9 @@ static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 	}
 	rc = 0;
 out:
-	free(where);
 	free(path);
-	free(json);
 	free(vmuid);
-	free(name);
 	free(feats);
-	ztc_backend_free(be);
-	ztc_store_free(store);
 	return rc;
 }
 

@@ -37,8 +37,7 @@ struct ztc_backend {
 };
 
 struct reply {
-	char *buf;
-	size_t len, cap;
+	struct ztc_buf b;
 	bool too_big;
 };
 
@@ -162,25 +161,12 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	struct reply *r = userdata;
 	size_t n = size * nmemb;
 
-	if (r->len + n + 1 > REPLY_MAX) {
+	if (r->b.len + n + 1 > REPLY_MAX) {
 		r->too_big = true;
 		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
 	}
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap ? r->cap : 16384;
-		char *nb;
-
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		nb = realloc(r->buf, cap);
-		if (!nb)
-			return 0;
-		r->buf = nb;
-		r->cap = cap;
-	}
-	memcpy(r->buf + r->len, ptr, n);
-	r->len += n;
-	r->buf[r->len] = '\0';
+	if (!ztc_buf_append(&r->b, ptr, n))
+		return 0;
 	return n;
 }
 
@@ -405,7 +391,7 @@ static int call(ztc_backend *be, const char *method, const char *path, const cha
 		curl_easy_setopt(be->curl, CURLOPT_HTTPGET, 1L);
 	}
 	for (attempt = 1; attempt <= ATTEMPTS; attempt++, t *= 2) {
-		r.len = 0;
+		r.b.len = 0;
 		r.too_big = false;
 		be->errbuf[0] = '\0';
 		curl_easy_setopt(be->curl, CURLOPT_TIMEOUT_MS, t);
@@ -442,19 +428,19 @@ static int call(ztc_backend *be, const char *method, const char *path, const cha
 		goto out;
 	}
 	curl_easy_getinfo(be->curl, CURLINFO_RESPONSE_CODE, &code);
-	ztc_dbg(be->ctx, "%s %s: HTTP %ld, %zu bytes", method, url, code, r.len);
-	rc = ztc_backend_parse_reply(be, method, url, what, code, r.buf, &root);
+	ztc_dbg(be->ctx, "%s %s: HTTP %ld, %zu bytes", method, url, code, r.b.len);
+	rc = ztc_backend_parse_reply(be, method, url, what, code, r.b.data, &root);
 	if (rc < 0)
 		goto out;
 	*ret_root = root;
 	root = NULL;
 	if (ret_reply) {
 		*ret_reply = r;
-		r.buf = NULL;
+		r.b.data = NULL;
 	}
 out:
 	yajl_tree_free(root);
-	free(r.buf);
+	free(r.b.data);
 	free(url);
 	return rc;
 }
@@ -743,30 +729,22 @@ ZTC_API int ztc_backend_download_vm(ztc_backend *be, const char *vmuid, char **r
 		return rc;
 	if (!yajl_tree_get(root, k_data, yajl_t_object)) {
 		rc = be_fail(be, ZTC_ERR_BACKEND, "the backend's reply to %s has a \"data\" that is not an object", what);
-	} else if (!ztc_backend_data_span(r.buf, r.len, &start, &end)) {
+	} else if (!ztc_backend_data_span(r.b.data, r.b.len, &start, &end)) {
 		rc = be_fail(be, ZTC_ERR_BACKEND, "cannot locate \"data\" in the backend's reply to %s", what);
 	} else if (!(out = malloc(end - start + 1))) {
 		rc = ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
 	} else {
-		memcpy(out, r.buf + start, end - start);
+		memcpy(out, r.b.data + start, end - start);
 		out[end - start] = '\0';
 		*ret_json = out;
 		*ret_len = end - start;
 	}
 	yajl_tree_free(root);
-	free(r.buf);
+	ztc_buf_free(&r.b);
 	return rc;
 }
 
 /* ---- listing ------------------------------------------------------------------------------------------ */
-
-static char *obj_string(yajl_val obj, const char *key)
-{
-	const char *p[] = { key, NULL };
-	yajl_val v = yajl_tree_get(obj, p, yajl_t_string);
-
-	return v ? strdup(v->u.string) : NULL;
-}
 
 static void backend_vm_clear(ztc_backend_vm *v)
 {
@@ -794,15 +772,14 @@ ZTC_API void ztc_backend_vm_list_free(ztc_backend_vm_list *list)
 /* One entry of data.list; strings of other types are left NULL, as the header says. */
 static int backend_vm_fill(yajl_val e, ztc_backend_vm *v)
 {
-	const char *p[] = { "features", NULL };
-	yajl_val f = yajl_tree_get(e, p, yajl_t_array);
+	yajl_val f = ztc_json_get(e, "features", yajl_t_array);
 
-	v->uid = obj_string(e, "uid");
-	v->name = obj_string(e, "name");
-	v->core_dep = obj_string(e, "core_dep");
-	v->version = obj_string(e, "version");
-	v->dev_type = obj_string(e, "dev_type");
-	v->rtos = obj_string(e, "rtos");
+	v->uid = ztc_json_dup_str(e, "uid");
+	v->name = ztc_json_dup_str(e, "name");
+	v->core_dep = ztc_json_dup_str(e, "core_dep");
+	v->version = ztc_json_dup_str(e, "version");
+	v->dev_type = ztc_json_dup_str(e, "dev_type");
+	v->rtos = ztc_json_dup_str(e, "rtos");
 	if (f && YAJL_GET_ARRAY(f)->len) {
 		v->features = calloc(YAJL_GET_ARRAY(f)->len, sizeof(*v->features));
 		if (!v->features)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 #define OUT_CAP (256 * 1024) /* device output waiting for out_fd */
 #define TX_CAP (64 * 1024)   /* input waiting for the port */
 #define IN_CHUNK 4096
-#define TS_LEN 15            /* "[HH:MM:SS.mmm] " */
+#define TS_MAX 40            /* the longest time prefix, "[2026-12-07T06:40:00.123+0100] " */
 #define DRAIN_MS 2000        /* at the end, how long a blocked output may stall before giving up */
 #define OUTPUT_CLOSED (-1000) /* internal: the reader of out_fd went away (EPIPE), a normal end */
 
@@ -84,6 +85,7 @@ struct console {
 	bool tty, in_open, escape_pending, line_start, out_blocked, quit;
 	struct queue outq, txq;
 	long long last_activity; /* ms, monotonic: last byte from the device, or end of input */
+	long long started, last_line; /* ms, monotonic: for the ms and delta time prefixes */
 	int sig_rfd;
 	/* what to put back */
 	int port_flags;
@@ -160,31 +162,54 @@ static int log_bytes(struct console *c, const void *data, size_t n)
 	return 0;
 }
 
-static void format_time(char buf[TS_LEN + 1])
+/* The prefix of a line that starts now, in the format the options ask for; its length. */
+static size_t format_time(struct console *c, char buf[TS_MAX + 1])
 {
 	struct timespec ts;
 	struct tm tm;
-	char tmp[64];
+	long long now = now_ms(), d;
+	char zone[8];
+	int n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	snprintf(tmp, sizeof(tmp), "[%02d:%02d:%02d.%03d] ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (int)(ts.tv_nsec / 1000000));
-	memcpy(buf, tmp, TS_LEN);
-	buf[TS_LEN] = '\0';
+	switch (c->o->timestamp) {
+	case ZTC_CONSOLE_TS_MS:
+		n = snprintf(buf, TS_MAX + 1, "[%8lld] ", now - c->started);
+		break;
+	case ZTC_CONSOLE_TS_DELTA:
+		d = c->last_line ? now - c->last_line : 0;
+		n = snprintf(buf, TS_MAX + 1, "[+%4lld.%03lld] ", d / 1000, d % 1000);
+		break;
+	default:
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		if (c->o->timestamp == ZTC_CONSOLE_TS_ISO) {
+			strftime(zone, sizeof(zone), "%z", &tm);
+			n = snprintf(buf, TS_MAX + 1, "[%04d-%02d-%02dT%02d:%02d:%02d.%03d%s] ", tm.tm_year + 1900,
+				     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+				     (int)(ts.tv_nsec / 1000000), zone);
+		} else {
+			n = snprintf(buf, TS_MAX + 1, "[%02d:%02d:%02d.%03d] ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+				     (int)(ts.tv_nsec / 1000000));
+		}
+	}
+	c->last_line = now;
+	return n < 0 ? 0 : (size_t)n > TS_MAX ? TS_MAX : (size_t)n;
 }
 
 /* Copy received bytes into the output queue with a time prefix at the start of each line. The caller
  * made room for the worst case, a prefix before every byte. */
 static int put_timestamped(struct console *c, const unsigned char *data, size_t n)
 {
-	size_t start = c->outq.tail;
-	char ts[TS_LEN + 1];
+	size_t start = c->outq.tail, tslen = 0;
+	char ts[TS_MAX + 1];
 
-	format_time(ts);
 	for (size_t i = 0; i < n; i++) {
-		if (c->line_start)
-			q_put(&c->outq, ts, TS_LEN);
+		if (c->line_start) {
+			/* One time for the lines of a chunk: they arrived together. */
+			if (!tslen)
+				tslen = format_time(c, ts);
+			q_put(&c->outq, ts, tslen);
+		}
 		q_putc(&c->outq, data[i]);
 		c->line_start = data[i] == '\n';
 	}
@@ -203,7 +228,7 @@ static int read_port(struct console *c)
 		int rc;
 
 		if (c->o->timestamp)
-			want = room / (TS_LEN + 1) < sizeof(tmp) ? room / (TS_LEN + 1) : sizeof(tmp);
+			want = room / (TS_MAX + 1) < sizeof(tmp) ? room / (TS_MAX + 1) : sizeof(tmp);
 		else
 			want = room;
 		if (want == 0)
@@ -284,6 +309,98 @@ static void send_byte(struct console *c, unsigned char b)
 	echo_byte(c, b);
 }
 
+/* A typed or piped byte: a newline (LF, or CR at a terminal, where Enter gives CR) goes out as --eol
+ * says. Each byte becomes at most two in each queue (input_budget). */
+static void send_input(struct console *c, unsigned char b)
+{
+	static const char *const eols[] = { [ZTC_CONSOLE_EOL_CR] = "\r", [ZTC_CONSOLE_EOL_LF] = "\n",
+					    [ZTC_CONSOLE_EOL_CRLF] = "\r\n" };
+	const char *eol;
+
+	if (c->o->eol <= 0 || !(b == '\n' || (c->tty && b == '\r'))) {
+		send_byte(c, b);
+		return;
+	}
+	eol = eols[c->o->eol];
+	q_put(&c->txq, eol, strlen(eol));
+	echo_byte(c, b);
+}
+
+static void notice(struct console *c, const char *fmt, ...) ZTC_PRINTF(2, 3);
+static void notice(struct console *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->o->notice)
+		c->o->notice(c->o->notice_data, msg);
+	else
+		ztc_info(c->ctx, "%s", msg);
+}
+
+/* 'd' and 'r' of the escape menu. A port without modem lines (a pty) says so. */
+static void toggle_line(struct console *c, int bit, const char *name)
+{
+	int bits;
+
+	if (ioctl(c->port, TIOCMGET, &bits) < 0) {
+		notice(c, "cannot read the modem lines of the port (%s): %s is unchanged", strerror(errno), name);
+		return;
+	}
+	bits ^= bit;
+	if (ioctl(c->port, TIOCMSET, &bits) < 0) {
+		notice(c, "cannot set %s: %s", name, strerror(errno));
+		return;
+	}
+	notice(c, "%s %s", name, (bits & bit) ? "on" : "off");
+}
+
+/* The key after the escape byte. */
+static void escape_key(struct console *c, unsigned char b)
+{
+	switch (b) {
+	case 'q':
+	case 'Q':
+		c->quit = true;
+		ztc_dbg(c->ctx, "console quit by the escape sequence");
+		return;
+	case 'b':
+	case 'B':
+		/* What was typed before the break and the port takes now goes first. */
+		if (write_port(c) == 0)
+			tcdrain(c->port);
+		/* tcsendbreak(fd, 0) as Linux does it: a break of 0.25 to 0.5 s. */
+		if (ioctl(c->port, TCSBRK, 0) < 0)
+			notice(c, "cannot send a break: %s", strerror(errno));
+		else
+			notice(c, "break sent");
+		return;
+	case 'd':
+	case 'D':
+		toggle_line(c, TIOCM_DTR, "DTR");
+		return;
+	case 'r':
+	case 'R':
+		toggle_line(c, TIOCM_RTS, "RTS");
+		return;
+	case '?':
+	case 'h':
+	case 'H':
+		notice(c, "escape keys: q quit, b send a break, d toggle DTR, r toggle RTS, ? this list; the "
+		       "escape key twice sends it once");
+		return;
+	default:
+		/* Escape twice sends it once; escape and any other key sends both, so nothing typed is
+		 * ever eaten. */
+		if (b != (unsigned char)c->o->escape)
+			send_byte(c, (unsigned char)c->o->escape);
+		send_input(c, b);
+	}
+}
+
 /* How much input may be read now: each byte can become two in the output queue (echo of CR), and an
  * escape held from the previous read adds one byte to each queue. */
 static size_t half_less_one(size_t room)
@@ -331,28 +448,19 @@ static int read_input(struct console *c)
 	}
 	if (!c->tty || c->o->escape < 0) {
 		for (ssize_t i = 0; i < n; i++)
-			send_byte(c, buf[i]);
+			send_input(c, buf[i]);
 		return 0;
 	}
-	for (ssize_t i = 0; i < n; i++) {
+	for (ssize_t i = 0; i < n && !c->quit; i++) {
 		unsigned char b = buf[i];
 
 		if (c->escape_pending) {
 			c->escape_pending = false;
-			if (b == 'q' || b == 'Q') {
-				c->quit = true;
-				ztc_dbg(c->ctx, "console quit by the escape sequence");
-				return 0;
-			}
-			/* Escape twice sends it once; escape and anything else sends both, so nothing
-			 * typed is ever eaten. */
-			if (b != (unsigned char)c->o->escape)
-				send_byte(c, (unsigned char)c->o->escape);
-			send_byte(c, b);
+			escape_key(c, b);
 		} else if (b == (unsigned char)c->o->escape) {
 			c->escape_pending = true;
 		} else {
-			send_byte(c, b);
+			send_input(c, b);
 		}
 	}
 	return 0;
@@ -483,7 +591,7 @@ static int loop(struct console *c)
 			}
 			timeout = (int)left;
 		}
-		want_port_in = q_room(&c->outq) >= (c->o->timestamp ? TS_LEN + 1 : 1);
+		want_port_in = q_room(&c->outq) >= (c->o->timestamp ? TS_MAX + 1 : 1);
 		want_port_out = q_len(&c->txq) > 0;
 		want_in = c->in_open && input_budget(c) > 0;
 		want_out = q_len(&c->outq) > 0 && c->out_blocked;
@@ -566,9 +674,10 @@ ZTC_API int ztc_console_run(ztc_ctx *ctx, int port_fd, int in_fd, int out_fd, co
 	}
 	if (port_fd < 0 || out_fd < 0 || port_fd == in_fd || port_fd == out_fd)
 		return ztc_fail(ctx, ZTC_ERR_ARG, "the console needs a port and an output, both distinct");
-	if (opts->escape > 255 || opts->timeout_ms < 0)
-		return ztc_fail(ctx, ZTC_ERR_ARG, "bad console options (escape %d, timeout %d ms)", opts->escape,
-				opts->timeout_ms);
+	if (opts->escape > 255 || opts->timeout_ms < 0 || opts->eol < 0 || opts->eol > ZTC_CONSOLE_EOL_CRLF ||
+	    opts->timestamp < 0 || opts->timestamp > ZTC_CONSOLE_TS_DELTA)
+		return ztc_fail(ctx, ZTC_ERR_ARG, "bad console options (escape %d, timeout %d ms, eol %d, timestamp "
+				"%d)", opts->escape, opts->timeout_ms, opts->eol, opts->timestamp);
 
 	memset(&c, 0, sizeof(c));
 	c.ctx = ctx;
@@ -581,7 +690,7 @@ ZTC_API int ztc_console_run(ztc_ctx *ctx, int port_fd, int in_fd, int out_fd, co
 	c.line_start = true;
 	c.in_open = in_fd >= 0;
 	c.tty = in_fd >= 0 && isatty(in_fd);
-	c.last_activity = now_ms();
+	c.last_activity = c.started = now_ms();
 	c.port_flags = -1;
 	got_signal = 0;
 	c.outq.cap = OUT_CAP;

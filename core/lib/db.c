@@ -59,33 +59,23 @@ static void target_clear(struct ztc_target *t)
 char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errno)
 {
 	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	struct ztc_buf buf = { 0 };
+	char chunk[8192];
 
 	if (!f) {
 		*ret_errno = errno;
 		return NULL;
 	}
 	for (;;) {
-		size_t r;
+		size_t r = fread(chunk, 1, sizeof(chunk), f);
 
-		if (len + 4097 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 8192;
-			if (cap > max + 4097)
-				cap = max + 4097;
-			nb = realloc(buf, cap);
-			if (!nb) {
-				*ret_errno = ENOMEM;
-				goto fail;
-			}
-			buf = nb;
-		}
-		r = fread(buf + len, 1, cap - len - 1, f);
-		len += r;
-		if (len > max) {
+		if (r > max - buf.len) {
 			*ret_errno = EFBIG;
+			goto fail;
+		}
+		/* Appending nothing still makes an empty file a "" string. */
+		if (!ztc_buf_append(&buf, chunk, r)) {
+			*ret_errno = ENOMEM;
 			goto fail;
 		}
 		if (r == 0) {
@@ -97,22 +87,13 @@ char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errn
 		}
 	}
 	fclose(f);
-	buf[len] = '\0';
 	if (ret_len)
-		*ret_len = len;
-	return buf;
+		*ret_len = buf.len;
+	return buf.data;
 fail:
 	fclose(f);
-	free(buf);
+	ztc_buf_free(&buf);
 	return NULL;
-}
-
-static const char *json_str(yajl_val obj, const char *key)
-{
-	const char *path[] = { key, NULL };
-	yajl_val v = yajl_tree_get(obj, path, yajl_t_string);
-
-	return v ? YAJL_GET_STRING(v) : NULL;
 }
 
 static bool parse_usb_id(const char *s, char out[10])
@@ -139,15 +120,14 @@ static bool parse_class(yajl_val c, size_t idx, struct ztc_class *out, char *why
 		snprintf(why, whylen, "classes[%zu] is not an object", idx);
 		return false;
 	}
-	cls = json_str(c, "class");
+	cls = ztc_json_get_str(c, "class");
 	dot = cls ? strchr(cls, '.') : NULL;
 	if (!dot || dot == cls || !dot[1] || strchr(dot + 1, '.')) {
 		snprintf(why, whylen, "classes[%zu].class must be \"module.Class\"", idx);
 		return false;
 	}
 	{
-		const char *path[] = { "usb", NULL };
-		usb = yajl_tree_get(c, path, yajl_t_array);
+		usb = ztc_json_get(c, "usb", yajl_t_array);
 	}
 	if (!usb) {
 		snprintf(why, whylen, "classes[%zu].usb must be a list of \"VID:PID\"", idx);
@@ -157,7 +137,7 @@ static bool parse_class(yajl_val c, size_t idx, struct ztc_class *out, char *why
 	out->name = strdup(dot + 1);
 	out->nusb = YAJL_GET_ARRAY(usb)->len;
 	out->usb = calloc(out->nusb ? out->nusb : 1, sizeof(*out->usb));
-	sid = json_str(c, "sid");
+	sid = ztc_json_get_str(c, "sid");
 	out->sid = sid ? strdup(sid) : NULL;
 	for (size_t i = 0; i < out->nusb; i++) {
 		yajl_val u = YAJL_GET_ARRAY(usb)->values[i];
@@ -172,8 +152,7 @@ static bool parse_class(yajl_val c, size_t idx, struct ztc_class *out, char *why
 
 static bool class_key_ok(const struct ztc_target *t, const char *key, char *why, size_t whylen)
 {
-	const char *path[] = { key, NULL };
-	yajl_val v = yajl_tree_get(t->json, path, yajl_t_any);
+	yajl_val v = ztc_json_get(t->json, key, yajl_t_any);
 
 	if (!v || YAJL_IS_FALSE(v) || YAJL_IS_NULL(v))
 		return true;
@@ -213,9 +192,9 @@ static bool load_target(const char *dir, struct ztc_target *t, char *why, size_t
 		snprintf(why, whylen, "not a JSON object");
 		return false;
 	}
-	id = json_str(t->json, "target");
-	name = json_str(t->json, "name");
-	type = json_str(t->json, "type");
+	id = ztc_json_get_str(t->json, "target");
+	name = ztc_json_get_str(t->json, "name");
+	type = ztc_json_get_str(t->json, "type");
 	if (ztc_str_empty(id) || strchr(id, '/') || strchr(id, ' ')) {
 		snprintf(why, whylen, "missing or invalid \"target\"");
 		return false;
@@ -229,8 +208,7 @@ static bool load_target(const char *dir, struct ztc_target *t, char *why, size_t
 		return false;
 	}
 	{
-		const char *p[] = { "classes", NULL };
-		classes = yajl_tree_get(t->json, p, yajl_t_array);
+		classes = ztc_json_get(t->json, "classes", yajl_t_array);
 	}
 	if (!classes) {
 		snprintf(why, whylen, "missing \"classes\" list");
@@ -424,17 +402,16 @@ ZTC_API const char *ztc_target_get_path(const ztc_target *t) { return t->path; }
 
 ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key)
 {
-	return t && key ? json_str(t->json, key) : NULL;
+	return t && key ? ztc_json_get_str(t->json, key) : NULL;
 }
 
 ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)
 {
-	const char *path[] = { key, NULL };
 	yajl_val v;
 
 	if (!t || !key)
 		return def;
-	v = yajl_tree_get(t->json, path, yajl_t_any);
+	v = ztc_json_get(t->json, key, yajl_t_any);
 	if (v && YAJL_IS_INTEGER(v))
 		return (long)YAJL_GET_INTEGER(v);
 	/* A number beyond long (or NaN) has no conversion (undefined behaviour): it counts as absent. */
@@ -497,14 +474,13 @@ ZTC_API int ztc_target_class_find(const ztc_target *t, const char *name)
 
 ZTC_API void ztc_target_serial_params(const ztc_target *t, ztc_serial_params *p)
 {
-	const char *path[] = { "connection", NULL };
-	yajl_val conn = t ? yajl_tree_get(t->json, path, yajl_t_object) : NULL;
+	yajl_val conn = t ? ztc_json_get(t->json, "connection", yajl_t_object) : NULL;
 	yajl_val v;
 
 	ztc_serial_params_init(p);
 	if (!conn)
 		return;
-#define CONN(key, type) (path[0] = (key), yajl_tree_get(conn, path, (type)))
+#define CONN(key, type) ztc_json_get(conn, (key), (type))
 	if ((v = CONN("baudrate", yajl_t_number)) && YAJL_IS_INTEGER(v))
 		p->baud = (int)YAJL_GET_INTEGER(v);
 	if ((v = CONN("bytesize", yajl_t_number)) && YAJL_IS_INTEGER(v))

@@ -29,13 +29,6 @@ ZTC_API void ztc_firmware_free(ztc_firmware *fw)
 	free(fw);
 }
 
-static yajl_val member(yajl_val obj, const char *key)
-{
-	const char *path[] = { key, NULL };
-
-	return yajl_tree_get(obj, path, yajl_t_any);
-}
-
 /* "0x1000": what the toolchain wrote and what flashing tools take. */
 static bool is_hex_address(const char *s)
 {
@@ -115,7 +108,7 @@ ZTC_API int ztc_firmware_parse(ztc_ctx *ctx, const char *name, const char *json,
 		rc = ztc_fail(ctx, ZTC_ERR_PARSE, "%s: not a JSON object: not a firmware file", name);
 		goto fail;
 	}
-	bin = member(fw->json, "bin");
+	bin = ztc_json_get(fw->json, "bin", yajl_t_any);
 	if (!bin) {
 		rc = ztc_fail(ctx, ZTC_ERR_PARSE, "%s: no \"bin\": not a firmware file", name);
 		goto fail;
@@ -152,7 +145,7 @@ ZTC_API int ztc_firmware_parse(ztc_ctx *ctx, const char *name, const char *json,
 	}
 	if (rc < 0)
 		goto fail;
-	loc = member(fw->json, "loc");
+	loc = ztc_json_get(fw->json, "loc", yajl_t_any);
 	if (loc && !YAJL_IS_NULL(loc)) {
 		if (!YAJL_IS_ARRAY(loc)) {
 			rc = ztc_fail(ctx, ZTC_ERR_PARSE, "%s: \"loc\" must be a list of hexadecimal addresses", name);
@@ -220,14 +213,12 @@ ZTC_API const ztc_image *ztc_firmware_image(const ztc_firmware *fw, size_t i)
 
 ZTC_API const char *ztc_firmware_get_str(const ztc_firmware *fw, const char *key)
 {
-	yajl_val v = fw && key ? member(fw->json, key) : NULL;
-
-	return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+	return fw ? ztc_json_get_str(fw->json, key) : NULL;
 }
 
 ZTC_API long ztc_firmware_get_int(const ztc_firmware *fw, const char *key, long def)
 {
-	yajl_val v = fw && key ? member(fw->json, key) : NULL;
+	yajl_val v = fw ? ztc_json_get(fw->json, key, yajl_t_any) : NULL;
 
 	if (v && YAJL_IS_INTEGER(v))
 		return (long)YAJL_GET_INTEGER(v);

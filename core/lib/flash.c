@@ -19,6 +19,10 @@
 #define DEVICE_JSON_MAX (1024 * 1024)
 #define FLASH_DEFAULT_TIMEOUT_S 300
 #define LAST_LINE_MAX 200
+/* A chip id read through a probe: at most this many output lines, and characters (as the serial
+ * reader's lines, chipid.c). */
+#define CHIPID_LINES_MAX 64
+#define CHIPID_MAX 256
 
 /* One interpretation of the flash object for one callback. */
 struct run {
@@ -1009,12 +1013,38 @@ static int openocd_target(struct run *r, char **ret)
 			      r->name, r->where);
 }
 
-/* openocd -f IFACE [-c OPTS] -f TARGET, then room for the commands. */
+static bool is_usb_id(const char *s)
+{
+	if (!s || strlen(s) != 4)
+		return false;
+	for (size_t i = 0; i < 4; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* OpenOCD's CMSIS-DAP driver, left to find a probe by itself, skips a device it may not open and
+ * reports only that it found none; told the board's USB id, it opens that one and says why it cannot
+ * (permission denied), and leaves other CMSIS-DAP probes alone. The id comes from udev and OpenOCD parses
+ * the command as Tcl: it goes in only as four hexadecimal digits each. *ret: NULL when not pinned. */
+static int openocd_pin_probe(struct run *r, const char *iface, const char **ret)
+{
+	const char *vid = ztc_board_get_str(r->b, "vid"), *pid = ztc_board_get_str(r->b, "pid");
+
+	*ret = NULL;
+	if (strcmp(iface, "interface/cmsis-dap.cfg") != 0 || !is_usb_id(vid) || !is_usb_id(pid))
+		return ZTC_OK;
+	*ret = own(r, ztc_strdup_printf("cmsis_dap_vid_pid 0x%s 0x%s", vid, pid));
+	return *ret ? ZTC_OK : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
+}
+
+/* openocd -f IFACE [-c PIN] [-c OPTS] -f TARGET, then room for the commands. */
 static int openocd_argv(struct run *r, const char *iface, size_t ncmds, const char ***ret_argv, size_t *ret_n)
 {
 	const char *opts = get_str(r->root, "jtag_target_options");
-	const char **argv = calloc(8 + 2 * ncmds, sizeof(*argv));
+	const char **argv = calloc(10 + 2 * ncmds, sizeof(*argv));
 	const char *tool = get_str(r->root, "jtag_tool");
+	const char *pin;
 	char *target;
 	size_t n = 0;
 	int rc;
@@ -1029,6 +1059,15 @@ static int openocd_argv(struct run *r, const char *iface, size_t ncmds, const ch
 	argv[n++] = !ztc_str_empty(tool) ? tool : "openocd";
 	argv[n++] = "-f";
 	argv[n++] = iface;
+	rc = openocd_pin_probe(r, iface, &pin);
+	if (rc < 0) {
+		free(argv);
+		return rc;
+	}
+	if (pin) {
+		argv[n++] = "-c";
+		argv[n++] = pin;
+	}
 	if (!ztc_str_empty(opts)) {
 		argv[n++] = "-c";
 		argv[n++] = opts;
@@ -1038,6 +1077,50 @@ static int openocd_argv(struct run *r, const char *iface, size_t ncmds, const ch
 	*ret_argv = argv;
 	*ret_n = n;
 	return ZTC_OK;
+}
+
+/* How OpenOCD says it found the probe but may not open it: libusb's error name (ST-Link, J-Link) or its
+ * text (CMSIS-DAP, pinned to the board's USB id by openocd_pin_probe). */
+static bool openocd_denied(const char *out)
+{
+	return out && (strstr(out, "LIBUSB_ERROR_ACCESS") || strstr(out, "Access denied (insufficient permissions)"));
+}
+
+/* What to show of a failed OpenOCD run: its last "Error:" (a Tcl error is followed by its traceback,
+ * whose last line says nothing), from that word on; else its last line. */
+static const char *openocd_error(const char *out, char *buf, size_t size)
+{
+	const char *found = NULL, *p = out;
+	size_t n;
+
+	while (p && (p = strstr(p, "Error:")) != NULL) {
+		found = p;
+		p += 6;
+	}
+	if (!found)
+		return last_line(out, buf, size);
+	n = strcspn(found, "\r\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, found, n);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The one line for a probe the user may not open: what to do about it, not OpenOCD's words. */
+static int openocd_fail_denied(struct run *r, const char *tool)
+{
+	const char *vid = ztc_board_get_str(r->b, "vid"), *pid = ztc_board_get_str(r->b, "pid");
+	char usb[32] = "";
+
+	if (vid && pid)
+		snprintf(usb, sizeof(usb), " (%.4s:%.4s)", vid, pid);
+	return ztc_board_fail(r->b, ZTC_ERR_IO,
+			      "permission denied on the USB probe of %s%s: %s may not open it; install the udev rules "
+			      "the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the "
+			      "board", r->name, usb, tool);
 }
 
 ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg)
@@ -1115,12 +1198,17 @@ ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_
 		goto out;
 	{
 		const char *failed = NULL;
+		bool ok;
 
 		for (size_t i = 0; i < sizeof(failures) / sizeof(*failures) && !failed; i++)
 			if (out && strstr(out, failures[i]))
 				failed = failures[i];
-		if (status != 0 || failed || !out || !strstr(out, "** Verified OK")) {
-			const char *ll = last_line(out, lbuf, sizeof(lbuf));
+		ok = status == 0 && !failed && out && strstr(out, "** Verified OK");
+
+		if (!ok && openocd_denied(out)) {
+			rc = openocd_fail_denied(&r, argv[0]);
+		} else if (!ok) {
+			const char *ll = openocd_error(out, lbuf, sizeof(lbuf));
 
 			rc = ztc_board_fail(b, ZTC_ERR_TOOL, "%s could not program %s (exit status %d%s%s)%s%s", argv[0],
 					    r.name, status, failed ? ", " : "", failed ? failed : "", ll ? ": " : "",
@@ -1146,14 +1234,79 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A piece of tool output fit for a message: at most size - 1 characters, the unprintable ones as '?'. */
+static const char *printable(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; s[n] && n + 1 < size; n++)
+		buf[n] = isprint((unsigned char)s[n]) ? s[n] : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The chip id in OpenOCD's output (out is consumed): of the lines "ADDRESS: VALUE VALUE ... " that start
+ * with prefix, the first want; every value must be 1 to 8 hexadecimal digits. words: each value as 8
+ * upper-case digits, the project's id of a 32-bit word, as the SAM-BA and DfuSe readers give it;
+ * otherwise each value's characters reversed, as the Zerynth toolchain built its ids. */
+static int openocd_parse_chipid(struct run *r, const char *tool, char *out, const char *prefix, size_t want,
+				bool words, char **ret_chipid)
+{
+	char id[CHIPID_MAX + 1], pbuf[48], *save = NULL;
+	size_t got = 0, idlen = 0;
+
+	for (char *line = strtok_r(out, "\r\n", &save); line && got < want; line = strtok_r(NULL, "\r\n", &save)) {
+		char *colon, *w, *wsave = NULL;
+		size_t nval = 0;
+
+		line = trim(line);
+		colon = strchr(line, ':');
+		if (!colon || strncmp(line, prefix, strlen(prefix)) != 0)
+			continue;
+		got++;
+		*colon = '\0';
+		for (w = strtok_r(colon + 1, " \t", &wsave); w; w = strtok_r(NULL, " \t", &wsave), nval++) {
+			size_t len = strlen(w), hex = 0, width;
+
+			while (hex < len && isxdigit((unsigned char)w[hex]))
+				hex++;
+			if (len > 8 || hex < len)
+				return ztc_board_fail(r->b, ZTC_ERR_TOOL, "%s printed a chip id value that is not 1 to 8 "
+						      "hexadecimal digits: \"%s\" at %s", tool, printable(w, pbuf, 20),
+						      printable(line, pbuf + 24, 24));
+			width = words ? 8 : len;
+			if (idlen + width > CHIPID_MAX)
+				return ztc_board_fail(r->b, ZTC_ERR_TOOL, "the chip id %s printed is longer than %d characters",
+						      tool, CHIPID_MAX);
+			if (words) {
+				memset(id + idlen, '0', 8 - len);
+				for (size_t k = 0; k < len; k++)
+					id[idlen + 8 - len + k] = (char)toupper((unsigned char)w[k]);
+			} else {
+				for (size_t k = 0; k < len; k++)
+					id[idlen + k] = w[len - 1 - k];
+			}
+			idlen += width;
+		}
+		if (nval == 0)
+			return ztc_board_fail(r->b, ZTC_ERR_TOOL, "%s printed no chip id value at %s", tool,
+					      printable(line, pbuf, 24));
+	}
+	if (got < want)
+		return ztc_board_fail(r->b, ZTC_ERR_TOOL, "%s printed %zu of the %zu chip id lines", tool, got, want);
+	id[idlen] = '\0';
+	*ret_chipid = strdup(id);
+	return *ret_chipid ? ZTC_OK : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
+}
+
 ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid)
 {
 	struct run r;
 	const char **argv = NULL;
-	const char *cmds, *prefix;
-	char *copy = NULL, *save = NULL, *out = NULL, *id = NULL, lbuf[LAST_LINE_MAX + 1];
+	const char *cmds, *prefix, *format;
+	char *copy = NULL, *save = NULL, *out = NULL, lbuf[LAST_LINE_MAX + 1], msg[128];
 	long long want, timeout_s;
-	size_t n = 0, ncmds = 1, got = 0, idlen = 0;
+	size_t n = 0, ncmds = 1;
 	int rc, status = 0;
 
 	if (!ret_chipid || ztc_str_empty(interface_cfg))
@@ -1163,6 +1316,7 @@ ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, cha
 		goto out;
 	cmds = get_str(r.root, "jtag_chipid_command");
 	prefix = get_str(r.root, "jtag_chipid_prefix");
+	format = get_str(r.root, "jtag_chipid_format");
 	if (ztc_str_empty(cmds)) {
 		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s cannot read its chip id through OpenOCD: %s has no "
 				    "jtag_chipid_command", r.name, r.where);
@@ -1175,8 +1329,13 @@ ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, cha
 		ncmds += *p == ';';
 	want = get_uint(r.root, "jtag_chipid_len", (long long)ncmds);
 	timeout_s = get_uint(r.root, "jtag_timeout", 30);
-	if (want <= 0 || timeout_s <= 0) {
-		rc = ztc_board_fail(b, ZTC_ERR_PARSE, "%s: jtag_chipid_len and jtag_timeout must be positive", r.where);
+	if (want <= 0 || want > CHIPID_LINES_MAX || timeout_s <= 0) {
+		rc = ztc_board_fail(b, ZTC_ERR_PARSE, "%s: jtag_chipid_len must be 1 to %d lines and jtag_timeout a "
+				    "positive number of seconds", r.where, CHIPID_LINES_MAX);
+		goto out;
+	}
+	if (format && strcmp(format, "words") != 0 && strcmp(format, "reversed") != 0) {
+		rc = ztc_board_fail(b, ZTC_ERR_PARSE, "%s: jtag_chipid_format must be \"words\" or \"reversed\"", r.where);
 		goto out;
 	}
 	rc = openocd_argv(&r, interface_cfg, ncmds + 2, &argv, &n);
@@ -1199,48 +1358,51 @@ ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, cha
 	argv[n++] = "-c";
 	argv[n++] = "shutdown";
 	argv[n] = NULL;
-	ztc_board_progress(b, -1, "reading the chip id through the probe");
+	snprintf(msg, sizeof(msg), "reading the chip id (OpenOCD, %s)", interface_cfg);
+	ztc_board_progress(b, -1, msg);
 	rc = ztc_tool_run(b, argv, (int)(timeout_s * 1000), "reading the chip id", &status, &out);
 	if (rc < 0)
 		goto out;
-	if (status != 0) {
-		const char *ll = last_line(out, lbuf, sizeof(lbuf));
+	/* A denied probe matters only when the read failed: OpenOCD goes on to the next probe that fits. */
+	if (status != 0 && openocd_denied(out)) {
+		rc = openocd_fail_denied(&r, argv[0]);
+	} else if (status != 0) {
+		const char *ll = openocd_error(out, lbuf, sizeof(lbuf));
 
 		rc = ztc_board_fail(b, ZTC_ERR_TOOL, "%s failed (exit status %d)%s%s", argv[0], status,
 				    ll ? ": " : " without output", ll ? ll : "");
-		goto out;
-	}
-	id = calloc(1, strlen(out) + 1);
-	if (!id) {
-		rc = ztc_board_fail(b, ZTC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	save = NULL;
-	for (char *line = strtok_r(out, "\r\n", &save); line && got < (size_t)want;
-	     line = strtok_r(NULL, "\r\n", &save)) {
-		char *colon, *w, *wsave = NULL;
+	} else {
+		bool denied = openocd_denied(out);
 
-		line = trim(line);
-		colon = strchr(line, ':');
-		if (!colon || strncmp(line, prefix, strlen(prefix)) != 0)
-			continue;
-		got++;
-		/* Each word as OpenOCD prints it, characters reversed, as the Zerynth toolchain built it. */
-		for (w = strtok_r(colon + 1, " \t", &wsave); w; w = strtok_r(NULL, " \t", &wsave))
-			for (size_t k = strlen(w); k > 0; k--)
-				id[idlen++] = w[k - 1];
+		rc = openocd_parse_chipid(&r, argv[0], out, prefix, (size_t)want, format && strcmp(format, "words") == 0,
+					  ret_chipid);
+		if (rc < 0 && denied)
+			rc = openocd_fail_denied(&r, argv[0]);
 	}
-	if (got < (size_t)want || idlen == 0) {
-		rc = ztc_board_fail(b, ZTC_ERR_TOOL, "%s printed %zu of the %lld chip id lines", argv[0], got, want);
-		goto out;
-	}
-	id[idlen] = '\0';
-	*ret_chipid = id;
-	id = NULL;
 out:
-	free(id);
 	free(out);
 	free(argv);
 	run_free(&r);
 	return rc;
+}
+
+ZTC_API int ztc_openocd_chipid_default(ztc_board *b, char **ret_chipid)
+{
+	const char *probe = ztc_board_get_str(b, "preferred_register_with_jtag");
+	const char *name = ztc_board_get_str(b, "name"), *iface;
+
+	if (!ret_chipid)
+		return ztc_board_fail(b, ZTC_ERR_ARG, "no chip id destination");
+	if (!name)
+		name = ztc_board_get_str(b, "target");
+	/* Declined before anything runs: the registration firmware's flow can still take over. */
+	if (ztc_str_empty(probe))
+		return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s has no on-board probe named "
+				      "(preferred_register_with_jtag) to read its chip id through", name);
+	iface = ztc_openocd_probe_interface(probe);
+	if (!iface)
+		return ztc_board_fail(b, ZTC_ERR_PARSE, "%s/device.json: preferred_register_with_jtag \"%s\" is not one "
+				      "of stlink, jlink, cmsis_dap, atmel_ice, atmel_edbg, kitprog2", ztc_board_get_dir(b),
+				      probe);
+	return ztc_openocd_read_chipid(b, iface, ret_chipid);
 }

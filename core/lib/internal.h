@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "ztc/ztc.h"
 
 struct ztc_ctx {
@@ -21,6 +23,7 @@ struct ztc_ctx {
 	size_t nmodules;
 	ztc_progress_fn progress_fn; /* ztc_ctx_set_progress (boardop.c) */
 	void *progress_data;
+	char **candidates; /* of the last resolver call (resolve.c), NULL-terminated */
 };
 
 /* Unload every plugin module of ctx (plugin.c). */
@@ -49,6 +52,28 @@ void ztc_clear_error(ztc_ctx *ctx);
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
+/* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
+void ztc_strv_free(char **strv);
+
+/* The one growable byte buffer of libztc (std.c): data is NUL-terminated after len bytes once anything
+ * was appended. Start from { 0 }. ztc_buf_append is false on out of memory, the buffer unchanged. */
+struct ztc_buf {
+	char *data;
+	size_t len, cap;
+};
+bool ztc_buf_append(struct ztc_buf *b, const void *data, size_t n);
+void ztc_buf_free(struct ztc_buf *b);
+
+/* The one set of yajl tree accessors (jsonutil.c). A member of an object of the given type (yajl_t_any:
+ * any), NULL when obj is NULL or not an object, or key is absent or of another type; a string member;
+ * a malloc'd copy of one (NULL also when out of memory). */
+yajl_val ztc_json_get(yajl_val obj, const char *key, yajl_type type);
+const char *ztc_json_get_str(yajl_val obj, const char *key);
+char *ztc_json_dup_str(yajl_val obj, const char *key);
+
+/* serial-baud.c: set a rate that has no termios B constant (BOTHER); *ret_actual is the rate the driver
+ * took. 0, or -errno. */
+int ztc_serial_set_custom_baud(int fd, int baud, int *ret_actual);
 
 /* The mount table (mounts.c): loaded once per discovery, NULL when unreadable (logged). */
 struct libmnt_table;
@@ -72,6 +97,9 @@ void ztc_board_free(struct ztc_board *b);
 
 /* Hand devs to list: freed with it, so its records' dev pointers stay valid (match.c). */
 void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
+
+/* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
+int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
 
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);

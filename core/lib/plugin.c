@@ -13,8 +13,8 @@
 #include "internal.h"
 #include "ztc/plugin.h"
 
+/* A loaded module, known by the file it was loaded from (never by its name: see ztc_plugin_resolve). */
 struct ztc_module {
-	char *name;
 	char *path;
 	lt_dlhandle handle;
 	const ztc_plugin_desc *desc;
@@ -31,6 +31,14 @@ static bool all_zero(void *const *p, size_t n)
 	return true;
 }
 
+static const ztc_class_desc *find_class(const ztc_plugin_desc *d, const char *name)
+{
+	for (const ztc_class_desc *c = d->classes; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
 static int validate(ztc_ctx *ctx, const char *path, const ztc_plugin_desc *d, const char *want_module)
 {
 	size_t n = 0;
@@ -45,7 +53,9 @@ static int validate(ztc_ctx *ctx, const char *path, const ztc_plugin_desc *d, co
 				d->module, want_module);
 	if (!d->classes)
 		return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s: descriptor has no class table", path);
-	if (!all_zero(d->reserved, sizeof(d->reserved) / sizeof(*d->reserved)))
+	/* default_class was reserved room before ABI 1.1: a 1.0 module must still have zero there. */
+	if (!all_zero(d->reserved, sizeof(d->reserved) / sizeof(*d->reserved)) ||
+	    (d->abi_minor < 1 && d->default_class))
 		return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s: reserved descriptor fields are not zero", path);
 	for (const ztc_class_desc *c = d->classes; c->name; c++, n++) {
 		if (!all_zero(c->reserved, sizeof(c->reserved) / sizeof(*c->reserved)))
@@ -58,6 +68,9 @@ static int validate(ztc_ctx *ctx, const char *path, const ztc_plugin_desc *d, co
 	}
 	if (n == 0)
 		return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s: descriptor lists no class", path);
+	if (d->default_class && !find_class(d, d->default_class))
+		return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s: default class %s is not in its class table", path,
+				d->default_class);
 	return ZTC_OK;
 }
 
@@ -73,6 +86,9 @@ static int load(ztc_ctx *ctx, const char *path, const char *want_module, struct 
 
 	for (size_t i = 0; i < ctx->nmodules; i++)
 		if (strcmp(ctx->modules[i].path, path) == 0) {
+			if (want_module && strcmp(ctx->modules[i].desc->module, want_module) != 0)
+				return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s: descriptor names module '%s', expected '%s'",
+						path, ctx->modules[i].desc->module, want_module);
 			*ret = &ctx->modules[i];
 			return ZTC_OK;
 		}
@@ -109,6 +125,9 @@ static int load(ztc_ctx *ctx, const char *path, const char *want_module, struct 
 			      ZTC_PLUGIN_SYMBOL_NAME);
 	else
 		rc = validate(ctx, path, desc, want_module);
+	m = &ctx->modules[ctx->nmodules];
+	if (rc == ZTC_OK && !(m->path = strdup(path)))
+		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	if (rc < 0) {
 		pthread_mutex_lock(&ltdl_lock);
 		lt_dlclose(h);
@@ -116,9 +135,6 @@ static int load(ztc_ctx *ctx, const char *path, const char *want_module, struct 
 		pthread_mutex_unlock(&ltdl_lock);
 		return rc;
 	}
-	m = &ctx->modules[ctx->nmodules];
-	m->name = strdup(desc->module);
-	m->path = strdup(path);
 	m->handle = h;
 	m->desc = desc;
 	ctx->nmodules++;
@@ -134,7 +150,6 @@ void ztc_plugins_unload(ztc_ctx *ctx)
 	for (size_t i = 0; i < ctx->nmodules; i++) {
 		lt_dlclose(ctx->modules[i].handle);
 		lt_dlexit();
-		free(ctx->modules[i].name);
 		free(ctx->modules[i].path);
 	}
 	pthread_mutex_unlock(&ltdl_lock);
@@ -219,6 +234,7 @@ static char *search_module(ztc_ctx *ctx, const ztc_target *t, const char *module
 ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_idx,
 			       const ztc_class_desc **ret_class)
 {
+	const ztc_class_desc *c;
 	const char *module, *cls;
 	struct ztc_module *m = NULL;
 	char *stem;
@@ -228,26 +244,28 @@ ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_i
 		return ZTC_ERR_ARG;
 	module = ztc_target_class_module(t, class_idx);
 	cls = ztc_target_class_name(t, class_idx);
-	for (size_t i = 0; i < ctx->nmodules && !m; i++)
-		if (strcmp(ctx->modules[i].name, module) == 0)
-			m = &ctx->modules[i];
-	if (!m) {
-		stem = search_module(ctx, t, module);
-		if (!stem)
-			return ztc_fail(ctx, ZTC_ERR_PLUGIN,
-					"plugin module '%s' for %s.%s not found (searched %s, ZTC_PLUGIN_PATH%s%s, %s)",
-					module, module, cls, ztc_target_get_path(t), ctx->plugin_path ? "=" : "",
-					ctx->plugin_path ? ctx->plugin_path : "", ZTC_PLUGIN_DIR);
-		rc = load(ctx, stem, module, &m);
-		free(stem);
-		if (rc < 0)
-			return rc;
+	/* Search every time and cache by the file found (load() does): a module in one board's folder is
+	 * that board's, and must not stand in for a same-named module of any other target. */
+	stem = search_module(ctx, t, module);
+	if (!stem)
+		return ztc_fail(ctx, ZTC_ERR_PLUGIN,
+				"plugin module '%s' for %s.%s not found (searched %s, ZTC_PLUGIN_PATH%s%s, %s)",
+				module, module, cls, ztc_target_get_path(t), ctx->plugin_path ? "=" : "",
+				ctx->plugin_path ? ctx->plugin_path : "", ZTC_PLUGIN_DIR);
+	rc = load(ctx, stem, module, &m);
+	free(stem);
+	if (rc < 0)
+		return rc;
+	if ((c = find_class(m->desc, cls))) {
+		*ret_class = c;
+		return ZTC_OK;
 	}
-	for (const ztc_class_desc *c = m->desc->classes; c->name; c++)
-		if (strcmp(c->name, cls) == 0) {
-			*ret_class = c;
-			return ZTC_OK;
-		}
+	if (m->desc->default_class && (c = find_class(m->desc, m->desc->default_class))) {
+		ztc_dbg(ctx, "plugin %s lists no class %s: its default class %s stands in (named by %s/device.json)",
+			m->path, cls, c->name, ztc_target_get_path(t));
+		*ret_class = c;
+		return ZTC_OK;
+	}
 	return ztc_fail(ctx, ZTC_ERR_PLUGIN, "plugin %s has no class %s (named by %s/device.json)", m->path, cls,
 			ztc_target_get_path(t));
 }

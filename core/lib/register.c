@@ -195,6 +195,27 @@ static int do_store_reg(ztc_ctx *ctx, ztc_store *s, void *userdata)
 	return ztc_store_put(ctx, s, &nk);
 }
 
+/* A board whose chip id is not read natively needs its registration firmware: say so before anything
+ * is touched, and why it is needed (why). */
+static int check_register_vm(ztc_ctx *ctx, const ztc_match *m, const char *why)
+{
+	char *path = register_vm_path(m->t);
+	FILE *f;
+
+	if (!path)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	f = fopen(path, "r");
+	if (f) {
+		fclose(f);
+		free(path);
+		return ZTC_OK;
+	}
+	ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "%s: no such firmware file: %s (%s) needs a registration firmware there "
+		 "(%s)", path, m->target, m->classname, why);
+	free(path);
+	return ZTC_ERR_NOT_FOUND;
+}
+
 /* The token and the backend are proven with one authenticated request before the board is touched:
  * a wrong token or a backend that is down must not cost the board its firmware. */
 static int prove_backend(ztc_ctx *ctx, ztc_backend *be)
@@ -316,21 +337,8 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 	if ((rc = native = ztc_board_has_native_chipid(ctx, m)) < 0)
 		goto out;
 	/* Refuse early what would fail only after touching the board. */
-	if (!native && !opts->skip_burn) {
-		char *path = register_vm_path(m->t);
-		FILE *f = path ? fopen(path, "r") : NULL;
-
-		if (f)
-			fclose(f);
-		else if (path)
-			rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "%s: no such firmware file: %s (%s) reads no chip id "
-				      "natively and needs a registration firmware there", path, m->target, m->classname);
-		else
-			rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-		free(path);
-		if (rc < 0)
-			goto out;
-	}
+	if (!native && !opts->skip_burn && (rc = check_register_vm(ctx, m, "it reads no chip id natively")) < 0)
+		goto out;
 	if ((rc = ztc_backend_new(ctx, &be)) < 0 || (rc = prove_backend(ctx, be)) < 0)
 		goto out;
 	if (native) {
@@ -339,8 +347,13 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 		/* A native reader may decline when the board's data gives it nothing to go on (no address,
 		 * no probe): before touching the board, so the original flow can still run. */
 		if (rc == ZTC_ERR_UNSUPPORTED) {
-			ztc_info(ctx, "%s: %s", alias, ztc_ctx_errmsg(ctx));
+			char why[256];
+
+			snprintf(why, sizeof(why), "%s", ztc_ctx_errmsg(ctx));
+			ztc_info(ctx, "%s: %s", alias, why);
 			native = 0;
+			if (!opts->skip_burn && (rc = check_register_vm(ctx, m, why)) < 0)
+				goto out;
 		} else {
 			alter = stored_alter_ego(ctx, store, m);
 		}

@@ -52,11 +52,12 @@ ZTC_API void ztc_serial_params_init(ztc_serial_params *params)
 	params->stopbits = 1;
 }
 
+#define BAUD_MIN 50
+#define BAUD_MAX 4000000
+
 ZTC_API int ztc_serial_baud_supported(int baud)
 {
-	speed_t s;
-
-	return baud_to_speed(baud, &s);
+	return baud >= BAUD_MIN && baud <= BAUD_MAX;
 }
 
 /* "115200 8N1" style, for messages. */
@@ -68,14 +69,11 @@ static void describe(const ztc_serial_params *p, char *buf, size_t size)
 
 static int check_params(ztc_ctx *ctx, const ztc_serial_params *p)
 {
-	speed_t s;
-
 	if (!p)
 		return ztc_fail(ctx, ZTC_ERR_ARG, "no serial settings given");
-	if (!baud_to_speed(p->baud, &s))
-		return ztc_fail(ctx, ZTC_ERR_ARG,
-				"unsupported baud rate %d: use a standard rate (9600, 19200, 38400, 57600, "
-				"115200, 230400, 460800, 921600, 1000000 ... 4000000)", p->baud);
+	if (!ztc_serial_baud_supported(p->baud))
+		return ztc_fail(ctx, ZTC_ERR_ARG, "unsupported baud rate %d: use %d to %d", p->baud, BAUD_MIN,
+				BAUD_MAX);
 	if (p->parity != 'n' && p->parity != 'e' && p->parity != 'o')
 		return ztc_fail(ctx, ZTC_ERR_ARG, "unsupported parity '%c': use n, e or o", p->parity);
 	if (p->databits < 5 || p->databits > 8)
@@ -102,12 +100,17 @@ static int configure(ztc_ctx *ctx, int fd, const char *name, const ztc_serial_pa
 	struct termios t, got;
 	char desc[64];
 	speed_t speed = B0;
+	bool custom;
 	int rc;
 
 	rc = check_params(ctx, p);
 	if (rc < 0)
 		return rc;
-	baud_to_speed(p->baud, &speed);
+	/* A rate without a B constant is set through termios2 once the rest is in place; B38400 holds
+	 * its place meanwhile. */
+	custom = !baud_to_speed(p->baud, &speed);
+	if (custom)
+		speed = B38400;
 	if (tcgetattr(fd, &t) < 0) {
 		if (errno == ENOTTY || errno == EINVAL)
 			return ztc_fail(ctx, ZTC_ERR_ARG, "%s is not a serial port", name);
@@ -139,8 +142,20 @@ static int configure(ztc_ctx *ctx, int fd, const char *name, const ztc_serial_pa
 		return ztc_fail(ctx, ZTC_ERR_IO, "cannot read the settings of %s: %s", name, strerror(errno));
 	if (check_format(&t, &got) < 0)
 		return ztc_fail(ctx, ZTC_ERR_UNSUPPORTED, "%s does not support %s", name, desc);
-	/* Some drivers round the speed to what their clock can do: the data still flows, so say it. */
-	if (cfgetospeed(&got) != speed)
+	if (custom) {
+		int actual = 0, e = ztc_serial_set_custom_baud(fd, p->baud, &actual);
+
+		if (e < 0)
+			return ztc_fail(ctx, e == -EINVAL || e == -ENOTTY ? ZTC_ERR_UNSUPPORTED : ZTC_ERR_IO,
+					"cannot set %s to %d baud: %s", name, p->baud, strerror(-e));
+		/* Within 2%, as a UART's receiver tolerates; beyond that the data would be garbled. */
+		if (actual <= 0 || (long long)abs(actual - p->baud) * 50 > p->baud)
+			return ztc_fail(ctx, ZTC_ERR_UNSUPPORTED, "%s cannot run at %d baud (the nearest it takes "
+					"is %d)", name, p->baud, actual);
+		if (actual != p->baud)
+			ztc_warn(ctx, "%s runs at %d baud, the nearest to %d it supports", name, actual, p->baud);
+	} else if (cfgetospeed(&got) != speed)
+		/* Some drivers round the speed to what their clock can do: the data still flows, so say it. */
 		ztc_warn(ctx, "%s did not take %d baud exactly: it runs at the nearest speed it supports",
 			 name, p->baud);
 	if (p->dsrdtr)

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,5 +85,43 @@ ZTC_API void ztc_ctx_free(ztc_ctx *ctx)
 	free(ctx->mountinfo);
 	free(ctx->db_path);
 	free(ctx->plugin_path);
+	ztc_strv_free(ctx->candidates);
 	free(ctx);
+}
+
+void ztc_strv_free(char **strv)
+{
+	if (!strv)
+		return;
+	for (char **s = strv; *s; s++)
+		free(*s);
+	free(strv);
+}
+
+bool ztc_buf_append(struct ztc_buf *b, const void *data, size_t n)
+{
+	if (n >= SIZE_MAX - b->len)
+		return false;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *nd;
+
+		while (cap < b->len + n + 1)
+			cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+		if (!(nd = realloc(b->data, cap)))
+			return false;
+		b->data = nd;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return true;
+}
+
+void ztc_buf_free(struct ztc_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
 }

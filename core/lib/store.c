@@ -449,3 +449,23 @@ out:
 	free(lockpath);
 	return rc;
 }
+
+int ztc_known_dup(const ztc_known *k, ztc_known **ret_known)
+{
+	ztc_known *d = malloc(sizeof(*d));
+
+	if (!d || known_copy(d, k) < 0) {
+		free(d);
+		return ZTC_ERR_NOMEM;
+	}
+	*ret_known = d;
+	return ZTC_OK;
+}
+
+ZTC_API void ztc_known_free(ztc_known *k)
+{
+	if (!k)
+		return;
+	known_clear(k);
+	free(k);
+}

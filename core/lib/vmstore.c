@@ -59,10 +59,7 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 		goto out;
 	}
 	for (int i = 0; i < NF; i++) {
-		const char *p[] = { vm_keys[i], NULL };
-		yajl_val v = yajl_tree_get(root, p, yajl_t_string);
-
-		val[i] = v ? v->u.string : NULL;
+		val[i] = ztc_json_get_str(root, vm_keys[i]);
 		if (ztc_str_empty(val[i])) {
 			rc = ztc_fail(ctx, ZTC_ERR_PARSE, "cannot store VM %s: it has no \"%s\" string", vmuid, vm_keys[i]);
 			goto out;

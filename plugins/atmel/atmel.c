@@ -12,12 +12,6 @@ static int burn_needs_bootloader(ztc_board *b, const ztc_image *img, size_t nimg
 			      "starts its bootloader)", ztc_board_get_str(b, "name"));
 }
 
-/* The YARM exposes no programmable USB interface: it is flashed through a probe, never by its class. */
-static int burn_jtag_only(ztc_board *b, const ztc_image *img, size_t nimg)
-{
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "not supported, use a JTAG probe");
-}
-
 /* Everything else is data: each board's device.json `flash` object says which tool runs with which
  * arguments (ztc_flash_default), and `flash.reset` how to reset it. */
 static const ztc_class_desc classes[] = {
@@ -25,7 +19,7 @@ static const ztc_class_desc classes[] = {
 	{ .name = "ArduinoDue", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "FlipNClickSAM3X", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	/* edbg */
-	{ .name = "GenuinoZero", .burn = ztc_flash_default },
+	{ .name = "GenuinoZero", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
 	/* bossac_d21 on the bootloader's port */
 	{ .name = "ArduinoMKR1000Virtualizable", .burn = ztc_flash_default },
@@ -34,12 +28,17 @@ static const ztc_class_desc classes[] = {
 	{ .name = "SodaqExplorer", .burn = burn_needs_bootloader },
 	{ .name = "SodaqExplorerVirtualizable", .burn = ztc_flash_default },
 	/* edbg variants; reset through edbg where the board has one */
-	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamL21", .burn = ztc_flash_default },
-	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "AcmeYarm", .burn = burn_jtag_only },
+	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamL21", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	/* No programmable USB interface: device.json says "unsupported", use a probe */
+	{ .name = "AcmeYarm", .burn = ztc_flash_default },
 	{ .name = NULL }
 };
 
@@ -50,4 +49,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "ArduinoDue", /* stands in for class names the table lacks */
 };

@@ -30,4 +30,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "Esp32DevKitC", /* stands in for class names the table lacks */
 };

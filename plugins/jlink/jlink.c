@@ -12,8 +12,10 @@ static int burn_console_identity(ztc_board *b, const ztc_image *img, size_t nimg
 
 /* J-Link Commander scripts (loadbin at vm_start, then "r"; reset: "r") are device.json data. */
 static const ztc_class_desc classes[] = {
-	{ .name = "NordicPCA10040", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
-	{ .name = "NordicPCA10056", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
+	{ .name = "NordicPCA10040", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "NordicPCA10056", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	  .read_chipid = ztc_openocd_chipid_default },
 	{ .name = "XMC4800ConnectivityKit", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "Renesas_TBS5D5", .burn = ztc_flash_default, .reset = ztc_flash_reset_default },
 	{ .name = "Renesas_TBS5D5ser", .burn = burn_console_identity },
@@ -27,4 +29,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "NordicPCA10040", /* stands in for class names the table lacks */
 };

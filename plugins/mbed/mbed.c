@@ -3,28 +3,23 @@
 
 #include <ztc/plugin.h>
 
-/* The original toolchain gave up on the RedBear DAPLink disk as unreliable, so a copy that "succeeds"
- * proves nothing; these boards are flashed through their probe (preferred_burn_with_jtag). */
-static int burn_disk_unreliable(ztc_board *b, const ztc_image *img, size_t nimg)
-{
-	return ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "mass storage burning is unreliable, use jtag");
-}
-
 /* Copy to the probe's disk as device.json `flash` says (file name, padding, wait): ztc_flash_default. */
 static const ztc_class_desc classes[] = {
-	{ .name = "STNucleo401RE", .burn = ztc_flash_default },
-	{ .name = "STNucleo429ZI", .burn = ztc_flash_default },
-	{ .name = "STNucleoF746ZG", .burn = ztc_flash_default },
-	{ .name = "STNucleoL4R5P", .burn = ztc_flash_default },
-	{ .name = "STDiscoveryF407VG", .burn = ztc_flash_default },
+	{ .name = "STNucleo401RE", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "STNucleo429ZI", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "STNucleoF746ZG", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "STNucleoL4R5P", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "STDiscoveryF407VG", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	/* Console-only identity: has_double_dev lends its port to STDiscoveryF407VG and drops it, so it is
 	 * never flashed; the core default (burn unsupported) is the honest answer if it ever is. */
 	{ .name = "STDiscoveryF407VGser" },
-	{ .name = "AZ3166", .burn = ztc_flash_default },
+	{ .name = "AZ3166", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	/* DAPLink disk, waiting in proportion to the image size */
-	{ .name = "Hexiwear", .burn = ztc_flash_default },
-	{ .name = "RedBearNano2", .burn = burn_disk_unreliable },
-	{ .name = "RedBearBlend2", .burn = burn_disk_unreliable },
+	{ .name = "Hexiwear", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	/* The original toolchain gave up on the RedBear DAPLink disk as unreliable: their device.json says
+	 * "method": "unsupported" with the message, and the boards are flashed through their probe. */
+	{ .name = "RedBearNano2", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "RedBearBlend2", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = NULL }
 };
 
@@ -35,4 +30,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "STNucleo401RE", /* stands in for class names the table lacks */
 };

@@ -4,11 +4,10 @@
 #include <ztc/plugin.h>
 
 /* The board's only way in is its KitProg probe: device.json `flash` says method "probe" (kitprog2), so
- * ztc_flash_default programs it with OpenOCD, and the chip id is read with the jtag_chipid_command
- * commands. Both need an OpenOCD target script (jtag_target, or openocd.cfg in the board folder), which
- * the built-in folder does not name: they fail saying so until one is given. */
+ * ztc_flash_default programs it with OpenOCD (target/psoc6.cfg), and the chip id is read through the
+ * probe preferred_register_with_jtag names with the jtag_chipid_command commands. */
 static const ztc_class_desc classes[] = {
-	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_flash_chipid_default },
+	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
 	{ .name = NULL }
 };
 
@@ -19,4 +18,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "PSoC6WiFiBTPioneerKit", /* stands in for class names the table lacks */
 };

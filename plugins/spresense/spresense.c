@@ -18,4 +18,5 @@ ZTC_PLUGIN_EXPORT const ztc_plugin_desc ZTC_PLUGIN_SYMBOL = {
 	.version = PACKAGE_VERSION,
 	.license = "MIT",
 	.classes = classes,
+	.default_class = "SonySpresense", /* stands in for class names the table lacks */
 };

@@ -21,6 +21,8 @@
 
 #include "ztc/console.h"
 
+int test_tty_ospeed(int fd); /* termios2.c */
+
 #define WAIT_MS 3000 /* how long any one expected event may take before the test fails */
 
 /* ---- helpers -------------------------------------------------------------------------------------- */
@@ -378,7 +380,18 @@ START_TEST(test_configure_changes_speed)
 	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
 	ck_assert_int_eq(tcgetattr(pty.master, &t), 0);
 	ck_assert_uint_eq(cfgetospeed(&t), B1000000);
-	p.baud = 1234;
+	/* Rates without a B constant go through termios2 (BOTHER): 74880 for the ESP8266's boot messages. */
+	for (int k = 0; k < 4; k++) {
+		static const int custom[] = { 74880, 250000, 1234, 31250 };
+
+		p.baud = custom[k];
+		ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
+		ck_assert_int_eq(test_tty_ospeed(pty.master), custom[k]);
+	}
+	p.baud = 1000000;
+	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), 0);
+	ck_assert_int_eq(test_tty_ospeed(pty.master), 1000000);
+	p.baud = 4000001;
 	ck_assert_int_eq(ztc_serial_configure(ctx, fd, &p), ZTC_ERR_ARG);
 	ck_assert_int_eq(tcgetattr(pty.master, &t), 0);
 	ck_assert_uint_eq(cfgetospeed(&t), B1000000); /* unchanged by the refused request */
@@ -410,7 +423,10 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(o.handle_signals, 1);
 	ck_assert_int_eq(ztc_serial_baud_supported(230400), 1);
 	ck_assert_int_eq(ztc_serial_baud_supported(4000000), 1);
-	ck_assert_int_eq(ztc_serial_baud_supported(12345), 0);
+	ck_assert_int_eq(ztc_serial_baud_supported(12345), 1);
+	ck_assert_int_eq(ztc_serial_baud_supported(50), 1);
+	ck_assert_int_eq(ztc_serial_baud_supported(49), 0);
+	ck_assert_int_eq(ztc_serial_baud_supported(4000001), 0);
 	ck_assert_int_eq(ztc_serial_baud_supported(0), 0);
 	ck_assert_int_eq(ztc_serial_baud_supported(-9600), 0);
 	ck_assert_str_eq(ztc_strerror(ZTC_ERR_GONE), "device disconnected");
@@ -421,7 +437,8 @@ static const struct {
 	ztc_serial_params p;
 	const char *msg;
 } bad_settings[] = {
-	{ { 12345, 'n', 8, 1, 0, 0 }, "unsupported baud rate 12345" },
+	{ { 4000001, 'n', 8, 1, 0, 0 }, "unsupported baud rate 4000001: use 50 to 4000000" },
+	{ { 49, 'n', 8, 1, 0, 0 }, "unsupported baud rate 49" },
 	{ { 0, 'n', 8, 1, 0, 0 }, "unsupported baud rate 0" },
 	{ { -115200, 'n', 8, 1, 0, 0 }, "unsupported baud rate -115200" },
 	{ { 115200, 'x', 8, 1, 0, 0 }, "unsupported parity 'x'" },
@@ -1151,6 +1168,143 @@ START_TEST(test_cli_stdin_eof_then_timeout)
 }
 END_TEST
 
+/* The escape menu on a terminal: each key does its one thing; the modem lines and the break, which a
+ * pty cannot hold, are seen through the modem-lines stand-in (tests/tools/modem-lines.c). */
+START_TEST(test_cli_escape_menu)
+{
+	char text[2048] = "", rec[256] = "", recpath[] = "/tmp/ztc-modem.XXXXXX";
+	struct pty port, term;
+	pid_t pid;
+	int rfd = mkstemp(recpath);
+
+	ck_assert_int_ge(rfd, 0);
+	make_pty(&port);
+	make_pty(&term);
+	setenv("MODEM_RECORD", recpath, 1);
+	setenv("LD_PRELOAD", MODEM_LINES_SO, 1);
+	pid = spawn_ztc(term.path, -1, -1, -1, (int[]){ port.master, term.master, rfd }, 3,
+			(char *[]){ "device", "open", port.path, "--baud", "74880", NULL });
+	unsetenv("LD_PRELOAD");
+	unsetenv("MODEM_RECORD");
+	read_until(term.master, text, sizeof(text), "quit\r\n");
+	ck_assert_msg(strstr(text, "(74880 8N1); Ctrl-] then ? lists the keys, type Ctrl-] then q to quit"),
+		      "%s", text);
+	wait_raw(term.master);
+	/* a rate without a B constant, held by the port while the console runs */
+	ck_assert_int_eq(test_tty_ospeed(port.master), 74880);
+	write_all(term.master, "\x1d?", 2);
+	read_until(term.master, text, sizeof(text), "r toggle RTS, ? this list");
+	write_all(term.master, "\x1d" "d", 2);
+	read_until(term.master, text, sizeof(text), "ztc: DTR off\r\n");
+	write_all(term.master, "\x1dr", 2);
+	read_until(term.master, text, sizeof(text), "ztc: RTS off\r\n");
+	write_all(term.master, "\x1d" "d", 2);
+	read_until(term.master, text, sizeof(text), "ztc: DTR on\r\n");
+	write_all(term.master, "ab\x1d" "b", 4);
+	read_until(term.master, text, sizeof(text), "ztc: break sent\r\n");
+	expect_bytes(port.master, "ab", 2);
+	/* any other key goes to the board after the escape byte; escape twice sends one */
+	write_all(term.master, "\x1dx\x1d\x1d", 4);
+	expect_bytes(port.master, "\x1dx\x1d", 3);
+	write_all(term.master, "\x1dq", 2);
+	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	read_rest(rfd, rec, sizeof(rec));
+	ck_assert_str_eq(rec, "TIOCMSET DTR=0 RTS=1\nTIOCMSET DTR=0 RTS=0\nTIOCMSET DTR=1 RTS=0\nBREAK\n");
+	close(rfd);
+	unlink(recpath);
+	close(term.master);
+	close(port.master);
+}
+END_TEST
+
+/* On a real pty, which has no modem lines, the toggle says so instead of pretending. */
+START_TEST(test_cli_escape_no_modem_lines)
+{
+	char text[2048] = "";
+	struct pty port, term;
+	pid_t pid;
+
+	make_pty(&port);
+	make_pty(&term);
+	pid = spawn_ztc(term.path, -1, -1, -1, (int[]){ port.master, term.master }, 2,
+			(char *[]){ "device", "open", port.path, "--escape", "x", NULL });
+	read_until(term.master, text, sizeof(text), "type Ctrl-X then q to quit\r\n");
+	wait_raw(term.master);
+	write_all(term.master, "\x18" "d", 2);
+	read_until(term.master, text, sizeof(text), "DTR is unchanged\r\n");
+	/* Ctrl-] is plain data with --escape x */
+	write_all(term.master, "\x1dq", 2);
+	expect_bytes(port.master, "\x1dq", 2);
+	write_all(term.master, "\x18q", 2);
+	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	close(term.master);
+	close(port.master);
+}
+END_TEST
+
+/* --eol: each newline of a piped input goes out as asked. */
+static const struct {
+	const char *eol, *sent;
+} eols[] = { { "crlf", "a\r\nb\r\n" }, { "cr", "a\rb\r" }, { "lf", "a\nb\n" } };
+
+START_TEST(test_cli_eol)
+{
+	struct pty port;
+	int in[2];
+	pid_t pid;
+
+	make_pty(&port);
+	make_pipe(in);
+	write_all(in[1], "a\nb\n", 4);
+	close(in[1]);
+	pid = spawn_ztc(NULL, in[0], -1, -1, (int[]){ port.master }, 1,
+			(char *[]){ "device", "open", port.path, "--eol", (char *)eols[_i].eol, "--timeout", "0.3",
+				    NULL });
+	close(in[0]);
+	expect_bytes(port.master, eols[_i].sent, strlen(eols[_i].sent));
+	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	close(port.master);
+}
+END_TEST
+
+/* --timestamp=FMT: the prefix of each received line. */
+static const struct {
+	const char *fmt, *re;
+} stamps[] = {
+	{ "--timestamp", "^\\[[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}\\] one\r\n" },
+	{ "--timestamp=time", "^\\[[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}\\] one\r\n" },
+	{ "--timestamp=iso", "^\\[20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}[-+][0-9]{4}\\] one\r\n" },
+	{ "--timestamp=ms", "^\\[ +[0-9]+\\] one\r\n\\[ +[0-9]*[1-9][0-9]{2}\\] two\r\n" },
+	{ "--timestamp=delta", "^\\[\\+ +0\\.000\\] one\r\n\\[\\+ +0\\.[2-9][0-9]{2}\\] two\r\n" },
+};
+
+START_TEST(test_cli_timestamp_formats)
+{
+	char out_text[512] = "";
+	struct pty port;
+	int out[2];
+	regex_t re;
+	pid_t pid;
+
+	make_pty(&port);
+	make_pipe(out);
+	pid = spawn_ztc(NULL, -1, out[1], -1, (int[]){ port.master, out[0] }, 2,
+			(char *[]){ "device", "open", port.path, (char *)stamps[_i].fmt, "--timeout", "0.6", NULL });
+	close(out[1]);
+	usleep(200 * 1000);
+	write_all(port.master, "one\r\n", 5);
+	usleep(300 * 1000);
+	write_all(port.master, "two\r\n", 5);
+	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
+	read_rest(out[0], out_text, sizeof(out_text));
+	ck_assert_int_eq(regcomp(&re, stamps[_i].re, REG_EXTENDED), 0);
+	ck_assert_msg(regexec(&re, out_text, 0, NULL, 0) == 0, "%s: %s", stamps[_i].fmt, out_text);
+	regfree(&re);
+	close(port.master);
+	close(out[0]);
+}
+END_TEST
+
 /* Run ztc to its end with stdin /dev/null; returns the exit status and what it wrote on stderr. */
 static int run_ztc(char **args, char *err_text, size_t size)
 {
@@ -1191,9 +1345,9 @@ START_TEST(test_cli_errors)
 	ck_assert_str_eq(err, "ztc: /dev/null is not a serial port\n");
 
 	make_pty(&port);
-	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "12345", NULL },
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "4000001", NULL },
 				 err, sizeof(err)), 2);
-	ck_assert_msg(strstr(err, "ztc: --baud needs a standard rate") == err && strstr(err, "not '12345'\n"),
+	ck_assert_msg(strstr(err, "ztc: --baud needs a rate from 50 to 4000000, not '4000001'\n") == err,
 		      "%s", err);
 	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--baud", "fast", NULL },
 				 err, sizeof(err)), 2);
@@ -1204,8 +1358,21 @@ START_TEST(test_cli_errors)
 				 err, sizeof(err)), 2);
 	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "--port", port.path, "--bogus", NULL }, err,
 				 sizeof(err)), 2);
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", port.path, "--eol", "lfcr", NULL }, err,
+				 sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "ztc: --eol takes cr, lf or crlf, not 'lfcr'\n") == err, "%s", err);
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", port.path, "--escape", "ab", NULL }, err,
+				 sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "ztc: --escape takes a key X for Ctrl-X") == err, "%s", err);
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", port.path, "--timestamp=utc", NULL }, err,
+				 sizeof(err)), 2);
+	ck_assert_msg(strstr(err, "ztc: --timestamp takes time, iso, ms or delta, not 'utc'\n") == err, "%s", err);
+	/* A log that cannot be opened fails before the port is touched: nothing connected, nothing sent. */
+	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", port.path, "--log", "/nonexistent-dir/x.log", NULL },
+				 err, sizeof(err)), 1);
+	ck_assert_str_eq(err, "ztc: cannot open the log file /nonexistent-dir/x.log: No such file or directory\n");
 	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", NULL }, err, sizeof(err)), 2);
-	ck_assert_msg(strstr(err, "ztc: missing ALIAS\n") == err, "%s", err);
+	ck_assert_msg(strstr(err, "ztc: missing ALIAS or PORT\n") == err, "%s", err);
 	ck_assert_int_eq(run_ztc((char *[]){ "device", "open", "myboard", "--port", port.path, NULL }, err,
 				 sizeof(err)), 2);
 	ck_assert_msg(strstr(err, "ztc: give either ALIAS or --port PATH, not both\n") == err, "%s", err);
@@ -1364,6 +1531,10 @@ static Suite *console_suite(void)
 	tcase_add_loop_test(tc, test_cli_terminal_restored_after_signal, 0,
 			    sizeof(cli_signals) / sizeof(*cli_signals));
 	tcase_add_test(tc, test_cli_escape_quits);
+	tcase_add_test(tc, test_cli_escape_menu);
+	tcase_add_test(tc, test_cli_escape_no_modem_lines);
+	tcase_add_loop_test(tc, test_cli_eol, 0, sizeof(eols) / sizeof(*eols));
+	tcase_add_loop_test(tc, test_cli_timestamp_formats, 0, sizeof(stamps) / sizeof(*stamps));
 	tcase_add_test(tc, test_cli_stdin_eof_then_timeout);
 	tcase_add_test(tc, test_cli_errors);
 	tcase_add_test(tc, test_cli_unplug);

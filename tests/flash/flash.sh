@@ -1,6 +1,7 @@
 # flash.sh: flashing real matched boards (umockdev records, the real database and plugins) with stand-in
-# tools first on PATH: exact command lines, image bytes, padding, the 1200-baud touch, disk copies,
-# OpenOCD, the simulated board, progress, and the failures (tool missing or failing, wrong mode, no disk).
+# tools first on PATH (the Photon: a DfuSe bootloader model): exact command lines, image bytes, padding,
+# the 1200-baud touch, disk copies, OpenOCD, the simulated board, progress, and the failures (tool missing
+# or failing, wrong mode, no disk).
 . "$top_srcdir/tests/lib.sh"
 set -e
 FB="$top_builddir/tests/flash/flash-board"
@@ -120,28 +121,46 @@ pgrep -f "sleep 29" >/dev/null 2>&1 && fail "Due: the stand-in's sleep survived 
 	pass "Due: the tool's process group was killed"
 rm -rf "$TMP/db"
 
-# ---- Particle Photon: DFU class pads and runs dfu-util; the normal class refuses ------------------------
+# ---- Particle Photon: the DFU class downloads over DfuSe itself (no tool); the normal class refuses -------
+# dfuse OP...: flash-board on the Photon in DFU mode, played by tests/tools/dfuse-model (its flash in
+# $TMP/photon.flash). Sets $out, $err, $rc.
+dfuse() {
+	n=$((n + 1))
+	REC="$TMP/rec.$n"
+	mkdir -p "$REC"
+	set +e
+	STANDIN_RECORD="$REC" "$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" \
+		--flash "$TMP/photon.flash" -- "$FB" particle_photon PhotonDFU "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	set -e
+	out=$(cat "$TMP/out")
+	err=$(cat "$TMP/err")
+}
+# flashed N: the N bytes at 0x08020000 of the model's flash.
+flashed() { tail -c +$((0x20000 + 1)) "$TMP/photon.flash" | head -c "$1" >"$TMP/photon.flashed"; }
 img "$TMP/photon.bin" "photon image" 5000
 vm "$TMP/photon.vm" "$TMP/photon.bin"
 cp "$TMP/photon.bin" "$TMP/photon.padded" && truncate -s 133120 "$TMP/photon.padded"
-board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+dfuse burn "$TMP/photon.vm"
 expect_line "burn: ok" "Photon DFU: burn succeeds"
-expect_calls "dfu-util -d 2B04:D006 -a 0 -s 0x08020000:leave -D {tmp}/firmware.bin" "Photon DFU: dfu-util command line"
-expect_same "$TMP/photon.padded" "$REC/files/firmware.bin" "Photon DFU: image padded with zeros to 130 KiB"
-expect_line "progress: 77 flashing" "Photon DFU: dfu-util's percentages reach the progress callback"
-expect_tmp_removed "Photon DFU"
+expect_calls "" "Photon DFU: no flashing tool ran"
+flashed 133120
+expect_same "$TMP/photon.padded" "$TMP/photon.flashed" "Photon DFU: image padded with zeros to 130 KiB, at 0x08020000"
+expect_line "progress: 50 flashing" "Photon DFU: progress from the bytes written reaches the callback"
 
 img "$TMP/photon-big.bin" "big photon image" 140000
 vm "$TMP/photon-big.vm" "$TMP/photon-big.bin"
-board photon_dfu particle_photon PhotonDFU burn "$TMP/photon-big.vm"
-expect_same "$TMP/photon-big.bin" "$REC/files/firmware.bin" "Photon DFU: an image of 128 KiB or more is not padded"
+rm -f "$TMP/photon.flash"
+dfuse burn "$TMP/photon-big.vm"
+flashed 140001
+{ cat "$TMP/photon-big.bin"; printf '\377'; } >"$TMP/photon-big.expect"
+expect_same "$TMP/photon-big.expect" "$TMP/photon.flashed" "Photon DFU: an image of 128 KiB or more is not padded"
 
-# dfu-util often fails after a successful download (the board left DFU mode): ok_when exit_or_text.
-STANDIN_EXIT=74 board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
-expect_line "burn: ok" "Photon DFU: exit 74 with \"downloaded successfully\" is a success"
-STANDIN_MODE=fail board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
-expect_line "burn: error -13: dfu-util failed (exit status 1): dfu-util: No DFU capable USB device available" \
-	"Photon DFU: dfu-util failing"
+# The DFU identity seen by udev, but no bootloader answering on USB.
+board photon_dfu particle_photon PhotonDFU burn "$TMP/photon.vm"
+expect_line "burn: error -17: Particle Photon: no DFU device 2B04:D006 with serial number 00000000010C is connected any more (unplugged, or it left DFU mode): put the board in DFU mode and run the command again" \
+	"Photon DFU: no bootloader on USB"
+expect_calls "" "Photon DFU: no tool ran without a bootloader"
 
 board photon particle_photon Photon burn "$TMP/photon.vm"
 expect_line "burn: error -15: Particle Photon is in its normal mode: put the board in DFU mode first" \
@@ -235,6 +254,92 @@ expect_line "chipid: 01ff0c0041ff0c0081ff0c00" "probe: chip id from the mdw word
 STANDIN_MODE=notext ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 burn "$TMP/nucleo.vm"
 expect_line "burn: error -13: openocd could not program ST-Link V2-1 (exit status 0, Verified Failed): shutdown command invoked" \
 	"probe: verification failure"
+
+# ---- chip ids through a probe: jtag_chipid_format, the values' validation, a probe that may not be opened --
+# probe_chipid KEYS: the ST-Link folder above with the JSON members KEYS added, then chipid.
+probe_chipid() {
+	sed "s/\"jtag_chipid_len\": 3}/\"jtag_chipid_len\": 3$1}/" "$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+	ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+}
+cp "$TMP/db/stlink_v21/device.json" "$TMP/stlink_v21.json"
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line "chipid: 00C0FF1000C0FF1400C0FF18" "probe: words: each value as 8 upper-case digits, in address order"
+probe_chipid ', "jtag_chipid_format": "reversed"'
+expect_line "chipid: 01ff0c0041ff0c0081ff0c00" "probe: reversed, as the default"
+# One "mdw ADDR 3" prints the three words on one line: one line to keep.
+sed 's/"mdw 0x1fff7a10; mdw 0x1fff7a14; mdw 0x1fff7a18", "jtag_chipid_len": 3}/"mdw 0x1fff7a10 3", "jtag_chipid_format": "words"}/' \
+	"$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_calls "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c init -c 'mdw 0x1fff7a10 3' -c shutdown" \
+	"probe: mdw ADDR COUNT command line"
+expect_line "chipid: 00C0FF1000C0FF1400C0FF18" "probe: mdw ADDR COUNT: three words on one line"
+export STANDIN_OPENOCD_PRINT='0x1fff7a10: 37 \n'
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line "chipid: 000000370000003700000037" "probe: words: a short value padded with zeros"
+probe_chipid ''
+expect_line "chipid: 737373" "probe: reversed: a value as printed, reversed"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: 0037zz32 \n'
+probe_chipid ', "jtag_chipid_format": "words"'
+expect_line 'chipid: error -13: openocd printed a chip id value that is not 1 to 8 hexadecimal digits: "0037zz32" at 0x1fff7a10' \
+	"probe: a value that is not hexadecimal is refused"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: 003700321 \n'
+probe_chipid ''
+expect_line 'chipid: error -13: openocd printed a chip id value that is not 1 to 8 hexadecimal digits: "003700321" at 0x1fff7a10' \
+	"probe: a value of 9 digits is refused (reversed too)"
+STANDIN_OPENOCD_PRINT='0x1fff7a10: \n'
+probe_chipid ''
+expect_line "chipid: error -13: openocd printed no chip id value at 0x1fff7a10" "probe: a line without a value is refused"
+STANDIN_OPENOCD_PRINT='Error: Failed to read memory at 0x1fff7a10\n'
+probe_chipid ''
+expect_line "chipid: error -13: openocd printed 0 of the 3 chip id lines" "probe: output without the values"
+unset STANDIN_OPENOCD_PRINT
+STANDIN_MODE=short probe_chipid ''
+expect_line "chipid: error -13: openocd printed 1 of the 3 chip id lines" "probe: short output"
+sed 's/"mdw 0x1fff7a10; mdw 0x1fff7a14; mdw 0x1fff7a18", "jtag_chipid_len": 3}/"mdw 0x20000000 33", "jtag_chipid_len": 5, "jtag_chipid_format": "words"}/' \
+	"$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_line "chipid: error -13: the chip id openocd printed is longer than 256 characters" "probe: a chip id over 256 characters"
+# Bad data is refused before OpenOCD runs.
+probe_chipid ', "jtag_chipid_format": "hex"'
+expect_line "chipid: error -8: $TMP/db/stlink_v21/device.json: jtag_chipid_format must be \"words\" or \"reversed\"" \
+	"probe: unknown jtag_chipid_format"
+expect_calls "" "probe: unknown jtag_chipid_format: OpenOCD did not run"
+sed 's/"jtag_chipid_len": 3}/"jtag_chipid_len": 65}/' "$TMP/stlink_v21.json" >"$TMP/db/stlink_v21/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid
+expect_line "chipid: error -8: $TMP/db/stlink_v21/device.json: jtag_chipid_len must be 1 to 64 lines and jtag_timeout a positive number of seconds" \
+	"probe: jtag_chipid_len over 64"
+expect_calls "" "probe: jtag_chipid_len over 64: OpenOCD did not run"
+# OpenOCD's LIBUSB_ERROR_ACCESS: one line naming the udev rules, for the chip id and for flashing.
+DENIED="permission denied on the USB probe of ST-Link V2-1 (0483:374B): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board"
+cp "$TMP/stlink_v21.json" "$TMP/db/stlink_v21/device.json"
+STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re stlink_v21 STLinkV21 chipid burn "$TMP/nucleo.vm"
+expect_line "chipid: error -5: $DENIED" "probe: ST-Link may not be opened: chip id"
+expect_line "burn: error -5: $DENIED" "probe: ST-Link may not be opened: burn"
+# A CMSIS-DAP probe is pinned to the board's USB id, so OpenOCD says when it may not open it. The
+# Genuino Zero's EDBG here has the Due record's USB identity.
+mkdir -p "$TMP/db/genuino_zero"
+sed 's/"usb": \["03EB:2157"\]/"usb": ["2341:003D"]/' "$top_srcdir/db/genuino_zero/device.json" >"$TMP/db/genuino_zero/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
+expect_calls "openocd -f interface/cmsis-dap.cfg -c 'cmsis_dap_vid_pid 0x2341 0x003D' -f target/at91samdXX.cfg -c init -c 'mdw 0x0080A00C' -c 'mdw 0x0080A040' -c 'mdw 0x0080A044' -c 'mdw 0x0080A048' -c shutdown" \
+	"Genuino Zero: OpenOCD through the EDBG, pinned to the board's USB id"
+expect_line "chipid: 00C0FF0C00C0FF4000C0FF4400C0FF48" "Genuino Zero: the SAMD21 serial number words"
+STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
+expect_line "chipid: error -5: permission denied on the USB probe of Arduino/Genuino Zero (2341:003D): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board" \
+	"Genuino Zero: EDBG may not be opened"
+# ztc_openocd_chipid_default: no probe named declines (register then wants register.vm); an unknown
+# probe name is bad data. Neither runs OpenOCD.
+mkdir -p "$TMP/db/st_nucleof401re"
+grep -v '"preferred_register_with_jtag"' "$top_srcdir/db/st_nucleof401re/device.json" >"$TMP/db/st_nucleof401re/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re st_nucleof401re STNucleo401RE chipid
+expect_line "chipid: error -15: ST Nucleo F401RE has no on-board probe named (preferred_register_with_jtag) to read its chip id through" \
+	"Nucleo: no probe named: the reader declines"
+expect_calls "" "Nucleo: no probe named: OpenOCD did not run"
+sed 's/"preferred_register_with_jtag": "stlink"/"preferred_register_with_jtag": "stlink3"/' \
+	"$top_srcdir/db/st_nucleof401re/device.json" >"$TMP/db/st_nucleof401re/device.json"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board nucleo_f401re st_nucleof401re STNucleo401RE chipid
+expect_line "chipid: error -8: $TMP/db/st_nucleof401re/device.json: preferred_register_with_jtag \"stlink3\" is not one of stlink, jlink, cmsis_dap, atmel_ice, atmel_edbg, kitprog2" \
+	"Nucleo: unknown probe name"
+expect_calls "" "Nucleo: unknown probe name: OpenOCD did not run"
 rm -rf "$TMP/db"
 
 # ---- J-Link, edbg, Spresense: command lines from device.json ------------------------------------------
@@ -285,7 +390,9 @@ board arduino_due polaristracker_v3 PolaristrackerV3 speed enter speed reset spe
 	pass "Polaris: enter_virtualizable (1200 baud), reset (2400 baud), normal class refuses to burn" ||
 	fail "Polaris: $out"
 board arduino_due polaristracker_v3 PolaristrackerV3DFU burn "$TMP/due.vm"
-expect_calls "dfustm32l4 -d 2341:003D -a 0 -s 0x08000000:leave -D {tmp}/firmware.bin" "Polaris DFU: dfustm32l4 command line"
+expect_line "burn: error -17: Polaris Tracker v3: no DFU device 2341:003D with serial number 75330303035351E0A1C0 is connected any more (unplugged, or it left DFU mode): put the board in DFU mode and run the command again" \
+	"Polaris DFU: DfuSe, no tool (the stand-in record has no DFU bootloader)"
+expect_calls "" "Polaris DFU: no dfustm32l4"
 export ZTC_DB_PATH="$top_srcdir/db"
 rm -rf "$TMP/db"
 
@@ -353,5 +460,19 @@ if script -qefc true /dev/null >/dev/null 2>&1; then
 else
 	echo "skip: script(1) cannot make a terminal here: the progress bar is not checked"
 fi
+
+# ---- refusals are data: device.json "method": "unsupported" says why, no class code repeats it ----------
+sed 's#483/374b/#d28/204/#; s/=0483$/=0D28/; s/=374b$/=0204/' "$DATA/nucleo_f401re.umockdev" >"$TMP/redbear.umockdev"
+board "$TMP/redbear.umockdev" redbear_nano2 RedBearNano2 burn "$TMP/nucleo.vm"
+expect_line "burn: error -15: mass storage burning is unreliable, use jtag" "RedBear Nano 2: the disk is refused, saying why"
+expect_calls "" "RedBear Nano 2: nothing ran"
+# The YARM has no USB of its own: its alias pins a probe to it, and flashing by its class is refused.
+mkdir -p "$ZTC_HOME"
+printf '{"devices": [{"alias": "yarm", "uid": "4fdcb314426cd95b56e470797a2538176b9ea771", "target": "acme_yarm", "classname": "AcmeYarm"}]}\n' \
+	>"$ZTC_HOME/devices.json"
+board nucleo_f401re acme_yarm AcmeYarm burn "$TMP/nucleo.vm"
+expect_line "burn: error -15: not supported, use a JTAG probe" "YARM: burning through its class is refused, saying why"
+expect_calls "" "YARM: nothing ran"
+rm -f "$ZTC_HOME/devices.json"
 
 finish

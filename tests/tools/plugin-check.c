@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ztc/plugin.h"
+#include "ztc/loader.h"
 #include "ztc/ztc.h"
 
 static void log_stderr(void *userdata, int level, const char *msg)
@@ -12,7 +12,7 @@ static void log_stderr(void *userdata, int level, const char *msg)
 	fprintf(stderr, "plugin-check: %s\n", msg);
 }
 
-/* plugin-check open FILE...   : load each module and print "module class class ..."
+/* plugin-check open FILE...   : load each module and print "module class class ... [(default class)]"
  * plugin-check resolve [TARGET] : resolve every class of every (or one) target of the database */
 int main(int argc, char **argv)
 {
@@ -34,6 +34,8 @@ int main(int argc, char **argv)
 			printf("%s", d->module);
 			for (const ztc_class_desc *c = d->classes; c->name; c++)
 				printf(" %s", c->name);
+			if (d->default_class)
+				printf(" (default %s)", d->default_class);
 			printf("\n");
 		}
 	} else if (strcmp(argv[1], "resolve") == 0) {

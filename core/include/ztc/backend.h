@@ -1,11 +1,9 @@
 /* backend.h: the Zerynth backend client (device registration, virtual machines), credentials, VM store. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_BACKEND_H
 #define ZTC_BACKEND_H
 
-/* Include this header after the declarations of ztc.h (it needs ztc_ctx and ZTC_API): either on its
- * own, or from the bottom of ztc.h. */
+#include "ztc/common.h"
+#include "ztc/device.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -120,6 +118,35 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 ZTC_API int ztc_vmstore_list(ztc_ctx *ctx, const char *target, const char *chipid, ztc_vm_list **ret_list);
 /* Accepts NULL. */
 ZTC_API void ztc_vm_list_free(ztc_vm_list *list);
+
+/* The stored VM whose uid is (or uniquely starts with) prefix, among those of target and chip id (NULL:
+ * any), as ztc-device(1)'s `virtualize` takes it; errors as for the resolvers of ztc/device.h ("no
+ * virtual machine of this board matches ..."). *ret_vmuid and *ret_path (either may be NULL):
+ * malloc'd, set only on success. */
+ZTC_API int ztc_vmstore_resolve(ztc_ctx *ctx, const char *target, const char *chipid, const char *prefix,
+				char **ret_vmuid, char **ret_path);
+
+/* ---- creating a VM ------------------------------------------------------------------------------------ */
+
+/* The optional parts of a VM request. */
+typedef struct ztc_vm_create_opts {
+	const char *name;                /* NULL: "<board name> <version>", the original toolchain's */
+	const char *patch;               /* NULL: "base" */
+	const char *const *features;     /* nfeatures feature names */
+	size_t nfeatures;
+} ztc_vm_create_opts;
+
+/* `ztc vm create`: ask the backend for a VM for the registered device whose alias is (or uniquely
+ * starts with) alias_prefix, download it, validate it and store it in the VM store. The device must
+ * have a chip id and a remote id (ZTC_ERR_NOT_FOUND "device X is not registered: run 'ztc device
+ * register X'"); version and rtos must not be empty, nor opts' name and patch when given (ZTC_ERR_ARG).
+ * A VM made for another target or chip id than the device's is stored all the same, under its own,
+ * with a warning logged. Once the backend made the VM, a failure names it ("VM U was created but not
+ * stored: ..."). store and db: NULL to load them; opts may be NULL. *ret_vmuid and *ret_path (either
+ * may be NULL): malloc'd, set only on success. */
+ZTC_API int ztc_vm_create(ztc_ctx *ctx, const ztc_store *store, const ztc_db *db, const char *alias_prefix,
+			  const char *version, const char *rtos, const ztc_vm_create_opts *opts, char **ret_vmuid,
+			  char **ret_path);
 
 #ifdef __cplusplus
 }

@@ -1,11 +1,8 @@
 /* console.h: serial ports (termios, exclusive access) and the interactive console of libztc. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_CONSOLE_H
 #define ZTC_CONSOLE_H
 
-/* Include this header after the declarations of ztc.h (it needs ztc_ctx and ZTC_API): either on its
- * own, or from the bottom of ztc.h. */
+#include "ztc/common.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,7 +54,8 @@ typedef struct ztc_console_opts {
 	int escape;          /* when the input is a terminal: this byte then 'q' quits, typed twice it sends
 			      * itself once; -1 disables. Default Ctrl-] */
 	int echo;            /* nonzero: copy what is typed to the output too */
-	int timestamp;       /* nonzero: prefix each received line with local time "[HH:MM:SS.mmm] " */
+	int timestamp;       /* nonzero: prefix each received line with a time, as ZTC_CONSOLE_TS_* says
+			      * (1, ZTC_CONSOLE_TS_TIME: local time "[HH:MM:SS.mmm] ") */
 	const char *log_path; /* append what is received (as shown, timestamps included) to this file */
 	int timeout_ms;      /* input not a terminal: once it has ended and been sent, quit after this
 			      * many milliseconds without a byte from the device; 0 waits for ever */
@@ -65,16 +63,36 @@ typedef struct ztc_console_opts {
 			      * caught and unblocked while it runs (one blocked and pending before is
 			      * taken at once), SIGPIPE is ignored; handlers and signal mask are put back
 			      * on return. Process-wide: one such console at a time. */
+	int eol;             /* what a newline of the input is sent as: ZTC_CONSOLE_EOL_* (a newline is LF,
+			      * and CR typed at a terminal); 0 sends the bytes as they come */
+	/* Messages for the person at the console (the escape menu's key list, DTR/RTS now on or off,
+	 * a break sent): the caller shows them, apart from the device's output. NULL: logged at info. */
+	void (*notice)(void *userdata, const char *msg);
+	void *notice_data;
 } ztc_console_opts;
 
-/* Defaults: escape Ctrl-], no echo, no timestamp, no log, no timeout, signals handled. */
+/* ztc_console_opts.timestamp */
+#define ZTC_CONSOLE_TS_TIME 1  /* local time of day "[HH:MM:SS.mmm] " */
+#define ZTC_CONSOLE_TS_ISO 2   /* ISO 8601 local date and time "[2026-12-07T06:40:00.123+0100] " */
+#define ZTC_CONSOLE_TS_MS 3    /* milliseconds since the console started "[    1234] " */
+#define ZTC_CONSOLE_TS_DELTA 4 /* seconds since the previous line "[+   0.123] " */
+
+/* ztc_console_opts.eol */
+#define ZTC_CONSOLE_EOL_CR 1
+#define ZTC_CONSOLE_EOL_LF 2
+#define ZTC_CONSOLE_EOL_CRLF 3
+
+/* Defaults: escape Ctrl-], no echo, no timestamp, no log, no timeout, signals handled, newlines sent as
+ * they come, notices logged. */
 ZTC_API void ztc_console_opts_init(ztc_console_opts *opts);
 
 /* Run a console on an open port until it ends: device output is copied to out_fd as it arrives
  * (never dropped: reading the port pauses while the output cannot take more), in_fd is copied to the
  * port. in_fd may be -1 (nothing to send).
  * When in_fd is a terminal, it is put in raw mode (output processing left alone) and restored before
- * return, whatever ends the console; the escape sequence quits. When in_fd is not a terminal, it is
+ * return, whatever ends the console. The escape byte opens a one-key menu: 'q' quits, 'b' sends a
+ * break, 'd' / 'r' toggle DTR / RTS, '?' lists the keys (through notice), the escape byte again sends
+ * it once; any other key is sent after the escape byte, so nothing typed is lost. When in_fd is not a terminal, it is
  * copied until end of file, then the device output is copied until the port hangs up or
  * timeout_ms of silence.
  * Returns ZTC_OK when the console was quit (escape, timeout after end of input, a handled signal, or

@@ -1,11 +1,9 @@
 /* firmware.h: firmware files (.vm, register.vm), flashing a matched board through its plugin, progress. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_FIRMWARE_H
 #define ZTC_FIRMWARE_H
 
-/* Included from the bottom of ztc.h; including it on its own works too (ztc.h then includes it back,
- * which the guard above turns into nothing, before the declarations below need ztc.h's). */
+#include "ztc/common.h"
+#include "ztc/device.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -39,7 +39,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ztc/ztc.h"
+#include "ztc/common.h"
+#include "ztc/console.h"
+#include "ztc/firmware.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -58,7 +60,7 @@ extern "C" {
  * Owned by libztc, valid during the callback only. */
 typedef struct ztc_board ztc_board;
 
-/* ztc_image, one image to flash, is declared in ztc/firmware.h (included by ztc/ztc.h). */
+/* ztc_image, one image to flash, is declared in ztc/firmware.h (included above). */
 
 typedef struct ztc_class_desc {
 	const char *name; /* "PhotonDFU"; NULL ends the table */
@@ -80,7 +82,12 @@ typedef struct ztc_plugin_desc {
 	const char *version;
 	const char *license;
 	const ztc_class_desc *classes; /* terminated by an entry whose name is NULL */
-	void *reserved[8];
+	/* ABI 1.1: the class (a name of the table) that stands in for any class name of this module the table
+	 * does not list, so a vendor board that reuses the family under a class name of its own ("atmel.
+	 * AcmeDueClone") works without rebuilding the module; its device.json `flash` object says the rest.
+	 * NULL: an unlisted class name is an error. Modules built for ABI 1.0 have zero here. */
+	const char *default_class;
+	void *reserved[7];
 } ztc_plugin_desc;
 
 /* ---- what libztc offers plugins ---------------------------------------------------------------- */
@@ -168,7 +175,10 @@ ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg);
 /* The chip id through OpenOCD: the jtag_chipid_command commands (';'-separated) are run after init;
  * of the output lines "ADDRESS: VALUE..." that start with jtag_chipid_prefix (default "0x"), the first
- * jtag_chipid_len give their values, each word's characters reversed, concatenated. */
+ * jtag_chipid_len (1 to 64) give their values, each 1 to 8 hexadecimal digits, concatenated as
+ * jtag_chipid_format says: "words", each as 8 upper-case digits (the id SAM-BA and DfuSe give the same
+ * chip), or "reversed" (the default), each value's characters reversed as the Zerynth toolchain did.
+ * A probe OpenOCD may not open fails with ZTC_ERR_IO, naming the udev rules (60-ztc.rules). */
 ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid);
 /* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
  * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
@@ -199,18 +209,14 @@ ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
 ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
 ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
 
-/* ---- the loader (for ztc itself and for tests) ----------------------------------------------------- */
+/* ---- ABI 1.1 helpers: the chip id through the board's on-board probe ------------------------------ */
 
-/* The descriptor of class class_idx of t, loading its module if needed: found with lt_dlopenext as
- * MODULE (or MODULE/MODULE) in the target's folder, then each ZTC_PLUGIN_PATH dir, then the installed
- * plugin dir. Modules stay loaded until the context is freed. A missing module, a missing descriptor,
- * a wrong ABI or an unknown class fails with a message naming the file. */
-ZTC_API int ztc_plugin_resolve(ztc_ctx *ctx, const ztc_target *t, size_t class_idx,
-			       const ztc_class_desc **ret_class);
-/* Load one module file and validate its descriptor. */
-ZTC_API int ztc_plugin_open(ztc_ctx *ctx, const char *path, const ztc_plugin_desc **ret_desc);
-/* How many modules the context has loaded (0 for discovery and matching, which never load one). */
-ZTC_API size_t ztc_plugin_loaded_count(const ztc_ctx *ctx);
+/* ztc_openocd_read_chipid through the probe device.json preferred_register_with_jtag names (stlink,
+ * atmel_edbg, cmsis_dap, kitprog2, ...: ztc_openocd_probe_interface), with its jtag_target and
+ * jtag_chipid_* keys: the read_chipid of a board reachable through its on-board probe. Without that
+ * key, or without jtag_chipid_command, it declines with ZTC_ERR_UNSUPPORTED before anything runs (so
+ * `register` flashes register.vm instead); an unknown probe name is ZTC_ERR_PARSE. */
+ZTC_API int ztc_openocd_chipid_default(ztc_board *b, char **ret_chipid);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,9 @@
 /* register.h: registering a board (chip id, backend) and flashing a virtual machine on it. */
-/* Outside the guard: whichever header comes first, ztc.h declares the base types before this body. */
-#include "ztc/ztc.h"
 #ifndef ZTC_REGISTER_H
 #define ZTC_REGISTER_H
 
+#include "ztc/common.h"
+#include "ztc/device.h"
 #include "ztc/console.h"
 
 #ifdef __cplusplus

@@ -1,0 +1,213 @@
+/* device.h: discovery of USB devices, the board database, the known-device store, matching, aliases. */
+#ifndef ZTC_DEVICE_H
+#define ZTC_DEVICE_H
+
+#include "ztc/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- discovery ---------------------------------------------------------------------------------- */
+
+/* One USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb, hid).
+ * Every string is owned by the list that holds the record; NULL means absent. */
+typedef struct ztc_usbdev {
+	char *vid;   /* 4 upper-case hex digits */
+	char *pid;   /* 4 upper-case hex digits */
+	char *sid;   /* upper-cased USB serial number, or "no_sid" */
+	char *uid;   /* lower-case hex SHA-1 of "VID:PID:SID" */
+	char *port;  /* serial port node, e.g. /dev/ttyACM0 */
+	char *disk;  /* mount point of the mass-storage node */
+	char *desc;  /* udev ID_SERIAL (or HID_NAME) */
+	char *block; /* mass-storage node, e.g. /dev/sdb */
+} ztc_usbdev;
+
+typedef struct ztc_usbdev_list {
+	size_t n;
+	ztc_usbdev *dev; /* n records, sorted by uid */
+} ztc_usbdev_list;
+
+/* Enumerate the USB devices currently connected, fused by uid and sorted by uid.
+ * *ret_list is set only on success and is freed with ztc_usbdev_list_free(). */
+ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list);
+/* Accepts NULL. */
+ZTC_API void ztc_usbdev_list_free(ztc_usbdev_list *list);
+/* 1 when both lists hold the same devices with the same fields, else 0. */
+ZTC_API int ztc_usbdev_list_equal(const ztc_usbdev_list *a, const ztc_usbdev_list *b);
+
+/* The uid of a board: lower-case hex SHA-1 of "VID:PID:SID" written into ret_uid (41 bytes). */
+ZTC_API int ztc_uid_compute(const char *vid, const char *pid, const char *sid, char ret_uid[41]);
+
+/* Watches udev for devices being added or removed (subsystems tty, block, usb, hid). */
+typedef struct ztc_monitor ztc_monitor;
+ZTC_API int ztc_monitor_new(ztc_ctx *ctx, ztc_monitor **ret_mon);
+/* Accepts NULL. */
+ZTC_API void ztc_monitor_free(ztc_monitor *mon);
+/* A file descriptor that becomes readable when events are pending (for poll()). */
+ZTC_API int ztc_monitor_get_fd(const ztc_monitor *mon);
+/* Consume every pending event; returns how many were consumed (0 if none), or a negative error. */
+ZTC_API int ztc_monitor_drain(ztc_monitor *mon);
+
+
+/* ---- board database ------------------------------------------------------------------------------ */
+
+/* The supported devices: one folder per target holding device.json (see ztc-plugin(7)), from the
+ * ZTC_DB_PATH dirs first, then the installed database; the first folder naming a target wins.
+ * A malformed device.json is skipped with one warning naming the file and the problem. */
+typedef struct ztc_db ztc_db;
+typedef struct ztc_target ztc_target;
+
+ZTC_API int ztc_db_load(ztc_ctx *ctx, ztc_db **ret_db);
+/* Accepts NULL. */
+ZTC_API void ztc_db_free(ztc_db *db);
+ZTC_API size_t ztc_db_count(const ztc_db *db);
+/* Targets sorted by id. */
+ZTC_API const ztc_target *ztc_db_get(const ztc_db *db, size_t i);
+ZTC_API const ztc_target *ztc_db_find(const ztc_db *db, const char *id);
+
+ZTC_API const char *ztc_target_get_id(const ztc_target *t);   /* "particle_photon" */
+ZTC_API const char *ztc_target_get_name(const ztc_target *t); /* "Particle Photon" */
+ZTC_API const char *ztc_target_get_type(const ztc_target *t); /* "board", "jtag", "usbtoserial" */
+ZTC_API const char *ztc_target_get_path(const ztc_target *t); /* its folder */
+/* A top-level device.json key: a string (NULL if absent or another type), a number or boolean. */
+ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key);
+ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def);
+ZTC_API size_t ztc_target_class_count(const ztc_target *t);
+ZTC_API const char *ztc_target_class_name(const ztc_target *t, size_t i);   /* "PhotonDFU" */
+ZTC_API const char *ztc_target_class_module(const ztc_target *t, size_t i); /* "dfu" */
+/* 1 when the discovered device matches class i's USB ids (and serial number constraint). */
+ZTC_API int ztc_target_class_matches(const ztc_target *t, size_t i, const ztc_usbdev *dev);
+/* Index of a class by name ("PhotonDFU" or "dfu.PhotonDFU"), or -1. */
+ZTC_API int ztc_target_class_find(const ztc_target *t, const char *name);
+
+/* ---- known devices ($ZTC_HOME/devices.json) --------------------------------------------------- */
+
+/* One aliased device. Strings are owned by the store; NULL means absent. */
+typedef struct ztc_known {
+	char *alias;
+	char *uid;
+	char *name;
+	char *target;
+	char *chipid;
+	char *remote_id;
+	char *classname;
+} ztc_known;
+
+typedef struct ztc_store ztc_store;
+
+/* A snapshot of the store. A missing file is an empty store; a corrupt one is ZTC_ERR_CORRUPT and is
+ * never overwritten. */
+ZTC_API int ztc_store_load(ztc_ctx *ctx, ztc_store **ret_store);
+/* Accepts NULL. */
+ZTC_API void ztc_store_free(ztc_store *store);
+ZTC_API size_t ztc_store_count(const ztc_store *store);
+/* Entries in alias order. */
+ZTC_API const ztc_known *ztc_store_get(const ztc_store *store, size_t i);
+ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *store, const char *uid);
+ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *store, const char *alias);
+/* Add or replace the entry of k->uid (a uid has at most one alias; k->alias must be free or already
+ * be that uid's). The strings are copied. */
+ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *store, const ztc_known *k);
+ZTC_API int ztc_store_del(ztc_ctx *ctx, ztc_store *store, const char *alias);
+/* Read-modify-write under an exclusive lock: load the current file, call fn on it, and if fn returns
+ * ZTC_OK write it back atomically (temp file, fsync, rename), so concurrent ztc processes never lose
+ * an update and a crash never leaves a half-written file. fn's error is returned unchanged. */
+typedef int (*ztc_store_update_fn)(ztc_ctx *ctx, ztc_store *store, void *userdata);
+ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdata);
+
+/* ---- matching ---------------------------------------------------------------------------------- */
+
+/* A discovered device matched to a target and class. Strings owned by the list; NULL means absent. */
+typedef struct ztc_match {
+	char *name;      /* the alias's custom name, else the board name */
+	char *alias;
+	char *target;
+	char *uid;
+	char *chipid;
+	char *remote_id;
+	char *classname; /* "PhotonDFU" */
+	char *port;
+	char *disk;
+	const ztc_target *t;    /* borrowed from the ztc_db */
+	const ztc_usbdev *dev;  /* borrowed from the ztc_usbdev_list */
+	size_t class_idx;
+} ztc_match;
+
+typedef struct ztc_match_list {
+	size_t n;
+	ztc_match *m; /* sorted by uid, then target */
+} ztc_match_list;
+
+/* Match devices against the database (pure data: no plugin is loaded). A device with an alias matches
+ * only its stored target and class; an unknown device appears once per target class that matches it. */
+ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store,
+			      const ztc_usbdev_list *devs, ztc_match_list **ret_list);
+/* Accepts NULL. */
+ZTC_API void ztc_match_list_free(ztc_match_list *list);
+
+
+/* ---- resolving what a user typed ----------------------------------------------------------------- */
+
+/* Each resolver takes the name exactly equal to prefix, else the only one starting with it (an empty
+ * prefix starts no name). ZTC_ERR_AMBIGUOUS when several start with it, ZTC_ERR_NOT_FOUND when none
+ * does; either way ztc_ctx_candidates() holds the candidates and ztc_ctx_errmsg() names them in one
+ * line: "'du' matches several aliases: due, dup", "no alias matches 'zz'; candidates: custom, due",
+ * "no alias matches 'due' (there are no aliases)". */
+
+/* The generic form over n names: *ret_idx is the index in names; what/whats name one and several
+ * ("alias", "aliases") in the messages. */
+ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats, const char *prefix,
+			       const char *const *names, size_t n, size_t *ret_idx);
+/* An alias of the store (ztc device register, virtualize, open, vm create, alias del). *ret_known is
+ * owned by the store. */
+ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
+				    const ztc_known **ret_known);
+/* A uid of a discovered device ("connected device uid", ztc device alias put). *ret_dev is owned by
+ * devs. */
+ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
+					const ztc_usbdev **ret_dev);
+
+/* ---- aliases: the policy of `ztc device alias put` and `del` --------------------------------------- */
+
+/* 1 when alias can name a device: not empty, not starting with '-', no spaces or control characters. */
+ZTC_API int ztc_alias_valid(const char *alias);
+
+/* What `alias put` stores besides alias, uid, target and class. NULL fields: not given. */
+typedef struct ztc_alias_opts {
+	const char *name;      /* a custom name for the device */
+	const char *chipid;    /* its chip id, when known without registering */
+	const char *remote_id; /* its backend id, likewise */
+	const char *classname; /* "Class" or "module.Class": the class to pin (required when several match) */
+} ztc_alias_opts;
+
+/* Give the connected device whose uid is (or uniquely starts with) uid_prefix the alias and the
+ * target, as `ztc device alias put` does (ztc-device(1)):
+ *  - the class pinned is opts->classname when given (it must be a class of the target, and match the
+ *    device unless no class of the target does and the device is a programmer or USB-serial adapter);
+ *    else the only class of the target matching the device (several: ZTC_ERR_AMBIGUOUS, naming them);
+ *    else, for a programmer or adapter (a device matching a class of a target whose type is not
+ *    "board"), the target's jtag_class, or its last class: a board without USB circuitry of its own is
+ *    reached through it;
+ *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it);
+ *  - re-aliasing a device to the target it had keeps the stored chip id, remote id and name unless
+ *    opts gives new ones; a new target drops them.
+ * store: the store to change in memory (for instance inside a ztc_store_update() callback), or NULL to
+ * update $ZTC_HOME/devices.json under its lock. db and devices: NULL to load the database and discover
+ * the devices. opts may be NULL. *ret_known (may be NULL): a copy of the entry as stored, freed with
+ * ztc_known_free(), set only on success. Nothing is written on failure. */
+ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, const ztc_usbdev_list *devices,
+			  const char *uid_prefix, const char *alias, const char *target, const ztc_alias_opts *opts,
+			  ztc_known **ret_known);
+/* Forget the device whose alias is (or uniquely starts with) prefix, resolved under the store's lock so
+ * that the alias deleted is the one seen. store: as for ztc_alias_put(). *ret_alias (may be NULL): the
+ * full alias deleted, malloc'd, set only on success. */
+ZTC_API int ztc_alias_del(ztc_ctx *ctx, ztc_store *store, const char *prefix, char **ret_alias);
+/* Accepts NULL. */
+ZTC_API void ztc_known_free(ztc_known *k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

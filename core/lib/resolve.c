@@ -1,0 +1,191 @@
+/* resolve.c: what a user typed to the full name it stands for: aliases, device uids, VM uids by prefix. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Room left in the one-line error for the list of candidates; the rest is counted, not named. */
+#define LIST_ROOM 800
+
+ZTC_API const char *const *ztc_ctx_candidates(const ztc_ctx *ctx)
+{
+	return ctx ? (const char *const *)ctx->candidates : NULL;
+}
+
+/* Replace the candidates of ctx with the names (all, or those starting with prefix). */
+static int keep_candidates(ztc_ctx *ctx, const char *const *names, size_t n, const char *prefix)
+{
+	size_t len = prefix ? strlen(prefix) : 0, k = 0;
+	char **c = calloc(n + 1, sizeof(*c));
+
+	if (!c)
+		return ZTC_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (prefix && strncmp(names[i], prefix, len) != 0)
+			continue;
+		if (!(c[k++] = strdup(names[i]))) {
+			ztc_strv_free(c);
+			return ZTC_ERR_NOMEM;
+		}
+	}
+	ztc_strv_free(ctx->candidates);
+	ctx->candidates = c;
+	return ZTC_OK;
+}
+
+/* "a, b, c" of ctx's candidates, or "a, b, ... (5 more)" past LIST_ROOM characters. */
+static void join_candidates(const ztc_ctx *ctx, char *buf, size_t size)
+{
+	size_t off = 0, total = 0, shown = 0;
+
+	buf[0] = '\0';
+	for (char **c = ctx->candidates; *c; c++)
+		total++;
+	for (char **c = ctx->candidates; *c; c++) {
+		size_t need = strlen(*c) + (shown ? 2 : 0);
+
+		if (off + need >= size || off + need > LIST_ROOM)
+			break;
+		off += (size_t)snprintf(buf + off, size - off, "%s%s", shown ? ", " : "", *c);
+		shown++;
+	}
+	if (shown < total)
+		snprintf(buf + off, size - off, "%s... (%zu more)", shown ? ", " : "", total - shown);
+}
+
+ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats, const char *prefix,
+			       const char *const *names, size_t n, size_t *ret_idx)
+{
+	size_t len, hits = 0, found = 0;
+	char list[LIST_ROOM + 64];
+	int rc;
+
+	if (!ctx || !what || !whats || !prefix || (n && !names))
+		return ZTC_ERR_ARG;
+	len = strlen(prefix);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], prefix) == 0) {
+			hits = 1;
+			found = i;
+			goto unique;
+		}
+	for (size_t i = 0; i < n && len; i++)
+		if (strncmp(names[i], prefix, len) == 0) {
+			found = i;
+			hits++;
+		}
+	if (hits == 1)
+		goto unique;
+	if (hits > 1) {
+		if ((rc = keep_candidates(ctx, names, n, prefix)) < 0)
+			return ztc_fail(ctx, rc, "out of memory");
+		join_candidates(ctx, list, sizeof(list));
+		return ztc_fail(ctx, ZTC_ERR_AMBIGUOUS, "'%s' matches several %s: %s", prefix, whats, list);
+	}
+	if ((rc = keep_candidates(ctx, names, n, NULL)) < 0)
+		return ztc_fail(ctx, rc, "out of memory");
+	if (n == 0)
+		return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no %s matches '%s' (there are no %s)", what, prefix, whats);
+	join_candidates(ctx, list, sizeof(list));
+	return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no %s matches '%s'; candidates: %s", what, prefix, list);
+unique:
+	if ((rc = keep_candidates(ctx, names, 0, NULL)) < 0)
+		return ztc_fail(ctx, rc, "out of memory");
+	if (ret_idx)
+		*ret_idx = found;
+	return ZTC_OK;
+}
+
+/* The names of a table of n records of size bytes whose name is the string at offset off. */
+static const char **names_of(const void *records, size_t n, size_t size, size_t off)
+{
+	const char **names = calloc(n + 1, sizeof(*names));
+
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = *(char *const *)((const char *)records + i * size + off);
+	return names;
+}
+
+ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
+				    const ztc_known **ret_known)
+{
+	size_t n = ztc_store_count(store), idx;
+	const char **names;
+	int rc;
+
+	if (!ctx || !store || !prefix)
+		return ZTC_ERR_ARG;
+	if (!(names = calloc(n + 1, sizeof(*names))))
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		names[i] = ztc_store_get(store, i)->alias;
+	rc = ztc_resolve_prefix(ctx, "alias", "aliases", prefix, names, n, &idx);
+	free(names);
+	if (rc == ZTC_OK && ret_known)
+		*ret_known = ztc_store_get(store, idx);
+	return rc;
+}
+
+ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
+					const ztc_usbdev **ret_dev)
+{
+	const char **names;
+	size_t idx;
+	int rc;
+
+	if (!ctx || !devs || !prefix)
+		return ZTC_ERR_ARG;
+	if (!(names = names_of(devs->dev, devs->n, sizeof(*devs->dev), offsetof(ztc_usbdev, uid))))
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", prefix, names, devs->n, &idx);
+	free(names);
+	if (rc == ZTC_OK && ret_dev)
+		*ret_dev = &devs->dev[idx];
+	return rc;
+}
+
+ZTC_API int ztc_vmstore_resolve(ztc_ctx *ctx, const char *target, const char *chipid, const char *prefix,
+				char **ret_vmuid, char **ret_path)
+{
+	bool board = target || chipid;
+	ztc_vm_list *vms = NULL;
+	char *uid = NULL, *path = NULL;
+	const char **names = NULL;
+	size_t idx;
+	int rc;
+
+	if (!ctx || !prefix)
+		return ZTC_ERR_ARG;
+	if ((rc = ztc_vmstore_list(ctx, target, chipid, &vms)) < 0)
+		return rc;
+	if (!(names = names_of(vms->vm, vms->n, sizeof(*vms->vm), offsetof(ztc_stored_vm, vmuid)))) {
+		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = ztc_resolve_prefix(ctx, board ? "virtual machine of this board" : "stored virtual machine",
+				board ? "virtual machines of this board" : "stored virtual machines", prefix, names,
+				vms->n, &idx);
+	if (rc < 0)
+		goto out;
+	if (!(uid = strdup(vms->vm[idx].vmuid)) || !(path = strdup(vms->vm[idx].path))) {
+		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (ret_vmuid) {
+		*ret_vmuid = uid;
+		uid = NULL;
+	}
+	if (ret_path) {
+		*ret_path = path;
+		path = NULL;
+	}
+out:
+	free(uid);
+	free(path);
+	free(names);
+	ztc_vm_list_free(vms);
+	return rc;
+}
