@@ -10,6 +10,8 @@ core_lib_libztc_la_SOURCES = \
 	core/lib/board.c \
 	core/lib/chipid.c \
 	core/lib/db.c \
+	core/lib/dbcache.c \
+	core/lib/dbcache.h \
 	core/lib/discover.c \
 	core/lib/error.c \
 	core/lib/jsonutil.c \

@@ -6,7 +6,8 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	ZTC='$(abs_top_builddir)/core/cli/ztc'; UMOCKDEV_RUN='$(UMOCKDEV_RUN)'; \
-	export top_srcdir top_builddir ZTC UMOCKDEV_RUN; \
+	XDG_CACHE_HOME='$(abs_top_builddir)/tests/xdg-cache'; \
+	export top_srcdir top_builddir ZTC UMOCKDEV_RUN XDG_CACHE_HOME; \
 	if test -n '$(SANITIZER_CFLAGS)'; then \
 		ASAN_OPTIONS="verify_asan_link_order=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}"; \
 		UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS}"; \
@@ -14,6 +15,10 @@ AM_TESTS_ENVIRONMENT = \
 	fi;
 
 EXTRA_DIST += tests/lib.sh tests/data
+# The board cache of the tests that do not set XDG_CACHE_HOME themselves: never the user's.
+CLEANFILES += tests/xdg-cache/ztc/boards.cache
+TESTS += tests/dbcache.sh
+EXTRA_DIST += tests/dbcache.sh
 
 # Tools the shell tests use: read JSON Lines (yajl), load and resolve plugins through libztc.
 check_PROGRAMS += tests/tools/jsonl tests/tools/plugin-check

@@ -141,7 +141,8 @@ static void fuse_double_devs(struct mlist *l)
 		ztc_match *main_rec = NULL;
 		char *ser_uid;
 
-		if (!ztc_target_get_int(ser->t, "has_double_dev", 0) || !is_ser_class(ser->classname))
+		/* The class name first: the flag may have to be read from the device.json (dbcache.c). */
+		if (!is_ser_class(ser->classname) || !ztc_target_get_int(ser->t, "has_double_dev", 0))
 			continue;
 		for (size_t j = 0; j < l->n; j++)
 			if (l->m[j].t == ser->t && !is_ser_class(l->m[j].classname) && !main_rec)
