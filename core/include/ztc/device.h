@@ -10,8 +10,10 @@ extern "C" {
 
 /* ---- discovery ---------------------------------------------------------------------------------- */
 
-/* One USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb, hid).
- * Every string is owned by the list that holds the record; NULL means absent. */
+/* One physical USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb,
+ * hid) by their usb_device parent. Twins (two boards with the same serial number) share a uid and
+ * differ by usbpath and port. Every string is owned by the list that holds the record; NULL means
+ * absent. */
 typedef struct ztc_usbdev {
 	char *vid;   /* 4 upper-case hex digits */
 	char *pid;   /* 4 upper-case hex digits */
@@ -21,14 +23,17 @@ typedef struct ztc_usbdev {
 	char *disk;  /* mount point of the mass-storage node */
 	char *desc;  /* udev ID_SERIAL (or HID_NAME) */
 	char *block; /* mass-storage node, e.g. /dev/sdb */
+	char *usbpath; /* the kernel's port path of the usb_device ("1-1.2", its sysname): stable while the
+			* board stays in the same socket; NULL for a node without a usb_device parent */
 } ztc_usbdev;
 
 typedef struct ztc_usbdev_list {
 	size_t n;
-	ztc_usbdev *dev; /* n records, sorted by uid */
+	ztc_usbdev *dev; /* n records, sorted by uid, then usbpath */
 } ztc_usbdev_list;
 
-/* Enumerate the USB devices currently connected, fused by uid and sorted by uid.
+/* Enumerate the USB devices currently connected, one record per usb_device (nodes without one are
+ * fused by uid), sorted by uid then usbpath.
  * *ret_list is set only on success and is freed with ztc_usbdev_list_free(). */
 ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list);
 /* Accepts NULL. */
@@ -48,6 +53,18 @@ ZTC_API void ztc_monitor_free(ztc_monitor *mon);
 ZTC_API int ztc_monitor_get_fd(const ztc_monitor *mon);
 /* Consume every pending event; returns how many were consumed (0 if none), or a negative error. */
 ZTC_API int ztc_monitor_drain(ztc_monitor *mon);
+/* Consume every pending event and tell when to read the device set again: 1 now (the bursts of events
+ * under way are complete: a plug ends with the bind of its usb_device, sent after its interfaces are
+ * bound, an unplug with the remove of its usb_device; or their fallback timer ran out), else 0 with
+ * *ret_wait_ms how long to wait for more events before calling again (even if none came; -1: no event
+ * since the last 1, wait for one). Events that no bind or remove ends (a change, a disk added after the
+ * plug) settle 50 ms after the last one; a plug or unplug that is never completed, 500 ms. */
+ZTC_API int ztc_monitor_settle(ztc_monitor *mon, int *ret_wait_ms);
+/* The device set after the events consumed so far, as ztc_discover() gives it: prev (the set this
+ * monitor's events have been followed from, e.g. the last result) with only the USB devices those
+ * events concern read again, or everything read again when prev is NULL or an event concerns a node
+ * outside any USB device. *ret_list is set only on success. */
+ZTC_API int ztc_monitor_discover(ztc_monitor *mon, const ztc_usbdev_list *prev, ztc_usbdev_list **ret_list);
 
 
 /* ---- board database ------------------------------------------------------------------------------ */
