@@ -18,7 +18,10 @@ EXTRA_DIST += tests/lib.sh tests/data
 # The board cache of the tests that do not set XDG_CACHE_HOME themselves: never the user's.
 CLEANFILES += tests/xdg-cache/ztc/boards.cache
 TESTS += tests/dbcache.sh
-EXTRA_DIST += tests/dbcache.sh
+EXTRA_DIST += tests/dbcache.sh tests/twins.sh
+if UMOCKDEV_TESTS
+TESTS += tests/twins.sh
+endif
 
 # Tools the shell tests use: read JSON Lines (yajl), load and resolve plugins through libztc.
 check_PROGRAMS += tests/tools/jsonl tests/tools/plugin-check

@@ -208,17 +208,19 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 
 
 #define ALIAS_PUT_USAGE \
-	"ztc device alias put UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]"
+	"ztc device alias put UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS] " \
+	"[--port PORT | --usbpath PATH]"
 #define ALIAS_DEL_USAGE "ztc device alias del ALIAS"
 #define SUPPORTED_USAGE "ztc device supported [--type board|jtag|usbtoserial]"
 
 static const char *const known_keys[] = { "alias", "uid", "name", "target", "chipid", "remote_id",
-					   "classname" };
+					   "classname", "usbpath" };
 
 static void print_known(struct cli *cli, const ztc_known *k)
 {
 	struct out_records o;
-	const char *row[] = { k->alias, k->uid, k->name, k->target, k->chipid, k->remote_id, k->classname };
+	const char *row[] = { k->alias, k->uid, k->name, k->target, k->chipid, k->remote_id, k->classname,
+			      k->usbpath };
 
 	out_init(&o, known_keys, sizeof(known_keys) / sizeof(*known_keys));
 	out_add(&o, row);
@@ -233,6 +235,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		{ "chipid", required_argument, NULL, 'c' },
 		{ "remote_id", required_argument, NULL, 'r' },
 		{ "classname", required_argument, NULL, 'k' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "usbpath", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -246,10 +250,14 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		case 'c': ao.chipid = optarg; break;
 		case 'r': ao.remote_id = optarg; break;
 		case 'k': ao.classname = optarg; break;
+		case 'p': ao.port = optarg; break;
+		case 'u': ao.usbpath = optarg; break;
 		case 'h':
 			printf("Usage: " ALIAS_PUT_USAGE "\n\n"
 			       "Give the connected device whose uid starts with UID the alias ALIAS and the target\n"
-			       "TARGET. --classname picks the class when several classes of TARGET match it.\n");
+			       "TARGET. --classname picks the class when several classes of TARGET match it.\n"
+			       "--port or --usbpath picks the device, and pins the alias to its usbpath, when several\n"
+			       "connected devices share the uid (the same serial number, or none).\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -258,6 +266,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(ALIAS_PUT_USAGE, "missing arguments: UID ALIAS TARGET");
 	if (argc - optind > 3)
 		return cli_usage_error(ALIAS_PUT_USAGE, "unexpected argument '%s'", argv[optind + 3]);
+	if (ao.port && ao.usbpath)
+		return cli_usage_error(ALIAS_PUT_USAGE, "give --port or --usbpath, not both");
 	if (!ztc_alias_valid(argv[optind + 1]))
 		return cli_usage_error(ALIAS_PUT_USAGE, "invalid alias '%s': it must be non-empty, without spaces, "
 				       "and not start with '-'", argv[optind + 1]);
@@ -267,7 +277,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		print_known(cli, k);
 	else if (!cli->quiet)
-		printf("%s is now the alias of %s (%s, class %s)\n", k->alias, k->uid, k->target, k->classname);
+		printf("%s is now the alias of %s%s%s (%s, class %s)\n", k->alias, k->uid, k->usbpath ? " at usbpath " : "",
+		       k->usbpath ? k->usbpath : "", k->target, k->classname);
 	ztc_known_free(k);
 	return 0;
 }
@@ -302,7 +313,8 @@ static int cmd_alias_del(struct cli *cli, int argc, char **argv)
 }
 
 static const struct cli_cmd alias_cmds[] = {
-	{ "put", cmd_alias_put, "UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]",
+	{ "put", cmd_alias_put,
+	  "UID ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS] [--port PORT | --usbpath PATH]",
 	  "give a connected device an alias and a target" },
 	{ "del", cmd_alias_del, "ALIAS", "forget an aliased device" },
 	{ NULL, NULL, NULL, NULL },

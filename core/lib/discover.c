@@ -107,6 +107,11 @@ static bool is_usb_device_name(const char *s, size_t n)
 
 #define USBPATH_MAX 64 /* 7 tiers of hubs make "12-1.2.3.4.5.6.7"; anything far longer is not a port path */
 
+bool ztc_usbpath_valid(const char *s)
+{
+	return s && strlen(s) <= USBPATH_MAX && is_usb_device_name(s, strlen(s));
+}
+
 /* The usbpath of a node: the sysname of the deepest usb_device on its syspath, read from the path
  * itself so that no parent device is looked up. NULL when there is none (or out of memory). */
 char *ztc_usbpath_of(const char *syspath)

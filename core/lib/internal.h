@@ -122,5 +122,7 @@ bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libm
 /* discover.c: the usbpath of a node (the sysname of the deepest usb_device on its syspath), malloc'd,
  * or NULL when there is none. */
 char *ztc_usbpath_of(const char *syspath);
+/* discover.c: is s a usbpath as the kernel names USB devices ("1-1.2", "usb1")? */
+bool ztc_usbpath_valid(const char *s);
 
 #endif

@@ -136,14 +136,29 @@ ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *dev
 	size_t idx;
 	int rc;
 
+	size_t n = 0, *first;
+
 	if (!ctx || !devs || !prefix)
 		return ZTC_ERR_ARG;
-	if (!(names = names_of(devs->dev, devs->n, sizeof(*devs->dev), offsetof(ztc_usbdev, uid))))
+	names = calloc(devs->n + 1, sizeof(*names));
+	first = calloc(devs->n + 1, sizeof(*first));
+	if (!names || !first) {
+		free(names);
+		free(first);
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", prefix, names, devs->n, &idx);
-	free(names);
+	}
+	/* Twins share a uid (the list is sorted by uid): each uid is one candidate, standing for its first
+	 * device; the caller tells twins apart. */
+	for (size_t i = 0; i < devs->n; i++)
+		if (!n || strcmp(names[n - 1], devs->dev[i].uid) != 0) {
+			names[n] = devs->dev[i].uid;
+			first[n++] = i;
+		}
+	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", prefix, names, n, &idx);
 	if (rc == ZTC_OK && ret_dev)
-		*ret_dev = &devs->dev[idx];
+		*ret_dev = &devs->dev[first[idx]];
+	free(names);
+	free(first);
 	return rc;
 }
 

@@ -36,6 +36,7 @@ static const struct {
 	{ "chipid", offsetof(ztc_known, chipid) },
 	{ "remote_id", offsetof(ztc_known, remote_id) },
 	{ "classname", offsetof(ztc_known, classname) },
+	{ "usbpath", offsetof(ztc_known, usbpath) }, /* written only when set: pinned twins */
 };
 #define NFIELDS (sizeof(fields) / sizeof(*fields))
 
@@ -132,6 +133,11 @@ static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t
 			snprintf(why, whylen, "devices[%zu] lacks alias, uid or target", i);
 			goto out;
 		}
+		if (k.usbpath && !ztc_usbpath_valid(k.usbpath)) {
+			known_clear(&k);
+			snprintf(why, whylen, "devices[%zu].usbpath is not a USB port path such as 1-1.2", i);
+			goto out;
+		}
 		if (store_append(s, &k) < 0) {
 			known_clear(&k);
 			snprintf(why, whylen, "out of memory");
@@ -211,6 +217,25 @@ ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *s, const char *uid)
 	return NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+ZTC_API const ztc_known *ztc_store_find_device(const ztc_store *s, const char *uid, const char *usbpath)
+{
+	const ztc_known *unpinned = NULL;
+
+	for (size_t i = 0; s && uid && i < s->n; i++)
+		if (strcmp(s->k[i].uid, uid) == 0) {
+			if (!s->k[i].usbpath && !unpinned)
+				unpinned = &s->k[i];
+			else if (usbpath && s->k[i].usbpath && strcmp(s->k[i].usbpath, usbpath) == 0)
+				return &s->k[i];
+		}
+	return unpinned;
+}
+
 ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *s, const char *alias)
 {
 	for (size_t i = 0; s && alias && i < s->n; i++)
@@ -227,15 +252,18 @@ ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *s, const ztc_known *k)
 
 	if (!s || !k || ztc_str_empty(k->alias) || ztc_str_empty(k->uid) || ztc_str_empty(k->target))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "an entry needs an alias, a uid and a target");
+	if (k->usbpath && !ztc_usbpath_valid(k->usbpath))
+		return ztc_fail(ctx, ZTC_ERR_ARG, "'%s' is not a USB port path such as 1-1.2", k->usbpath);
 	other = ztc_store_find_alias(s, k->alias);
-	if (other && strcmp(other->uid, k->uid) != 0)
-		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s", k->alias,
-				other->uid);
+	if (other && (strcmp(other->uid, k->uid) != 0 || !same_str(other->usbpath, k->usbpath)))
+		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s%s%s", k->alias,
+				other->uid, other->usbpath ? " at usbpath " : "", other->usbpath ? other->usbpath : "");
 	rc = known_copy(&copy, k);
 	if (rc < 0)
 		return ztc_fail(ctx, rc, "out of memory");
+	/* An entry is a uid and a usbpath (none: unpinned): twins have one each. */
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->k[i].uid, k->uid) == 0) {
+		if (strcmp(s->k[i].uid, k->uid) == 0 && same_str(s->k[i].usbpath, k->usbpath)) {
 			known_clear(&s->k[i]);
 			s->k[i] = copy;
 			qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
@@ -280,6 +308,8 @@ static char *serialize(const struct ztc_store *s, size_t *ret_len)
 		for (size_t f = 0; f < NFIELDS; f++) {
 			const char *v = *field(&s->k[i], f);
 
+			if (!v && fields[f].off == offsetof(ztc_known, usbpath))
+				continue; /* an unpinned entry is written as before pinning existed */
 			yajl_gen_string(g, (const unsigned char *)fields[f].key, strlen(fields[f].key));
 			if (v)
 				yajl_gen_string(g, (const unsigned char *)v, strlen(v));

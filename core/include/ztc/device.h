@@ -109,6 +109,7 @@ typedef struct ztc_known {
 	char *chipid;
 	char *remote_id;
 	char *classname;
+	char *usbpath;   /* pinned to the device at this usbpath (twins: one uid, two boards), or NULL */
 } ztc_known;
 
 typedef struct ztc_store ztc_store;
@@ -123,8 +124,11 @@ ZTC_API size_t ztc_store_count(const ztc_store *store);
 ZTC_API const ztc_known *ztc_store_get(const ztc_store *store, size_t i);
 ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *store, const char *uid);
 ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *store, const char *alias);
-/* Add or replace the entry of k->uid (a uid has at most one alias; k->alias must be free or already
- * be that uid's). The strings are copied. */
+/* The entry of the device with this uid at this usbpath: the one pinned to it, else the uid's unpinned
+ * one; NULL if none. */
+ZTC_API const ztc_known *ztc_store_find_device(const ztc_store *store, const char *uid, const char *usbpath);
+/* Add or replace the entry of k->uid and k->usbpath (a uid has at most one unpinned alias, and one per
+ * usbpath it is pinned to; k->alias must be free or already be that entry's). The strings are copied. */
 ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *store, const ztc_known *k);
 ZTC_API int ztc_store_del(ztc_ctx *ctx, ztc_store *store, const char *alias);
 /* Read-modify-write under an exclusive lock: load the current file, call fn on it, and if fn returns
@@ -181,7 +185,7 @@ ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats
 ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
 				    const ztc_known **ret_known);
 /* A uid of a discovered device ("connected device uid", ztc device alias put). *ret_dev is owned by
- * devs. */
+ * devs; for twins (devices sharing the uid), the first of them. */
 ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
 					const ztc_usbdev **ret_dev);
 
@@ -196,6 +200,8 @@ typedef struct ztc_alias_opts {
 	const char *chipid;    /* its chip id, when known without registering */
 	const char *remote_id; /* its backend id, likewise */
 	const char *classname; /* "Class" or "module.Class": the class to pin (required when several match) */
+	const char *port;      /* pin the alias to the connected device with this serial port ... */
+	const char *usbpath;   /* ... or at this usbpath: required when several devices share the uid */
 } ztc_alias_opts;
 
 /* Give the connected device whose uid is (or uniquely starts with) uid_prefix the alias and the
@@ -206,7 +212,10 @@ typedef struct ztc_alias_opts {
  *    else, for a programmer or adapter (a device matching a class of a target whose type is not
  *    "board"), the target's jtag_class, or its last class: a board without USB circuitry of its own is
  *    reached through it;
- *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it);
+ *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it); twins,
+ *    connected devices that share the uid (the same serial number, or none), are told apart by
+ *    opts->port or opts->usbpath, which pin the alias to that device's usbpath (each twin can have
+ *    its own alias); without either, twins are ZTC_ERR_AMBIGUOUS, naming their ports;
  *  - re-aliasing a device to the target it had keeps the stored chip id, remote id and name unless
  *    opts gives new ones; a new target drops them.
  * store: the store to change in memory (for instance inside a ztc_store_update() callback), or NULL to
