@@ -55,7 +55,7 @@ _ztc()
 	--log | --port)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
-	--looptime | --timeout | --name | --chipid | --remote_id | --classname | --feat | --patch | --token)
+	--looptime | --timeout | --name | --chipid | --remote_id | --classname | --feat | --patch | --token | --usbpath)
 		return 0 ;;
 	esac
 
@@ -77,7 +77,7 @@ _ztc()
 		if ((skip)); then skip=0; continue; fi
 		case $w in
 		--type | --baud | --log | --port | --looptime | --timeout | --name | --chipid | --remote_id | \
-		--classname | --feat | --patch | --token) skip=1 ;;
+		--classname | --feat | --patch | --token | --usbpath) skip=1 ;;
 		-*) ;;
 		*) args+=("$w") ;;
 		esac
@@ -122,7 +122,7 @@ _ztc()
 			fi
 			case ${words[2]} in
 			put)
-				opts='--name --chipid --remote_id --classname --help'
+				opts='--name --chipid --remote_id --classname --port --usbpath --help'
 				if [[ $cur != -* ]]; then
 					case $nargs in
 					0) COMPREPLY=($(compgen -W "$(_ztc_json_values "$ztc" uid device discover)" -- "$cur")) ;;
