@@ -39,4 +39,4 @@ core_cli_ztc_SOURCES = \
 	core/cli/output.c \
 	core/cli/register.c
 core_cli_ztc_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
-core_cli_ztc_LDADD = core/lib/libztc.la $(YAJL_LIBS)
+core_cli_ztc_LDADD = core/lib/libztc.la $(YAJL_LIBS) $(PTHREAD_LIBS)

@@ -31,6 +31,8 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *cmds,
 /* Print "ztc: <message>" and a usage line on stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "ztc: <what libztc said failed>" on stderr; returns 1. */
+/* A libztc context logging to stderr at the level of -q/-v, for another thread of the command. */
+int cli_ctx_new(const struct cli *cli, ztc_ctx **ret_ctx);
 int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,52 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 	return rc;
 }
 
+/* --matchdb: the database is loaded while udev is read. Both mostly wait on the kernel (even cached,
+ * a thousand board folders are a thousand stat() calls): in a thread of its own, with a context of its
+ * own, the load costs no time on a machine with a spare core. */
+struct db_job {
+	ztc_ctx *ctx;
+	ztc_db *db;
+	int rc;
+};
+
+static void *load_db(void *userdata)
+{
+	struct db_job *j = userdata;
+
+	j->rc = ztc_db_load(j->ctx, &j->db);
+	return NULL;
+}
+
+static int discover_matchdb(struct cli *cli)
+{
+	struct db_job job = { NULL, NULL, ZTC_OK };
+	ztc_usbdev_list *list = NULL;
+	bool threaded = false;
+	pthread_t th;
+	int rc;
+
+	if (cli_ctx_new(cli, &job.ctx) == ZTC_OK)
+		threaded = pthread_create(&th, NULL, load_db, &job) == 0;
+	if (!threaded)
+		job.rc = ztc_db_load(cli->ctx, &job.db); /* its error is then in cli->ctx */
+	rc = ztc_discover(cli->ctx, &list);
+	if (threaded)
+		pthread_join(th, NULL);
+	/* The database's error first, as when it was loaded first. */
+	if (job.rc < 0)
+		rc = threaded ? cli_error("%s", *ztc_ctx_errmsg(job.ctx) ? ztc_ctx_errmsg(job.ctx) : ztc_strerror(job.rc))
+			      : cli_fail(cli, job.rc);
+	else if (rc < 0)
+		rc = cli_fail(cli, rc);
+	else
+		rc = print_set(cli, job.db, list);
+	ztc_usbdev_list_free(list);
+	ztc_db_free(job.db);
+	ztc_ctx_free(job.ctx);
+	return rc;
+}
+
 static int cmd_discover(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -192,6 +239,8 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(DISCOVER_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (matchdb && !loop)
+		return discover_matchdb(cli);
 	if (matchdb && (rc = ztc_db_load(cli->ctx, &db)) < 0)
 		return cli_fail(cli, rc);
 	if (loop) {

@@ -136,6 +136,22 @@ static void log_to_stderr(void *userdata, int level, const char *msg)
 	fprintf(stderr, "ztc: %s%s\n", level >= 0 && level <= ZTC_LOG_DBG ? prefix[level] : "", msg);
 }
 
+int cli_ctx_new(const struct cli *cli, ztc_ctx **ret_ctx)
+{
+	ztc_ctx *ctx;
+	int rc = ztc_ctx_new(&ctx);
+
+	if (rc < 0)
+		return rc;
+	ztc_ctx_set_log(ctx, log_to_stderr, NULL);
+	if (cli->quiet)
+		ztc_ctx_set_loglevel(ctx, ZTC_LOG_ERR);
+	else if (cli->verbose)
+		ztc_ctx_set_loglevel(ctx, cli->verbose > 1 ? ZTC_LOG_DBG : ZTC_LOG_INFO);
+	*ret_ctx = ctx;
+	return ZTC_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,14 +179,9 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error(MAIN_USAGE, "missing command group");
 
-	rc = ztc_ctx_new(&cli.ctx);
+	rc = cli_ctx_new(&cli, &cli.ctx);
 	if (rc < 0)
 		return cli_error("cannot start: %s", ztc_strerror(rc));
-	ztc_ctx_set_log(cli.ctx, log_to_stderr, NULL);
-	if (cli.quiet)
-		ztc_ctx_set_loglevel(cli.ctx, ZTC_LOG_ERR);
-	else if (cli.verbose)
-		ztc_ctx_set_loglevel(cli.ctx, cli.verbose > 1 ? ZTC_LOG_DBG : ZTC_LOG_INFO);
 
 	argc -= optind;
 	argv += optind;
