@@ -57,6 +57,10 @@ EXTRA_DIST += tests/adm/fota.sh
 dist_man_MANS += man/zadm-sandbox.1 man/libzadm.3
 TESTS += tests/adm/valgrind.sh
 EXTRA_DIST += tests/adm/valgrind.sh
+# Hostile peers and bad input (docs/hardening.md): the control socket, and the sandbox's and the
+# demo's answers to deep JSON, bad UTF-8, overflowing numbers, slowloris, EMFILE and the connection cap.
+TESTS += tests/adm/sandbox-control.sh tests/adm/sandbox-faults.sh
+EXTRA_DIST += tests/adm/sandbox-control.sh tests/adm/sandbox-faults.sh tests/adm/rawpeer.py
 
 # bench/adm: built with the rest, run by hand (bench/adm/run.sh), never by make check.
 noinst_PROGRAMS += bench/adm/zadm-bench

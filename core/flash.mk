@@ -22,7 +22,7 @@ if UMOCKDEV_TESTS
 TESTS += tests/flash/flash.sh
 endif
 EXTRA_DIST += tests/flash/flash.sh tests/flash/standin.sh \
-	tests/flash/bin/bossac tests/flash/bin/bossac_d21 tests/flash/bin/dfu-util tests/flash/bin/dfustm32l4 \
+	tests/flash/bin/bossac tests/flash/bin/dfu-util tests/flash/bin/dfustm32l4 \
 	tests/flash/bin/edbg tests/flash/bin/edbg_l21 tests/flash/bin/edbg_c21n tests/flash/bin/esptool \
 	tests/flash/bin/jlinkexe tests/flash/bin/openocd tests/flash/bin/spresense_mkspk \
 	tests/flash/bin/spresense_flashwriter

@@ -14,6 +14,7 @@ core_lib_libztc_la_SOURCES = \
 	core/lib/dbcache.h \
 	core/lib/discover.c \
 	core/lib/error.c \
+	core/lib/json.c \
 	core/lib/jsonutil.c \
 	core/lib/log.c \
 	core/lib/match.c \

@@ -567,13 +567,26 @@ static int fota_init(const char *dir)
 	zadm_fota_store *st = NULL;
 	int r = zadm_fota_store_file_new(dir, 2, 0, &st);
 
-	if (!r)
-		r = write_slot(st, 'b', 0, 0);
-	if (!r)
-		r = write_slot(st, 'v', 0, 0);
 	if (r)
-		fail("cannot write slots 0: %s", zadm_strerror(r));
+		fail("the FOTA store does not open: %s", zadm_strerror(r));
 	zadm_fota_store_free(st);
+	/* The slots that run from the start are installed as files, as a factory would: the store
+	 * itself refuses to write a running slot. */
+	for (int k = 0; k < 2; k++) {
+		size_t len = slot_len(0);
+		char path[4096];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/%s0.bin", dir, k ? "vm" : "bc");
+		fp = fopen(path, "wb");
+		if (!fp)
+			fail("cannot write %s", path);
+		fprintf(fp, "gen=0 len=%zu\n", len);
+		for (size_t i = 0; i < len; i++)
+			fputc(pattern(0, i), fp);
+		if (fclose(fp) != 0)
+			fail("cannot write %s", path);
+	}
 	return 0;
 }
 

@@ -57,7 +57,7 @@ board --talk "/dev/ttyACM0=$CLONECHIP" -- -J device register clone
 expect_rc 0 "register the clone"
 [ "$("$JSONL" get alias chipid <<<"$out")" = "clone|$CLONECHIP" ] && pass "chip id read from the serial lines" ||
 	fail "register: $out $err"
-grep -q "^bossac -U false -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" &&
+grep -q "^bossac --usb-port=0 -p /dev/ttyACM0 -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" &&
 	pass "register.vm flashed with bossac, as the flash object says" || fail "bossac call: $(cat "$STANDIN_RECORD/calls")"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Acme Due Clone\", \"on_chip_id\": \"$CLONECHIP\", \"type\": \"acme_due_clone\"}" ] &&
 	pass "registered with the backend as acme_due_clone" || fail "registration body: $(req -1 json)"
@@ -73,7 +73,7 @@ case "$vmfile" in "$ZTC_HOME/vms/acme_due_clone/$CLONECHIP/$vm"_*.vm) pass "VM s
 rm -rf "$STANDIN_RECORD/files"
 board -- device virtualize clone "${vm:0:6}"
 expect_rc 0 "virtualize the clone"
-grep -q "^bossac -U false -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" && pass "the VM flashed with bossac" ||
+grep -q "^bossac --usb-port=0 -p /dev/ttyACM0 -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" && pass "the VM flashed with bossac" ||
 	fail "virtualize bossac call: $(cat "$STANDIN_RECORD/calls") $err"
 python3 -c 'import base64,json,sys; sys.stdout.buffer.write(base64.b64decode(json.load(open(sys.argv[1]))["bin"]))' \
 	"$vmfile" >"$TMP/vm.bin"

@@ -29,6 +29,12 @@ tests_tools_jsonl_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
 tests_tools_jsonl_LDADD = $(YAJL_LIBS)
 tests_tools_plugin_check_LDADD = core/lib/libztc.la
 
+# A SAM-BA monitor simulator (SAM3X8E ROM, Arduino SAMD21 bootloader) for bossac and the atmel plugin,
+# checked against the real bossac (skipped without bossa-cli).
+check_PROGRAMS += tests/tools/samba-sim
+TESTS += tests/samba-sim.sh tests/samba-bossac.sh
+EXTRA_DIST += tests/samba-sim.sh tests/samba-bossac.sh
+
 if UMOCKDEV_TESTS
 # Plays the boards: a umockdev testbed whose ports talk and whose devices re-enumerate on cue.
 check_PROGRAMS += tests/tools/fakeboard
@@ -36,6 +42,7 @@ tests_tools_fakeboard_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_tools_fakeboard_LDADD = $(UMOCKDEV_LIBS)
 TESTS += \
 	tests/register.sh \
+	tests/register-native.sh \
 	tests/udev-unavailable.sh \
 	tests/open.sh \
 	tests/discover-records.sh \
@@ -43,6 +50,7 @@ TESTS += \
 	tests/alias.sh \
 	tests/plugins.sh
 endif
+EXTRA_DIST += tests/register-native.sh
 EXTRA_DIST += tests/udev-unavailable.sh tests/register.sh tests/open.sh tests/discover-records.sh tests/matchdb.sh tests/alias.sh tests/plugins.sh
 
 # Boards registered through their on-board probe with OpenOCD: the stand-in, and the real one when installed.
@@ -50,6 +58,14 @@ if UMOCKDEV_TESTS
 TESTS += tests/register-probe.sh
 endif
 EXTRA_DIST += tests/register-probe.sh
+# The ESP ROM serial bootloader simulator, checked against Espressif's protocol documentation
+# (esp-sim.sh), and the esp plugin reading chip ids through it under umockdev (esp-native.sh).
+check_PROGRAMS += tests/tools/esp-sim
+TESTS += tests/esp-sim.sh
+if UMOCKDEV_TESTS
+TESTS += tests/esp-native.sh
+endif
+EXTRA_DIST += tests/esp-sim.sh tests/esp-native.sh
 
 include tests/unit.mk
 
@@ -89,3 +105,13 @@ tests_tools_no_usb_access_la_LIBADD = -ldl
 TESTS += tests/dfu-util-model.sh tests/dfu.sh
 endif
 EXTRA_DIST += tests/dfu-util-model.sh tests/dfu.sh
+
+# The core flow on the SAM boards with Debian's bossac alone (bossa-cli): alias, native register, vm create
+# against the test backend and virtualize, on samba-sim boards behind fakeboard; the image checked in the
+# simulator's flash, and the failures (silent board, no bossac, image too big). Skipped without bossac.
+if UMOCKDEV_TESTS
+TESTS += tests/virtualize-real.sh
+endif
+EXTRA_DIST += tests/virtualize-real.sh
+
+include tests/hardening.mk

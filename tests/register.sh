@@ -1,4 +1,5 @@
-# register.sh: end to end: register (Due, Photon from DFU mode natively, simulated board), vm create/list,
+# register.sh: end to end: register (Due over SAM-BA and Photon from DFU mode natively, simulated board),
+# vm create/list,
 # virtualize; and every failure leaves the store unchanged. Boards are played by fakeboard on umockdev.
 . "$top_srcdir/tests/backend/lib.sh"
 set -e
@@ -34,14 +35,16 @@ board() {
 snapshot() { cp "$STORE" "$TMP/before"; }
 unchanged() { cmp -s "$STORE" "$TMP/before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
 
-# ---- the Arduino Due: bossac after a 1200-baud touch, chip id from its serial lines ------------------
+# ---- the Arduino Due: its chip id read natively over SAM-BA (samba-sim; more in register-native.sh) --------
+# Its folder on ZTC_DB_PATH has a register.vm: a class with a native reader must not flash it.
+SAMBA="$top_builddir/tests/tools/samba-sim"
 ztc_under arduino_due device alias put df due arduino_due
-DUECHIP=75330303035351E0A1C0
-board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- -J device register due
+DUECHIP=75330303035351E0A1C0B2D3E4F50617
+board -d "$DATA/arduino_due.umockdev" --serve "/dev/ttyACM0=$SAMBA --chip sam3x8e --uid $DUECHIP --log $TMP/samba.log" \
+	-- -J device register due
 expect_rc 0 "register the Due"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid)" = "due|$DUECHIP" ] && pass "Due chip id read from the serial lines" || fail "due register: $out $err"
-grep -q "^bossac -U false -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" && pass "register.vm flashed with bossac" ||
-	fail "bossac call: $(cat "$STANDIN_RECORD/calls")"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid)" = "due|$DUECHIP" ] && pass "Due chip id read over SAM-BA" || fail "due register: $out $err"
+[ ! -s "$STANDIN_RECORD/calls" ] && pass "Due: nothing flashed, register.vm untouched" || fail "Due flashed: $(cat "$STANDIN_RECORD/calls")"
 [ "$(req -1 line)" = "POST /v1/devices" ] && pass "POST /devices" || fail "request: $(req -1 line)"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Arduino Due\", \"on_chip_id\": \"$DUECHIP\", \"type\": \"arduino_due\"}" ] &&
 	pass "registration body" || fail "body: $(req -1 json)"
@@ -52,42 +55,47 @@ grep -q "\"remote_id\": \"$remote\"" "$STORE" && grep -q "\"chipid\": \"$DUECHIP
 
 # ---- failures leave the store as it was --------------------------------------------------------------
 snapshot
-board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=short" -- device register due
-: >"$STANDIN_RECORD/calls"
-expect_rc 1 "chip id not found"; expect_err "can't find the chip id" "chip id not found"; unchanged "chip id not found"
-ZTC_BACKEND_URL="http://127.0.0.1:1/v1" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+: >"$TMP/samba.log"
+ZTC_BACKEND_URL="http://127.0.0.1:1/v1" board -d "$DATA/arduino_due.umockdev" \
+	--serve "/dev/ttyACM0=$SAMBA --chip sam3x8e --uid $DUECHIP --log $TMP/samba.log" -- device register due
 expect_rc 1 "backend down"; expect_err "cannot reach the backend" "backend down"; unchanged "backend down"
-[ ! -s "$STANDIN_RECORD/calls" ] && pass "backend down: the board was not touched" || fail "backend down: $(cat "$STANDIN_RECORD/calls")"
-ZTC_TOKEN=wrong-token board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+[ ! -s "$TMP/samba.log" ] && pass "backend down: the board was not touched" || fail "backend down: $(cat "$TMP/samba.log")"
+ZTC_TOKEN=wrong-token board -d "$DATA/arduino_due.umockdev" \
+	--serve "/dev/ttyACM0=$SAMBA --chip sam3x8e --uid $DUECHIP --log $TMP/samba.log" -- device register due
 expect_rc 1 "bad token"; expect_err "invalid token" "bad token"; unchanged "bad token"
-[ ! -s "$STANDIN_RECORD/calls" ] && pass "bad token: the board was not touched" || fail "bad token: $(cat "$STANDIN_RECORD/calls")"
+[ ! -s "$TMP/samba.log" ] && pass "bad token: the board was not touched" || fail "bad token: $(cat "$TMP/samba.log")"
 scenario "POST /devices fail this chip is registered to someone else"
-board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
+board -d "$DATA/arduino_due.umockdev" --serve "/dev/ttyACM0=$SAMBA --chip sam3x8e --uid $DUECHIP" -- device register due
 expect_rc 1 "backend status fail"; expect_err "this chip is registered to someone else" "backend status fail"; unchanged "backend status fail"
 scenario
-# A PATH without bossac, also when the machine has the real one installed (bossa-cli).
-mkdir -p "$TMP/nobossac"
-for c in cat sh bash env; do ln -sf "$(command -v "$c")" "$TMP/nobossac/$c"; done
-PATH="$TMP/nobossac" board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
-expect_rc 1 "tool missing"; expect_err "bossac not found on PATH: install the Debian package bossa-cli" "tool missing"; unchanged "tool missing"
-STANDIN_MODE=fail board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register due
-expect_rc 1 "tool failing"; expect_err "bossac failed" "tool failing"; unchanged "tool failing"
 board -d "$DATA/photon.umockdev" -- device register due
 expect_rc 1 "board not connected"; expect_err "device 'due' is not connected" "board not connected"; unchanged "board not connected"
 board -d "$DATA/arduino_due.umockdev" -- device register nobody
 expect_rc 1 "unknown alias"; expect_err "no alias matches 'nobody'" "unknown alias"; unchanged "unknown alias"
 board -d "$DATA/arduino_due.umockdev" -- device register
 expect_rc 2 "register without ALIAS"
-# A board without register.vm cannot be registered (the built-in flipnclick_sam3x has none).
-ztc_under arduino_due device alias put df flip flipnclick_sam3x
+
+# ---- the registration firmware, on the simulated board (its class reads no chip id natively) ---------------
+ztc_under ztc_sim device alias put c43d sim ztc_sim
 snapshot
-board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=$DUECHIP" -- device register flip
+board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=short" -- device register sim
+expect_rc 1 "chip id not found"; expect_err "can't find the chip id" "chip id not found"; unchanged "chip id not found"
+ZTC_SIM_FLASH="$TMP/no/such/dir/flash.bin" board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=51AB0000CAFE0042" -- \
+	device register sim
+expect_rc 1 "flashing fails"; expect_err "cannot write the simulated flash" "flashing fails"; unchanged "flashing fails"
+# A board without register.vm cannot be registered: ztc_sim's folder without it, first on ZTC_DB_PATH.
+mkdir -p "$TMP/db-noreg/ztc_sim"
+cp "$top_srcdir/db/ztc_sim/device.json" "$TMP/db-noreg/ztc_sim/"
+ZTC_DB_PATH="$TMP/db-noreg:$ZTC_DB_PATH" board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=51AB0000CAFE0042" -- \
+	device register sim
 expect_rc 1 "no register.vm"; expect_err "register.vm" "no register.vm"; unchanged "no register.vm"
 # --skip_burn: the firmware already runs; only the chip id is read.
-: >"$STANDIN_RECORD/calls"
-board -d "$DATA/arduino_due.umockdev" --talk "/dev/ttyACM0=ABCDEF0123456789" -- -J device register flip --skip_burn
+rm -f "$ZTC_SIM_FLASH"
+board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=ABCDEF0123456789" -- -J device register sim --skip_burn
 expect_rc 0 "register --skip_burn"
-[ ! -s "$STANDIN_RECORD/calls" ] && pass "--skip_burn flashes nothing" || fail "--skip_burn called: $(cat "$STANDIN_RECORD/calls")"
+[ ! -e "$ZTC_SIM_FLASH" ] && pass "--skip_burn flashes nothing" || fail "--skip_burn flashed the simulated board"
+[ "$(printf '%s\n' "$out" | "$JSONL" get chipid)" = ABCDEF0123456789 ] && pass "--skip_burn: chip id from the serial lines" ||
+	fail "--skip_burn: $out"
 
 # ---- the Photon, registered natively from DFU mode: its DfuSe bootloader (tests/tools/dfuse-model) is
 # asked for the unique id, nothing is flashed; the normal-mode identity, its alter ego, gets the ids too --

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -22,8 +23,7 @@ struct zadm_conn {
 	size_t start, len, cap, max;
 };
 
-/* Wait for fd events, or the device's stop. 1 ready, 0 timeout, -1 stop or error. */
-static int wait_fd(struct zadm_device *dev, int fd, short events, int timeout_ms)
+int zadm_wait_fd(struct zadm_device *dev, int fd, short events, int timeout_ms)
 {
 	struct pollfd p[2] = { { fd, events, 0 }, { dev->wake[0], POLLIN, 0 } };
 	int r;
@@ -52,7 +52,7 @@ static int connect_one(struct zadm_device *dev, const struct addrinfo *ai, const
 			err = errno;
 			goto fail;
 		}
-		switch (wait_fd(dev, fd, POLLOUT, (int)dev->opts.timeout_ms)) {
+		switch (zadm_wait_fd(dev, fd, POLLOUT, (int)dev->opts.timeout_ms)) {
 		case 0:
 			err = ETIMEDOUT;
 			goto fail;
@@ -192,8 +192,20 @@ static char *find_line(zadm_conn *c)
 	return s;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, char **ret_line)
 {
+	/* One deadline for the whole line: a peer sending a byte now and then must not keep the call
+	 * waiting for ever (slowloris). */
+	long long until = timeout_ms >= 0 ? mono_ms() + timeout_ms : -1;
+
 	for (;;) {
 		char *line = find_line(c);
 		ssize_t n;
@@ -225,7 +237,9 @@ int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, c
 			c->cap = ncap;
 		}
 		if (!c->tls || !gnutls_record_check_pending(c->tls)) {
-			int w = wait_fd(dev, c->fd, POLLIN, timeout_ms);
+			/* Past the deadline only what has arrived is read (at most max_line bytes more). */
+			long long left = until < 0 ? -1 : until - mono_ms();
+			int w = zadm_wait_fd(dev, c->fd, POLLIN, until < 0 ? -1 : left > 0 ? (int)left : 0);
 
 			if (w < 0)
 				return ZADM_ERR_IO;
@@ -233,7 +247,13 @@ int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, c
 				return 1;
 		}
 		if (c->tls) {
+			/* GnuTLS reads a whole record, however slowly it comes: bound that by the deadline too. */
+			long long left = until < 0 ? 0 : until - mono_ms();
+
+			gnutls_record_set_timeout(c->tls, until < 0 ? 0 : left > 0 ? (unsigned int)left : 1);
 			n = gnutls_record_recv(c->tls, c->buf + c->len, c->cap - c->len);
+			if (n == GNUTLS_E_TIMEDOUT)
+				return 1;
 			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
 				continue;
 			if (n < 0) {

@@ -31,6 +31,11 @@ ZADM_API void zadm_options_init(zadm_options *opts)
 	opts->timeout_ms = 10000;
 }
 
+static bool utf8_ok(const char *s)
+{
+	return !s || zj_utf8_valid(s, strlen(s));
+}
+
 static char *dup_opt(const char *s, bool *oom)
 {
 	char *r;
@@ -68,6 +73,7 @@ static void device_destroy(zadm_device *dev)
 	free(dev->ca_file);
 	free(dev->server_name);
 	pthread_mutex_destroy(&dev->lock);
+	pthread_mutex_destroy(&dev->rl_lock);
 	pthread_cond_destroy(&dev->cond);
 	free(dev);
 }
@@ -84,9 +90,15 @@ ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_opti
 		return ZADM_ERR_ARG;
 	if ((!opts->ip || !*opts->ip) && (!opts->address || !*opts->address))
 		return ZADM_ERR_ARG;
-	if (opts->port == 0 || opts->port > 65535 || opts->heartbeat == 0 || opts->max_line < 64 ||
-	    opts->send_queue_max == 0 || (opts->n_rpc && !opts->rpc) || opts->timeout_ms == 0 ||
-	    opts->reconnect_min_ms == 0 || opts->reconnect_max_ms < opts->reconnect_min_ms)
+	/* They go into every login line: strict UTF-8 or the line could not be generated. */
+	if (!utf8_ok(uid) || !utf8_ok(token) || !utf8_ok(opts->platform) || !utf8_ok(opts->vmuid))
+		return ZADM_ERR_ARG;
+	/* Upper bounds keep the millisecond products and the int conversions for poll() exact. */
+	if (opts->port == 0 || opts->port > 65535 || opts->heartbeat == 0 || opts->heartbeat > ZADM_HEARTBEAT_MAX ||
+	    opts->max_line < 64 || opts->max_line > ZADM_MAX_LINE_MAX || opts->send_queue_max == 0 ||
+	    (opts->n_rpc && !opts->rpc) || opts->timeout_ms == 0 || opts->timeout_ms > ZADM_TIMEOUT_MS_MAX ||
+	    opts->reconnect_min_ms == 0 || opts->reconnect_max_ms < opts->reconnect_min_ms ||
+	    opts->reconnect_max_ms > ZADM_RECONNECT_MS_MAX)
 		return ZADM_ERR_ARG;
 	for (size_t i = 0; i < opts->n_rpc; i++)
 		if (!opts->rpc[i].name || !*opts->rpc[i].name || !opts->rpc[i].fn)
@@ -98,6 +110,7 @@ ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_opti
 	dev->wake[0] = dev->wake[1] = -1;
 	dev->cfd = -1;
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->rl_lock, NULL);
 	/* Timed waits use the monotonic clock: a wall clock step must not stall the heartbeat. */
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -389,6 +402,7 @@ static void *reader_main(void *arg)
 				pthread_cond_wait(&dev->cond, &dev->lock);
 			pthread_mutex_unlock(&dev->lock);
 			zadm_conn_close(c);
+			zadm_log_limited_flush(dev);
 			if (!dev->stopping)
 				zadm_info(dev, "disconnected");
 			pthread_mutex_lock(&dev->lock);
@@ -631,6 +645,7 @@ ZADM_API int zadm_device_stop(zadm_device *dev)
 	if (still)
 		join_threads(dev);
 	pthread_mutex_unlock(&join_lock);
+	zadm_log_limited_flush(dev);
 	zadm_dbg(dev, "stopped");
 	return ZADM_OK;
 }

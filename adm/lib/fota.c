@@ -1,6 +1,7 @@
 /* fota.c: the FOTA state machine of ADM-PROTOCOL.md, run on the worker thread. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,7 +50,7 @@ static void fail(zadm_device *dev, unsigned int gen, const char *reason)
 	size_t len;
 	char *line = zadm_proto_ota_ko(reason, &len);
 
-	zadm_warn(dev, "FOTA failed: %s", reason);
+	zadm_log_limited(dev, ZADM_RL_FOTA, ZADM_LOG_WARN, "FOTA failed: %s", reason);
 	dev->fota.active = 0;
 	send_line(dev, gen, line, len);
 }
@@ -78,31 +79,58 @@ static const char *store_reason(int r)
 	return r == ZADM_ERR_SLOT ? "Bad slots" : "Storage error";
 }
 
+/* A number of the start message as it came: 0 with *ret set when it is an integer within long long,
+ * 1 when it is a number no slot or size can be (an integer beyond long long, 1e300), -1 when it is
+ * absent, no number, or a fraction. Nothing is converted before the range checks. */
+static int start_number(yajl_val v, const char *key, long long *ret)
+{
+	yajl_val n = zj_get(v, key);
+
+	if (!n || n->type != yajl_t_number)
+		return -1;
+	if (zj_get_int(v, key, ret))
+		return 0;
+	if ((n->u.number.flags & YAJL_NUMBER_DOUBLE_VALID) && n->u.number.d == floor(n->u.number.d))
+		return 1;
+	/* A fraction is a bad request; a number beyond even a double (1e400) has neither flag valid. */
+	return n->u.number.flags & YAJL_NUMBER_DOUBLE_VALID ? -1 : 1;
+}
+
 static void on_start(zadm_device *dev, unsigned int gen, yajl_val v)
 {
 	zadm_fota_store *st = store_of(dev);
 	struct zadm_fota_state *f = &dev->fota;
 	long long chunk, bcsize, vmsize = 0, bc, vm = -1;
 	zadm_fota_record rec = { 0 };
-	int r;
+	int r, rb, rs, rv = 0, rvs = 0;
 
 	f->active = 0;
-	if (!zj_get_int(v, "chunk", &chunk) || !zj_get_int(v, "bcsize", &bcsize) ||
-	    !zj_get_int(v, "bc", &bc) || chunk <= 0 || chunk > 1 << 24 || bcsize <= 0 ||
-	    (zj_get(v, "vmsize") && !zj_get_int(v, "vmsize", &vmsize))) {
+	rs = start_number(v, "bcsize", &bcsize);
+	rb = start_number(v, "bc", &bc);
+	if (zj_get(v, "vmsize"))
+		rvs = start_number(v, "vmsize", &vmsize);
+	if (start_number(v, "chunk", &chunk) || chunk <= 0 || chunk > 1 << 24 || rs < 0 || (!rs && bcsize <= 0) ||
+	    rb < 0 || rvs < 0) {
 		fail(dev, gen, "Bad request");
 		return;
 	}
-	if (vmsize > 0 && !zj_get_int(v, "vm", &vm)) {
-		fail(dev, gen, "Bad request");
-		return;
+	/* "V <= 0 means bytecode only"; a VM size no store can hold is a bad slot, not bytecode only. */
+	if (rvs || vmsize > 0) {
+		rv = start_number(v, "vm", &vm);
+		if (rv < 0) {
+			fail(dev, gen, "Bad request");
+			return;
+		}
 	}
 	r = st->ops->get_record(st->userdata, &rec);
 	if (r || !rec.valid) {
 		fail(dev, gen, "not ready");
 		return;
 	}
-	if (bc == rec.bc || (vmsize > 0 && vm == rec.vm) || bc < 0 || (vmsize > 0 && vm < 0)) {
+	/* Every number is checked as it came, before it is converted: a slot of 2^32 plus the running one
+	 * must not become the running one. */
+	if (rs || rb || rv || rvs || zadm_fota_store_check(st, &rec, ZADM_SLOT_BC, bc, bcsize) ||
+	    (vmsize > 0 && zadm_fota_store_check(st, &rec, ZADM_SLOT_VM, vm, vmsize))) {
 		fail(dev, gen, "Bad slots");
 		return;
 	}
@@ -121,7 +149,7 @@ static void on_start(zadm_device *dev, unsigned int gen, yajl_val v)
 	}
 	f->chunk = (unsigned int)chunk;
 	f->bcsize = bcsize;
-	f->vmsize = vmsize;
+	f->vmsize = vmsize > 0 ? vmsize : 0;
 	f->bc = (int)bc;
 	f->vm = vmsize > 0 ? (int)vm : rec.vm;
 	f->active = ZADM_SLOT_BC;
@@ -166,7 +194,8 @@ static void on_block(zadm_device *dev, unsigned int gen, yajl_val v)
 	}
 	size = t == ZADM_SLOT_BC ? f->bcsize : f->vmsize;
 	offset = (long long)f->chunk * f->block;
-	if (out.size == 0 || out.size > f->chunk || offset + out.size > size) {
+	/* offset < size here (blocks are asked for only while bytes are missing): no overflow. */
+	if (out.size == 0 || out.size > f->chunk || (long long)out.size > size - offset) {
 		gnutls_free(out.data);
 		fail(dev, gen, "Bad size");
 		return;
@@ -325,5 +354,6 @@ void zadm_fota_run(zadm_device *dev, struct zadm_job *job)
 	else if (zj_get(v, "ok"))
 		on_confirm(dev, job->gen, v);
 	else
-		zadm_warn(dev, "FOTA: ignoring an OTA message without chunk, bin, crc or ok");
+		zadm_log_limited(dev, ZADM_RL_FOTA, ZADM_LOG_WARN,
+				 "FOTA: ignoring an OTA message without chunk, bin, crc or ok");
 }

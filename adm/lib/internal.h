@@ -27,7 +27,29 @@ void zadm_log(const struct zadm_logger *lg, int level, const char *fmt, ...) ZAD
 #define zadm_info(dev, ...) zadm_log(&(dev)->logger, ZADM_LOG_INFO, __VA_ARGS__)
 #define zadm_dbg(dev, ...) zadm_log(&(dev)->logger, ZADM_LOG_DBG, __VA_ARGS__)
 
+/* Warnings a server can trigger once per line it sends: logged at most once per ZADM_RL_INTERVAL_MS
+ * each, the others counted and reported in one line ("ignored 1234 more malformed lines from the
+ * server in the last 1 s"), so that a flood of bad lines cannot flood the application's log. */
+enum zadm_rl_kind {
+	ZADM_RL_MALFORMED,  /* lines that are not a JSON object */
+	ZADM_RL_JOBS_FULL,  /* CALL and OTA messages refused: the worker is too far behind */
+	ZADM_RL_RPC,        /* CALLs answered with an error (unknown method, bad args or result) */
+	ZADM_RL_FOTA,       /* OTA messages answered with ko */
+	ZADM_RL_COUNT
+};
+#define ZADM_RL_INTERVAL_MS 1000
+struct zadm_ratelimit {
+	long long start_ms;       /* when the current interval began, 0: none */
+	unsigned long suppressed; /* messages not logged in it */
+};
+struct zadm_device;
+void zadm_log_limited(struct zadm_device *dev, int kind, int level, const char *fmt, ...) ZADM_PRINTF(4, 5);
+/* Report the counts still pending (end of a session, stop). */
+void zadm_log_limited_flush(struct zadm_device *dev);
+
 /* ---- conn.c: one TCP (optionally TLS) connection carrying JSON lines ---- */
+/* Wait for events on fd, or the device's stop. 1 ready, 0 timeout, -1 stop or error. */
+int zadm_wait_fd(struct zadm_device *dev, int fd, short events, int timeout_ms);
 typedef struct zadm_conn zadm_conn;
 struct zadm_device;
 /* Resolve, connect (bounded by timeout_ms and by the device's stop), TLS handshake when enabled. */
@@ -36,9 +58,9 @@ int zadm_conn_open(struct zadm_device *dev, zadm_conn **ret_conn);
 int zadm_conn_from_fd(struct zadm_device *dev, int fd, zadm_conn **ret_conn);
 /* Write all of buf. */
 int zadm_conn_write(zadm_conn *c, const char *buf, size_t len);
-/* Next line (without '\n', NUL-terminated, owned by c until the next read). timeout_ms < 0 waits
- * forever. Returns 0, ZADM_ERR_IO (closed/error/stop; *ret_line NULL and errno-like detail logged),
- * ZADM_ERR_TOO_LONG, or 1 on timeout. */
+/* Next line (without '\n', NUL-terminated, owned by c until the next read). timeout_ms bounds the
+ * whole call, however the bytes trickle in; < 0 waits forever. Returns 0, ZADM_ERR_IO
+ * (closed/error/stop; *ret_line NULL and errno-like detail logged), ZADM_ERR_TOO_LONG, or 1 on timeout. */
 int zadm_conn_read_line(struct zadm_device *dev, zadm_conn *c, int timeout_ms, char **ret_line);
 /* Wake any thread blocked on c (shutdown of the socket); c stays allocated. */
 void zadm_conn_shutdown(zadm_conn *c);
@@ -73,14 +95,23 @@ struct zadm_fota_state {
 	unsigned int chunk;
 	long long bcsize, vmsize;
 	int bc, vm;
-	unsigned int block;
+	long long block;    /* never beyond size / chunk: asked for only while bytes are missing */
 	long long received;
 };
 
 struct zadm_fota_store {
 	const zadm_fota_store_ops *ops;
 	void *userdata;
+	int nslots;      /* slots 0 .. nslots-1 of each kind exist */
+	size_t max_size; /* bytes a slot holds */
+	/* The file store's own refusal of the slots it must keep (running, fallback); NULL for others. */
+	bool (*is_protected)(void *userdata, int kind, int slot);
 };
+/* May an update erase and write slot of kind with size bytes? Checked on the server's numbers as
+ * they came, before any conversion: 0 <= slot < nslots, 0 <= size <= max_size, not the running slot
+ * of running (when valid), not a slot the store protects. ZADM_OK or ZADM_ERR_SLOT. */
+int zadm_fota_store_check(const zadm_fota_store *st, const zadm_fota_record *running, int kind, long long slot,
+			  long long size);
 
 struct zadm_device {
 	char *uid, *token, *ip, *address, *platform, *vmuid, *ca_file, *server_name;
@@ -108,6 +139,9 @@ struct zadm_device {
 	size_t quser, qinternal;
 	struct zadm_job *jhead, *jtail;
 	size_t njobs;
+
+	pthread_mutex_t rl_lock; /* the rate limiters; taken alone, never with lock */
+	struct zadm_ratelimit rl[ZADM_RL_COUNT];
 
 	zadm_fota_record rec; /* cached running record, for the login line */
 	struct zadm_fota_state fota;

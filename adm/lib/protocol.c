@@ -82,8 +82,8 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 	v = zj_parse(line, err, sizeof(err));
 	if (!v || v->type != yajl_t_object) {
 		/* One bad line is the server's bug; the session itself is still usable. */
-		zadm_warn(dev, "ignoring a malformed line from the server: %s",
-			  v ? "not a JSON object" : err);
+		zadm_log_limited(dev, ZADM_RL_MALFORMED, ZADM_LOG_WARN, "ignoring a malformed line from the server: %s",
+				 v ? "not a JSON object" : err);
 		yajl_tree_free(v);
 		return 0;
 	}
@@ -103,7 +103,8 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 			reply = zadm_proto_retn(id, NULL, "device busy", &len);
 		r = zadm_device_push_job(dev, ZADM_JOB_CALL, v, gen);
 		if (r == ZADM_ERR_QUEUE_FULL) {
-			zadm_warn(dev, "RPC: too many calls waiting, one refused");
+			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN,
+					 "RPC: too many calls waiting, one refused");
 			zadm_device_push_internal(dev, reply, len, gen);
 			reply = NULL;
 		}
@@ -113,7 +114,8 @@ int zadm_proto_dispatch(zadm_device *dev, const char *line, unsigned int gen)
 	if (cmd && strcmp(cmd, "OTA") == 0) {
 		r = zadm_device_push_job(dev, ZADM_JOB_OTA, v, gen);
 		if (r)
-			zadm_warn(dev, "FOTA: message dropped (%s)", zadm_strerror(r));
+			zadm_log_limited(dev, ZADM_RL_JOBS_FULL, ZADM_LOG_WARN, "FOTA: message dropped (%s)",
+					 zadm_strerror(r));
 		return 0;
 	}
 	zadm_dbg(dev, "ignoring a message without a known cmd");

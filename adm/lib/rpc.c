@@ -18,7 +18,7 @@ void zadm_rpc_run(zadm_device *dev, struct zadm_job *job)
 	size_t len;
 
 	if (!method) {
-		zadm_warn(dev, "RPC: CALL without a method name");
+		zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: CALL without a method name");
 		error = "missing method";
 		goto reply;
 	}
@@ -26,12 +26,12 @@ void zadm_rpc_run(zadm_device *dev, struct zadm_job *job)
 		if (strcmp(dev->rpc[i].name, method) == 0)
 			fn = &dev->rpc[i];
 	if (!fn) {
-		zadm_warn(dev, "RPC: unknown method %s", method);
+		zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: unknown method %s", method);
 		error = "unknown method";
 		goto reply;
 	}
 	if (args && args->type != yajl_t_array) {
-		zadm_warn(dev, "RPC: %s: args is not an array", method);
+		zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: %s: args is not an array", method);
 		error = "args must be an array";
 		goto reply;
 	}
@@ -42,14 +42,18 @@ void zadm_rpc_run(zadm_device *dev, struct zadm_job *job)
 	}
 	zadm_dbg(dev, "RPC: calling %s", method);
 	if (fn->fn(fn->userdata, args_text, &out)) {
+		/* The error text goes into a JSON string: never let bytes that are not UTF-8 lose the reply. */
+		if (out)
+			zj_utf8_sanitize(out);
 		error = out ? out : "function failed";
-		zadm_info(dev, "RPC: %s failed: %s", method, error);
+		zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_INFO, "RPC: %s failed: %s", method, error);
 	} else if (out) {
 		char err[128];
 
 		res = zj_parse(out, err, sizeof(err));
 		if (!res) {
-			zadm_warn(dev, "RPC: %s returned invalid JSON: %s", method, err);
+			zadm_log_limited(dev, ZADM_RL_RPC, ZADM_LOG_WARN, "RPC: %s returned invalid JSON: %s",
+					 method, err);
 			error = "invalid result";
 		}
 	}
@@ -59,7 +63,7 @@ reply:
 		if (line)
 			zadm_device_push_internal(dev, line, len, job->gen);
 		else
-			zadm_warn(dev, "RPC: cannot build the reply (error text not UTF-8?)");
+			zadm_warn(dev, "RPC: cannot build the reply: out of memory");
 	}
 	yajl_tree_free(res);
 	free(out);

@@ -25,7 +25,32 @@ ZADM_API int zadm_fota_store_new(const zadm_fota_store_ops *ops, void *userdata,
 		return ZADM_ERR_NOMEM;
 	st->ops = ops;
 	st->userdata = userdata;
+	st->nslots = 2;
+	st->max_size = ZADM_FOTA_SLOT_SIZE_DEFAULT;
 	*ret_store = st;
+	return ZADM_OK;
+}
+
+ZADM_API int zadm_fota_store_set_limits(zadm_fota_store *store, int nslots, size_t max_slot_size)
+{
+	if (!store || nslots < 1 || nslots > ZADM_FOTA_SLOTS_MAX || max_slot_size == 0)
+		return ZADM_ERR_ARG;
+	store->nslots = nslots;
+	store->max_size = max_slot_size;
+	return ZADM_OK;
+}
+
+int zadm_fota_store_check(const zadm_fota_store *st, const zadm_fota_record *running, int kind, long long slot,
+			  long long size)
+{
+	if (kind != ZADM_SLOT_BC && kind != ZADM_SLOT_VM)
+		return ZADM_ERR_SLOT;
+	if (slot < 0 || slot >= st->nslots || size < 0 || (unsigned long long)size > st->max_size)
+		return ZADM_ERR_SLOT;
+	if (running && running->valid && slot == (kind == ZADM_SLOT_BC ? running->bc : running->vm))
+		return ZADM_ERR_SLOT;
+	if (st->is_protected && st->is_protected(st->userdata, kind, (int)slot))
+		return ZADM_ERR_SLOT;
 	return ZADM_OK;
 }
 
@@ -196,6 +221,16 @@ static int fs_get_record(void *ud, zadm_fota_record *ret_rec)
 	return ZADM_OK;
 }
 
+/* The slots this store never erases or writes, whoever asks: the one running now, and the one a
+ * rollback returns to. A pending attempt is neither (a newer update may replace it before the restart). */
+static bool fs_protected(void *ud, int kind, int slot)
+{
+	struct file_store *fs = ud;
+	int run = kind == ZADM_SLOT_BC ? fs->bc : fs->vm, last = kind == ZADM_SLOT_BC ? fs->last_bc : fs->last_vm;
+
+	return slot == last || (fs->state != FS_ATTEMPT && slot == run);
+}
+
 static int fs_erase(void *ud, int kind, int slot, size_t size)
 {
 	struct file_store *fs = ud;
@@ -204,7 +239,7 @@ static int fs_erase(void *ud, int kind, int slot, size_t size)
 
 	if (r)
 		return r;
-	if (size > fs->max_size)
+	if (size > fs->max_size || fs_protected(fs, kind, slot))
 		return ZADM_ERR_SLOT;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -223,7 +258,7 @@ static int fs_write(void *ud, int kind, int slot, size_t offset, const void *buf
 
 	if (r)
 		return r;
-	if (offset > fs->max_size || len > fs->max_size - offset)
+	if (offset > fs->max_size || len > fs->max_size - offset || fs_protected(fs, kind, slot))
 		return ZADM_ERR_SLOT;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -373,10 +408,11 @@ ZADM_API int zadm_fota_store_file_new(const char *dir, int nslots, size_t max_sl
 				       zadm_fota_store **ret_store)
 {
 	struct file_store *fs;
+	zadm_fota_store *st;
 	struct stat sb;
 	int r;
 
-	if (!dir || !*dir || nslots < 0 || nslots > 1000 || !ret_store)
+	if (!dir || !*dir || nslots < 0 || nslots > ZADM_FOTA_SLOTS_MAX || !ret_store)
 		return ZADM_ERR_ARG;
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return ZADM_ERR_IO;
@@ -386,13 +422,19 @@ ZADM_API int zadm_fota_store_file_new(const char *dir, int nslots, size_t max_sl
 		return ZADM_ERR_NOMEM;
 	}
 	fs->nslots = nslots ? nslots : 2;
-	fs->max_size = max_slot_size ? max_slot_size : 64u << 20;
+	fs->max_size = max_slot_size ? max_slot_size : ZADM_FOTA_SLOT_SIZE_DEFAULT;
 	r = fs_load(fs);
 	if (!r)
 		r = fs_boot(fs);
 	if (!r)
-		r = zadm_fota_store_new(&file_ops, fs, ret_store);
-	if (r)
+		r = zadm_fota_store_new(&file_ops, fs, &st);
+	if (r) {
 		fs_free(fs);
-	return r;
+		return r;
+	}
+	st->nslots = fs->nslots;
+	st->max_size = fs->max_size;
+	st->is_protected = fs_protected;
+	*ret_store = st;
+	return ZADM_OK;
 }

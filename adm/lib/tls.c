@@ -3,10 +3,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <gnutls/x509.h>
 
@@ -53,6 +56,44 @@ static bool is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* The handshake within timeout_ms from now, however slowly the server's bytes come: non-blocking
+ * meanwhile, each wait a poll() for the time left (GnuTLS's own handshake timeout does not stop a
+ * record trickled one byte at a time). A stop interrupts it. */
+static int handshake(struct zadm_device *dev, gnutls_session_t s, int fd)
+{
+	struct timespec ts;
+	long long until, left;
+	int flags = fcntl(fd, F_GETFL), r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + dev->opts.timeout_ms;
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	for (;;) {
+		r = gnutls_handshake(s);
+		if (r >= 0 || gnutls_error_is_fatal(r))
+			break;
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+			continue; /* a warning alert: go on */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		left = until - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left <= 0) {
+			r = GNUTLS_E_TIMEDOUT;
+			break;
+		}
+		switch (zadm_wait_fd(dev, fd, gnutls_record_get_direction(s) ? POLLOUT : POLLIN, (int)left)) {
+		case -1:
+			r = GNUTLS_E_INTERRUPTED; /* the device stops */
+			goto out;
+		case 0:
+			r = GNUTLS_E_TIMEDOUT;
+			goto out;
+		}
+	}
+out:
+	fcntl(fd, F_SETFL, flags);
+	return r;
+}
+
 int zadm_tls_session_open(struct zadm_device *dev, int fd, const char *host, gnutls_session_t *ret_s)
 {
 	gnutls_session_t s;
@@ -76,10 +117,7 @@ int zadm_tls_session_open(struct zadm_device *dev, int fd, const char *host, gnu
 		zadm_warn(dev, "TLS: certificate verification is off (insecure option)");
 	gnutls_transport_set_int(s, fd);
 	gnutls_transport_set_push_function(s, tls_push);
-	gnutls_handshake_set_timeout(s, dev->opts.timeout_ms);
-	do {
-		r = gnutls_handshake(s);
-	} while (r < 0 && !gnutls_error_is_fatal(r) && r != GNUTLS_E_AGAIN);
+	r = handshake(dev, s, fd);
 	if (r < 0) {
 		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			gnutls_datum_t out = { NULL, 0 };
@@ -90,7 +128,10 @@ int zadm_tls_session_open(struct zadm_device *dev, int fd, const char *host, gnu
 				 out.data ? (const char *)out.data : "verification failed");
 			gnutls_free(out.data);
 		} else {
-			zadm_err(dev, "TLS: handshake with %s failed: %s", host, gnutls_strerror(r));
+			if (r == GNUTLS_E_INTERRUPTED)
+				zadm_dbg(dev, "TLS: handshake with %s interrupted by the stop", host);
+			else
+				zadm_err(dev, "TLS: handshake with %s failed: %s", host, gnutls_strerror(r));
 		}
 		gnutls_deinit(s);
 		return ZADM_ERR_TLS;

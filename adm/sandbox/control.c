@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,8 @@ char *sb_reply_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* It may quote what the caller sent, or be cut inside a character: always valid JSON. */
+	zj_utf8_sanitize(msg);
 	yajl_gen_map_open(g);
 	zj_gen_key(g, "ok"), yajl_gen_bool(g, 0);
 	zj_gen_key(g, "error"), zj_gen_str(g, msg);
@@ -102,6 +106,38 @@ static char *cmd_list(void)
 	return zj_gen_line(g, NULL);
 }
 
+/* An integer argument: all of s, decimal, within [min, max]. */
+static bool parse_ll(const char *s, long long min, long long max, long long *ret)
+{
+	char *end;
+	long long v;
+
+	if (!((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+/* Seconds: a finite decimal number within [0, max] (no nan, inf, hex or exponent beyond range). */
+static bool parse_seconds(const char *s, double max, double *ret)
+{
+	char *end;
+	double v;
+
+	if (!*s || strspn(s, "0123456789.eE+-") != strlen(s))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v) || v < 0 || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
 static void deadline(struct timespec *ts, double seconds)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
@@ -115,14 +151,18 @@ static void deadline(struct timespec *ts, double seconds)
 
 static char *cmd_wait(char *uid, char *secs)
 {
-	double s = secs ? atof(secs) : 10;
+	double s = 10;
 	struct timespec until;
 	struct sb_client *c;
 
+	/* A NaN or huge value made an invalid timespec: timedwait failed at once, forever, with the
+	 * global lock held. */
+	if (secs && !parse_seconds(secs, SB_WAIT_MAX_S, &s))
+		return sb_reply_error("wait: SECONDS must be a number from 0 to %d, not '%s'", SB_WAIT_MAX_S, secs);
 	deadline(&until, s);
 	pthread_mutex_lock(&sb.lock);
 	while (!(c = sb_client_find_locked(uid)))
-		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0)
 			break;
 	if (c)
 		sb_client_unref_locked(c);
@@ -203,7 +243,7 @@ static char *do_call(struct sb_client *c, void *arg)
 	deadline(&until, 10);
 	pthread_mutex_lock(&sb.lock);
 	while (!call->done)
-		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) == ETIMEDOUT) {
+		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0) {
 			call->reply = sb_reply_error("no RETN within 10 s");
 			call->done = true;
 		}
@@ -266,15 +306,23 @@ static char *cmd_fota(char *p)
 	if (!uid || !a.bc)
 		return sb_reply_error("usage: fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] [timeout=S]");
 	while ((w = word(&p))) {
-		if (strncmp(w, "bc=", 3) == 0)
-			a.bcslot = atoll(w + 3);
-		else if (strncmp(w, "vm=", 3) == 0)
-			a.vmslot = atoll(w + 3);
-		else if (strncmp(w, "chunk=", 6) == 0)
-			a.chunk = atoll(w + 6);
-		else if (strncmp(w, "timeout=", 8) == 0)
-			a.timeout = atoi(w + 8);
-		else if (strcmp(w, "badcrc") == 0)
+		long long n;
+
+		/* Slot numbers go to the device as they are (any integer: testing its checks is the point);
+		 * the numbers the sandbox itself uses are range-checked. */
+		if (strncmp(w, "bc=", 3) == 0 || strncmp(w, "vm=", 3) == 0) {
+			if (!parse_ll(w + 3, LLONG_MIN, LLONG_MAX, &n))
+				return sb_reply_error("fota: %.2s= needs an integer, not '%s'", w, w + 3);
+			*(w[0] == 'b' ? &a.bcslot : &a.vmslot) = n;
+		} else if (strncmp(w, "chunk=", 6) == 0) {
+			if (!parse_ll(w + 6, 1, SB_CHUNK_MAX, &a.chunk))
+				return sb_reply_error("fota: chunk= must be 1 to %d, not '%s'", SB_CHUNK_MAX, w + 6);
+		} else if (strncmp(w, "timeout=", 8) == 0) {
+			if (!parse_ll(w + 8, 1, SB_WAIT_MAX_S, &n))
+				return sb_reply_error("fota: timeout= must be 1 to %d seconds, not '%s'", SB_WAIT_MAX_S,
+						      w + 8);
+			a.timeout = (int)n;
+		} else if (strcmp(w, "badcrc") == 0)
 			a.bad_crc = true;
 		else if (strcmp(w, "badpart") == 0)
 			a.bad_part = true;
@@ -308,8 +356,12 @@ static char *do_kick(struct sb_client *c, void *arg)
 
 static char *handle(char *line)
 {
-	char *p = line, *cmd = word(&p), *uid;
+	char *p = line, *cmd, *uid;
 
+	/* Replies quote uids and file names: bytes that are not UTF-8 would make them invalid JSON. */
+	if (!zj_utf8_valid(line, strlen(line)))
+		return sb_reply_error("the command is not valid UTF-8");
+	cmd = word(&p);
 	if (!cmd)
 		return sb_reply_error("empty command");
 	if (strcmp(cmd, "list") == 0)
@@ -333,10 +385,10 @@ static char *handle(char *line)
 		return with_client(uid, do_send_text, rest(&p));
 	if (strcmp(cmd, "longline") == 0) {
 		char *n = word(&p);
-		long long len = n ? atoll(n) : 0;
+		long long len;
 		char *text, *r;
 
-		if (len < 16 || len > (1 << 26))
+		if (!n || !parse_ll(n, 16, 1 << 26, &len))
 			return sb_reply_error("usage: longline UID BYTES (16 .. 64 MiB)");
 		/* A valid JSON object of exactly len bytes: {"x":"aaa...a"} */
 		text = malloc((size_t)len + 1);
@@ -351,11 +403,36 @@ static char *handle(char *line)
 	return sb_reply_error("unknown command %s (list, wait, call, fota, terminate, kick, raw, longline, quit)", cmd);
 }
 
+/* NULL when the peer may use the control interface, else the reply that says why not. The socket is
+ * 0600, but its directory or a chmod may open it up: the peer's uid is checked as well. */
+static char *peer_refusal(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+		sb_log("control connection refused: cannot tell its uid: %s", strerror(errno));
+		return sb_reply_error("permission denied: cannot tell your uid");
+	}
+	if (cr.uid == geteuid() || cr.uid == 0)
+		return NULL;
+	sb_log("control connection from uid %u refused (not uid %u nor root)", (unsigned int)cr.uid,
+	       (unsigned int)geteuid());
+	return sb_reply_error("permission denied: uid %u is neither the sandbox's user nor root", (unsigned int)cr.uid);
+}
+
 void *sb_control_main(void *arg)
 {
 	struct sb_io io = { .fd = (int)(long)arg, .max = 1 << 20 };
-	char *line;
+	char *line, *refusal = peer_refusal(io.fd);
 
+	if (refusal) {
+		/* Read its command first (a second at most), so the reply is not lost to a reset. */
+		sb_io_read_line(&io, sb_now_ms() + 1000, &line);
+		sb_io_write(&io, refusal, strlen(refusal));
+		free(refusal);
+		goto out;
+	}
 	while (sb_io_read_line(&io, -1, &line) == 0) {
 		bool quit = strcmp(line, "quit") == 0;
 		char *reply = handle(line);
@@ -368,8 +445,12 @@ void *sb_control_main(void *arg)
 		if (quit)
 			(void)!write(sb_quit_fd, "q", 1);
 	}
+out:
 	close(io.fd);
 	free(io.buf);
+	pthread_mutex_lock(&sb.lock);
+	sb.nctl--;
+	pthread_mutex_unlock(&sb.lock);
 	return NULL;
 }
 
@@ -401,12 +482,18 @@ int sb_control_client(const char *path, int argc, char **argv)
 	if (io.fd < 0 || connect(io.fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "zadm-sandbox: cannot connect to the control socket %s: %s\n", path,
 			strerror(errno));
+		if (io.fd >= 0)
+			close(io.fd);
 		free(cmd);
 		return 1;
 	}
-	if (sb_io_write(&io, cmd, strlen(cmd)) < 0 || sb_io_read_line(&io, -1, &reply) != 0) {
+	/* A sandbox that refuses the connection may have answered and closed before the command was
+	 * written: its reply is still there to read. */
+	(void)sb_io_write(&io, cmd, strlen(cmd));
+	if (sb_io_read_line(&io, -1, &reply) != 0) {
 		fprintf(stderr, "zadm-sandbox: the sandbox closed the control connection\n");
 		free(cmd);
+		free(io.buf);
 		close(io.fd);
 		return 1;
 	}

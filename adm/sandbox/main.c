@@ -25,6 +25,8 @@ struct sb_server sb = {
 	.cond = PTHREAD_COND_INITIALIZER,
 	.out_lock = PTHREAD_MUTEX_INITIALIZER,
 	.max_line = 65536,
+	.login_timeout_s = SB_LOGIN_TIMEOUT_S,
+	.max_conns = SB_MAX_CONNS,
 };
 int sb_quit_fd = -1;
 static int quit_pipe[2] = { -1, -1 };
@@ -50,20 +52,30 @@ void sb_log(const char *fmt, ...)
 	pthread_mutex_unlock(&sb.out_lock);
 }
 
-void sb_print(const char *type, const char *uid, void (*more)(yajl_gen g, void *arg), void *arg)
+void sb_print(const char *type, const char *uid, int (*more)(yajl_gen g, void *arg), void *arg)
 {
 	yajl_gen g = zj_gen_new();
 	struct timespec ts;
+	int e = 0;
 	char *line;
 
+	if (!g)
+		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	yajl_gen_map_open(g);
-	zj_gen_key(g, "type"), zj_gen_str(g, type);
-	zj_gen_key(g, "uid"), zj_gen_str(g, uid);
-	zj_gen_key(g, "ts"), zj_gen_int(g, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	e |= yajl_gen_map_open(g);
+	e |= zj_gen_key(g, "type") | zj_gen_str(g, type);
+	e |= zj_gen_key(g, "uid") | zj_gen_str(g, uid);
+	e |= zj_gen_key(g, "ts") | zj_gen_int(g, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	if (more)
-		more(g, arg);
-	yajl_gen_map_close(g);
+		e |= more(g, arg);
+	/* A string that is not UTF-8 (every input is checked, so this would be a bug): print nothing
+	 * rather than a broken line. */
+	e |= yajl_gen_map_close(g);
+	if (e) {
+		yajl_gen_free(g);
+		sb_log("%s: %s record not printed: it would not be valid JSON", uid ? uid : "?", type);
+		return;
+	}
 	line = zj_gen_line(g, NULL);
 	if (!line)
 		return;
@@ -88,12 +100,19 @@ static void usage(FILE *fp)
 	      "      --tls-key FILE     the certificate's PEM private key\n"
 	      "      --htbm SECONDS     impose this heartbeat period on every device\n"
 	      "      --max-line BYTES   longest line accepted from a device (default 65536)\n"
-	      "  -c, --control SOCKET   serve the control interface on this Unix socket\n"
+	      "      --login-timeout SECONDS\n"
+	      "                         time a device has for the TLS handshake and its login line\n"
+	      "                         together (default 10, 1 .. 3600)\n"
+	      "      --max-connections N\n"
+	      "                         device connections open at once; more are closed at once\n"
+	      "                         (default 512, 1 .. 65536)\n"
+	      "  -c, --control SOCKET   serve the control interface on this Unix socket (mode 0600,\n"
+	      "                         your uid and root only)\n"
 	      "      --ctl SOCKET       client mode: send COMMAND to a running sandbox, print its reply;\n"
 	      "                         exit 0 when it says ok, 1 otherwise\n"
 	      "  -h, --help             show this help\n"
 	      "  -V, --version          show the version\n\n"
-	      "Control commands: list | wait UID [SECONDS] | call [-n] UID METHOD [ARGS_JSON_ARRAY] |\n"
+	      "Control commands: list | wait UID [SECONDS (0 .. 3600)] | call [-n] UID METHOD [ARGS_JSON_ARRAY] |\n"
 	      "  fota UID BCFILE [VMFILE] [bc=N] [vm=N] [chunk=N] [badcrc] [badpart] [timeout=S] |\n"
 	      "  terminate UID | kick UID | raw UID TEXT | longline UID BYTES | quit\n", fp);
 }
@@ -180,9 +199,14 @@ static int listen_tcp(const char *bind_addr, unsigned int port, unsigned int *re
 	return fd;
 }
 
-static int listen_unix(const char *path)
+/* The control socket, private from the start: bound under umask 0177 (so it is created 0600 whatever
+ * the caller's umask), never replacing anything but a stale socket. Its inode goes to *ret_st so that
+ * the exit removes it only if it is still ours. */
+static int listen_unix(const char *path, struct stat *ret_st)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	mode_t old;
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -190,27 +214,109 @@ static int listen_unix(const char *path)
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	unlink(path);
+	if (lstat(path, &st) == 0) {
+		int probe, err;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "zadm-sandbox: %s exists and is not a socket; not removing it\n", path);
+			return -1;
+		}
+		/* A socket somebody answers on is in use; only a refused connection means stale. */
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		err = probe < 0 ? errno : connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+		if (probe >= 0)
+			close(probe);
+		if (err == 0) {
+			fprintf(stderr, "zadm-sandbox: another zadm-sandbox answers on %s; not starting\n", path);
+			return -1;
+		}
+		if (err != ECONNREFUSED) {
+			fprintf(stderr, "zadm-sandbox: cannot tell whether %s is in use: %s\n", path, strerror(err));
+			return -1;
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			fprintf(stderr, "zadm-sandbox: cannot remove the stale socket %s: %s\n", path, strerror(errno));
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		fprintf(stderr, "zadm-sandbox: cannot use %s: %s\n", path, strerror(errno));
+		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	if (fd < 0) {
+		fprintf(stderr, "zadm-sandbox: cannot create the control socket: %s\n", strerror(errno));
+		return -1;
+	}
+	/* Still one thread here: the umask change is seen by nothing else. */
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
 		fprintf(stderr, "zadm-sandbox: cannot listen on %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (listen(fd, 16) < 0 || lstat(path, ret_st) < 0) {
+		fprintf(stderr, "zadm-sandbox: cannot listen on %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
 		return -1;
 	}
 	return fd;
 }
 
-static void spawn(void *(*fn)(void *), void *arg)
+static bool spawn(void *(*fn)(void *), void *arg)
 {
 	pthread_t th;
 	pthread_attr_t at;
+	int r;
 
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&th, &at, fn, arg))
-		sb_log("cannot create a thread: out of resources");
+	r = pthread_create(&th, &at, fn, arg);
+	if (r)
+		sb_log("cannot create a thread: %s", strerror(r));
 	pthread_attr_destroy(&at);
+	return r == 0;
+}
+
+/* Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the pending connection stays in
+ * the backlog and poll() reports it at once again, so the loop stops polling the listening sockets
+ * for a while (100 ms, doubling up to 1 s) instead of spinning, and logs the episode once. */
+static struct {
+	long long until;    /* listening sockets not polled before this (sb_now_ms), 0: polled */
+	unsigned int delay; /* ms */
+	unsigned long failed;
+	bool capped;        /* the connection limit is reached, logged */
+	unsigned long refused;
+} acc;
+
+static bool out_of_resources(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+static void accept_failed(int err)
+{
+	unsigned int n;
+
+	acc.delay = acc.delay ? (acc.delay >= 500 ? 1000 : acc.delay * 2) : 100;
+	acc.until = sb_now_ms() + acc.delay;
+	if (acc.failed++)
+		return;
+	pthread_mutex_lock(&sb.lock);
+	n = sb.nclients + sb.nctl;
+	pthread_mutex_unlock(&sb.lock);
+	sb_log("cannot accept connections: %s (%u open); pausing, new connections wait", strerror(err), n);
+}
+
+static void accept_ok(void)
+{
+	if (acc.failed)
+		sb_log("accepting connections again (%lu attempts failed)", acc.failed);
+	acc.failed = 0;
+	acc.delay = 0;
+	acc.until = 0;
 }
 
 static void accept_device(int lfd)
@@ -221,11 +327,35 @@ static void accept_device(int lfd)
 	char host[64] = "?", serv[16] = "?";
 	int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (out_of_resources(errno))
+			accept_failed(errno);
 		return;
+	}
+	accept_ok();
+	pthread_mutex_lock(&sb.lock);
+	if (sb.nclients >= sb.max_conns) {
+		pthread_mutex_unlock(&sb.lock);
+		/* Closed at once: the device retries later with its backoff, instead of waiting. */
+		close(fd);
+		acc.refused++;
+		if (!acc.capped)
+			sb_log("connection limit (%u) reached: new connections are closed at once", sb.max_conns);
+		acc.capped = true;
+		return;
+	}
+	pthread_mutex_unlock(&sb.lock);
+	if (acc.capped)
+		sb_log("below the connection limit again: %lu connections refused at the limit", acc.refused);
+	acc.capped = false;
+	acc.refused = 0;
 	getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), serv, sizeof(serv),
 		    NI_NUMERICHOST | NI_NUMERICSERV);
 	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
 	c->io.fd = fd;
 	c->io.max = sb.max_line;
 	c->refs = 1;
@@ -235,13 +365,63 @@ static void accept_device(int lfd)
 	pthread_mutex_lock(&sb.lock);
 	c->next = sb.clients;
 	sb.clients = c;
+	sb.nclients++;
 	pthread_mutex_unlock(&sb.lock);
-	spawn(sb_client_main, c);
+	if (!spawn(sb_client_main, c)) {
+		pthread_mutex_lock(&sb.lock);
+		sb_client_unref_locked(c);
+		pthread_mutex_unlock(&sb.lock);
+	}
+}
+
+/* Refuse a control connection with one reply line (never blocks: the socket buffer is empty). */
+static void control_refuse(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void control_refuse(int fd, const char *fmt, ...)
+{
+	char msg[200], *reply;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply = sb_reply_error("%s", msg);
+	if (reply)
+		(void)!send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	free(reply);
+	close(fd);
+}
+
+static void accept_control(int cfd)
+{
+	bool full;
+	int fd = accept4(cfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		if (out_of_resources(errno))
+			accept_failed(errno);
+		return;
+	}
+	accept_ok();
+	pthread_mutex_lock(&sb.lock);
+	full = sb.nctl >= SB_MAX_CTL;
+	if (!full)
+		sb.nctl++;
+	pthread_mutex_unlock(&sb.lock);
+	if (full) {
+		control_refuse(fd, "too many control connections (%d)", SB_MAX_CTL);
+		return;
+	}
+	if (!spawn(sb_control_main, (void *)(long)fd)) {
+		pthread_mutex_lock(&sb.lock);
+		sb.nctl--;
+		pthread_mutex_unlock(&sb.lock);
+		close(fd);
+	}
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_PORTFILE = 256, O_CERT, O_KEY, O_HTBM, O_MAXLINE, O_CTL };
+	enum { O_PORTFILE = 256, O_CERT, O_KEY, O_HTBM, O_MAXLINE, O_CTL, O_LOGINTO, O_MAXCONN };
 	static const struct option longopts[] = {
 		{ "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' },
@@ -251,6 +431,8 @@ int main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, O_KEY },
 		{ "htbm", required_argument, NULL, O_HTBM },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
+		{ "login-timeout", required_argument, NULL, O_LOGINTO },
+		{ "max-connections", required_argument, NULL, O_MAXCONN },
 		{ "control", required_argument, NULL, 'c' },
 		{ "ctl", required_argument, NULL, O_CTL },
 		{ "help", no_argument, NULL, 'h' },
@@ -261,6 +443,7 @@ int main(int argc, char **argv)
 		   *control = NULL, *ctl = NULL;
 	unsigned long port = 12345, v;
 	unsigned int bound = 0;
+	struct stat ctl_st;
 	int opt, lfd, cfd = -1;
 
 	while ((opt = getopt_long(argc, argv, "+b:p:d:c:hV", longopts, NULL)) != -1) {
@@ -289,6 +472,22 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			sb.max_line = v;
+			break;
+		case O_LOGINTO:
+			if (!parse_uint(optarg, 3600, &v) || v == 0) {
+				fprintf(stderr, "zadm-sandbox: --login-timeout: expected seconds (1 .. 3600): %s\n",
+					optarg);
+				return 2;
+			}
+			sb.login_timeout_s = (int)v;
+			break;
+		case O_MAXCONN:
+			if (!parse_uint(optarg, 65536, &v) || v == 0) {
+				fprintf(stderr, "zadm-sandbox: --max-connections: expected a count (1 .. 65536): %s\n",
+					optarg);
+				return 2;
+			}
+			sb.max_conns = (unsigned int)v;
 			break;
 		case 'c': control = optarg; break;
 		case O_CTL: ctl = optarg; break;
@@ -330,7 +529,7 @@ int main(int argc, char **argv)
 	lfd = listen_tcp(bind_addr, (unsigned int)port, &bound);
 	if (lfd < 0)
 		return 1;
-	if (control && (cfd = listen_unix(control)) < 0)
+	if (control && (cfd = listen_unix(control, &ctl_st)) < 0)
 		return 1;
 	if (port_file) {
 		char tmp[PATH_MAX];
@@ -347,9 +546,15 @@ int main(int argc, char **argv)
 	sb_log("listening on %s:%u (%s)%s%s", bind_addr, bound, sb.cred ? "TLS" : "plain TCP",
 	       control ? ", control socket " : "", control ? control : "");
 	for (;;) {
-		struct pollfd p[3] = { { quit_pipe[0], POLLIN, 0 }, { lfd, POLLIN, 0 }, { cfd, POLLIN, 0 } };
+		/* While pausing after EMFILE the listening sockets are left out (poll ignores fd -1). */
+		long long wait = acc.until ? acc.until - sb_now_ms() : -1;
+		bool pause = wait > 0;
+		struct pollfd p[3] = { { quit_pipe[0], POLLIN, 0 }, { pause ? -1 : lfd, POLLIN, 0 },
+				       { pause ? -1 : cfd, POLLIN, 0 } };
 
-		if (poll(p, cfd >= 0 ? 3 : 2, -1) < 0) {
+		if (!pause)
+			acc.until = 0;
+		if (poll(p, cfd >= 0 ? 3 : 2, pause ? (int)wait : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -358,17 +563,19 @@ int main(int argc, char **argv)
 			break;
 		if (p[1].revents)
 			accept_device(lfd);
-		if (cfd >= 0 && p[2].revents) {
-			int fd = accept4(cfd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (fd >= 0)
-				spawn(sb_control_main, (void *)(long)fd);
-		}
+		if (cfd >= 0 && p[2].revents)
+			accept_control(cfd);
 	}
 	sb_log("exiting");
 	close(lfd);
-	if (control)
-		unlink(control);
+	if (control) {
+		struct stat st;
+
+		/* Only our own socket: the path may have been replaced since. */
+		if (lstat(control, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == ctl_st.st_dev &&
+		    st.st_ino == ctl_st.st_ino)
+			unlink(control);
+	}
 	/* Devices see the connection close; detached threads end with the process. */
 	pthread_mutex_lock(&sb.lock);
 	for (struct sb_client *c = sb.clients; c; c = c->next)

@@ -17,8 +17,9 @@ struct sb_io {
 	char *buf;
 	size_t start, len, cap, max;
 };
-/* 0 line, 1 timeout, -1 closed or error, -2 line longer than max. */
-int sb_io_read_line(struct sb_io *io, int timeout_ms, char **ret_line);
+/* 0 line, 1 deadline passed, -1 closed or error, -2 line longer than max. deadline_ms is absolute
+ * (sb_now_ms), -1 for none: a peer that trickles its bytes gets no more time than one that is silent. */
+int sb_io_read_line(struct sb_io *io, long long deadline_ms, char **ret_line);
 int sb_io_write(struct sb_io *io, const char *buf, size_t len);
 
 struct sb_fota;
@@ -69,16 +70,28 @@ struct sb_server {
 	gnutls_certificate_credentials_t cred; /* NULL: plain TCP */
 	unsigned int htbm;
 	size_t max_line;
+	int login_timeout_s;     /* TLS handshake and login line, together */
+	unsigned int max_conns;  /* device connections open at once */
+	unsigned int nclients;   /* device connections open now (in clients); under lock */
+	unsigned int nctl;       /* control connections open now; under lock */
 	int verbose;
 	pthread_mutex_t out_lock;
 };
 
 extern struct sb_server sb;
 
+/* Defaults and limits of the options and control arguments (zadm-sandbox(1)). */
+#define SB_LOGIN_TIMEOUT_S 10
+#define SB_MAX_CONNS 512
+#define SB_MAX_CTL 16       /* control connections open at once */
+#define SB_WAIT_MAX_S 3600  /* longest wait and fota timeout */
+#define SB_CHUNK_MAX (1 << 24)
+
 long long sb_now_ms(void);
 void sb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Print one JSON Lines record on stdout: {"type":type,"uid":uid, then what more() adds}. */
-void sb_print(const char *type, const char *uid, void (*more)(yajl_gen g, void *arg), void *arg);
+/* Print one JSON Lines record on stdout: {"type":type,"uid":uid, then what more() adds (non-zero
+ * when a member could not be generated: then nothing is printed)}. */
+void sb_print(const char *type, const char *uid, int (*more)(yajl_gen g, void *arg), void *arg);
 
 /* server.c */
 void *sb_client_main(void *arg);

@@ -16,10 +16,13 @@
 
 #include "sandbox.h"
 
-int sb_io_read_line(struct sb_io *io, int timeout_ms, char **ret_line)
+int sb_io_read_line(struct sb_io *io, long long deadline_ms, char **ret_line)
 {
 	for (;;) {
-		char *s = io->buf + io->start, *nl = io->len > io->start ? memchr(s, '\n', io->len - io->start) : NULL;
+		/* Before the first read buf is NULL: no pointer arithmetic on it. */
+		char *s = io->buf ? io->buf + io->start : NULL;
+		char *nl = s && io->len > io->start ? memchr(s, '\n', io->len - io->start) : NULL;
+		long long left;
 		ssize_t n;
 
 		if (nl) {
@@ -51,9 +54,11 @@ int sb_io_read_line(struct sb_io *io, int timeout_ms, char **ret_line)
 			io->buf = nb;
 			io->cap = ncap;
 		}
+		left = deadline_ms < 0 ? -1 : deadline_ms - sb_now_ms();
 		if (!io->tls || !gnutls_record_check_pending(io->tls)) {
+			/* Past the deadline only what has already arrived is read (at most max bytes). */
 			struct pollfd p = { io->fd, POLLIN, 0 };
-			int r = poll(&p, 1, timeout_ms);
+			int r = poll(&p, 1, deadline_ms < 0 ? -1 : left > 0 ? (int)left : 0);
 
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -63,7 +68,11 @@ int sb_io_read_line(struct sb_io *io, int timeout_ms, char **ret_line)
 				return 1;
 		}
 		if (io->tls) {
+			/* GnuTLS reads a whole record however slowly it comes: the deadline bounds that too. */
+			gnutls_record_set_timeout(io->tls, deadline_ms < 0 ? 0 : left > 0 ? (unsigned int)left : 1);
 			n = gnutls_record_recv(io->tls, io->buf + io->len, io->cap - io->len);
+			if (n == GNUTLS_E_TIMEDOUT)
+				return 1;
 			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
 				continue;
 		} else {
@@ -132,6 +141,7 @@ void sb_client_unref_locked(struct sb_client *c)
 			*pp = c->next;
 			break;
 		}
+	sb.nclients--;
 	client_free(c);
 }
 
@@ -149,16 +159,18 @@ struct kv {
 	const char *valkey;
 };
 
-static void more_kv(yajl_gen g, void *arg)
+static int more_kv(yajl_gen g, void *arg)
 {
 	struct kv *kv = arg;
+	int e = 0;
 
 	if (kv->k1)
-		zj_gen_key(g, kv->k1), zj_gen_str(g, kv->v1);
+		e |= zj_gen_key(g, kv->k1) | zj_gen_str(g, kv->v1);
 	if (kv->k2)
-		zj_gen_key(g, kv->k2), zj_gen_str(g, kv->v2);
+		e |= zj_gen_key(g, kv->k2) | zj_gen_str(g, kv->v2);
 	if (kv->valkey)
-		zj_gen_key(g, kv->valkey), zj_gen_value(g, kv->val);
+		e |= zj_gen_key(g, kv->valkey) | zj_gen_value(g, kv->val);
+	return e;
 }
 
 static char *line_of(yajl_gen g, size_t *len)
@@ -247,15 +259,18 @@ static void fota_payload(struct sb_client *c, yajl_val p)
 		return;
 	}
 	if (zj_get_int(p, "b", &n)) {
-		size_t off = (size_t)(n * f->chunk), blen;
+		size_t chunk = (size_t)f->chunk, off, blen;
 		gnutls_datum_t in, out = { NULL, 0 };
 
-		if (n < 0 || off >= f->size[part]) {
+		/* The index is checked against the block count before it is multiplied: 2^52 + 1 times
+		 * 4096 must not wrap around to block 1. */
+		if (n < 0 || (unsigned long long)n >= (f->size[part] + chunk - 1) / chunk) {
 			pthread_mutex_unlock(&sb.lock);
 			sb_log("%s: OTA block %lld out of range", c->uid, n);
 			return;
 		}
-		blen = f->size[part] - off < (size_t)f->chunk ? f->size[part] - off : (size_t)f->chunk;
+		off = (size_t)n * chunk;
+		blen = f->size[part] - off < chunk ? f->size[part] - off : chunk;
 		in.data = f->data[part] + off;
 		in.size = (unsigned int)blen;
 		if (gnutls_base64_encode2(&in, &out) == 0) {
@@ -335,7 +350,7 @@ char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile,
 		return reply;
 	}
 	f->uid = strdup(c->uid);
-	f->chunk = chunk > 0 ? chunk : (c->chunk > 0 ? c->chunk : 4096);
+	f->chunk = chunk > 0 ? chunk : (c->chunk > 0 ? c->chunk : 4096); /* both checked: 1 .. SB_CHUNK_MAX */
 	f->bc = bc >= 0 ? bc : (c->have_slots && c->bc == 0 ? 1 : 0);
 	f->vm = vm >= 0 ? vm : (c->have_slots && c->vm == 0 ? 1 : 0);
 	f->bad_crc = bad_crc;
@@ -370,10 +385,11 @@ char *sb_fota_start(struct sb_client *c, const char *bcfile, const char *vmfile,
 	free(line);
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_s;
+	until.tv_sec += timeout_s; /* 1 .. SB_WAIT_MAX_S */
 	pthread_mutex_lock(&sb.lock);
+	/* Any failure of the wait ends it: never spin with the lock held. */
 	while (f->state != SBF_DONE && f->state != SBF_FAILED)
-		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) == ETIMEDOUT) {
+		if (pthread_cond_timedwait(&sb.cond, &sb.lock, &until) != 0) {
 			fota_end_locked(f, SBF_FAILED, "timeout");
 			break;
 		}
@@ -512,16 +528,18 @@ static void handle(struct sb_client *c, yajl_val v)
 	}
 }
 
-static void more_login(yajl_gen g, void *arg)
+static int more_login(yajl_gen g, void *arg)
 {
 	struct sb_client *c = arg;
+	int e = 0;
 
-	zj_gen_key(g, "heartbeat"), zj_gen_int(g, c->hb);
-	zj_gen_key(g, "ota"), yajl_gen_bool(g, c->ota);
+	e |= zj_gen_key(g, "heartbeat") | zj_gen_int(g, c->hb);
+	e |= zj_gen_key(g, "ota") | yajl_gen_bool(g, c->ota);
 	if (c->have_slots) {
-		zj_gen_key(g, "bc"), zj_gen_int(g, c->bc);
-		zj_gen_key(g, "vm"), zj_gen_int(g, c->vm);
+		e |= zj_gen_key(g, "bc") | zj_gen_int(g, c->bc);
+		e |= zj_gen_key(g, "vm") | zj_gen_int(g, c->vm);
 	}
+	return e;
 }
 
 static bool login(struct sb_client *c, const char *line)
@@ -548,12 +566,16 @@ static bool login(struct sb_client *c, const char *line)
 		goto out;
 	}
 	c->uid = strdup(uid);
-	if (!zj_get_int(v, "hearbeat", &hb) || hb <= 0)
+	/* The device's numbers are range-checked before they are converted or multiplied. */
+	if (!zj_get_int(v, "hearbeat", &hb) || hb <= 0 || hb > 86400) {
+		if (zj_get(v, "hearbeat"))
+			sb_log("%s: %s: heartbeat out of range (1 .. 86400 s), supervising with 60 s", c->peer, uid);
 		hb = 60;
+	}
 	c->hb = sb.htbm ? sb.htbm : (unsigned int)hb;
 	c->ota = zj_get(v, "ota") && zj_get(v, "ota")->type == yajl_t_true;
 	c->have_slots = zj_get_int(v, "bc", &c->bc) && zj_get_int(v, "vm", &c->vm);
-	if (!zj_get_int(v, "chunk", &c->chunk))
+	if (!zj_get_int(v, "chunk", &c->chunk) || c->chunk <= 0 || c->chunk > SB_CHUNK_MAX)
 		c->chunk = 0;
 	/* A device that logs in again replaces its old session. */
 	pthread_mutex_lock(&sb.lock);
@@ -596,19 +618,36 @@ out:
 	return ok;
 }
 
-static const char *tls_handshake(struct sb_client *c)
+/* The handshake, by deadline (absolute, shared with the login line). The socket is non-blocking
+ * meanwhile and every wait is a poll() for the time left: GnuTLS's own handshake timeout does not stop
+ * a peer that trickles a record one byte at a time. */
+static const char *tls_handshake(struct sb_client *c, long long deadline)
 {
-	int r;
+	int fd = c->io.fd, flags = fcntl(fd, F_GETFL), r;
 
 	if (gnutls_init(&c->io.tls, GNUTLS_SERVER) < 0)
 		return "gnutls_init failed";
 	gnutls_set_default_priority(c->io.tls);
 	gnutls_credentials_set(c->io.tls, GNUTLS_CRD_CERTIFICATE, sb.cred);
-	gnutls_transport_set_int(c->io.tls, c->io.fd);
-	gnutls_handshake_set_timeout(c->io.tls, 10000);
-	do {
+	gnutls_transport_set_int(c->io.tls, fd);
+	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	for (;;) {
+		long long left;
+		struct pollfd p = { fd, 0, 0 };
+
 		r = gnutls_handshake(c->io.tls);
-	} while (r < 0 && !gnutls_error_is_fatal(r));
+		if (r >= 0 || gnutls_error_is_fatal(r))
+			break;
+		if (r != GNUTLS_E_AGAIN && r != GNUTLS_E_INTERRUPTED)
+			continue; /* a warning alert: go on */
+		left = deadline - sb_now_ms();
+		p.events = gnutls_record_get_direction(c->io.tls) ? POLLOUT : POLLIN;
+		if (left <= 0 || (poll(&p, 1, (int)left) == 0 && sb_now_ms() >= deadline)) {
+			r = GNUTLS_E_TIMEDOUT;
+			break;
+		}
+	}
+	fcntl(fd, F_SETFL, flags);
 	return r < 0 ? gnutls_strerror(r) : NULL;
 }
 
@@ -619,17 +658,24 @@ void *sb_client_main(void *arg)
 	char *line;
 	int r;
 
+	/* One absolute deadline for the handshake and the login line (slowloris). */
+	long long login_deadline = sb_now_ms() + 1000LL * sb.login_timeout_s;
+
 	if (sb.cred) {
-		const char *e = tls_handshake(c);
+		const char *e = tls_handshake(c, login_deadline);
 
 		if (e) {
 			sb_log("%s: TLS handshake failed: %s", c->peer, e);
 			goto done;
 		}
 	}
-	r = sb_io_read_line(&c->io, 10000, &line);
+	r = sb_io_read_line(&c->io, login_deadline, &line);
+	if (r == 1) {
+		sb_log("%s: no login line within %d s, closing", c->peer, sb.login_timeout_s);
+		goto done;
+	}
 	if (r != 0) {
-		sb_log("%s: no login line (%s), closing", c->peer, r == 1 ? "timeout" : r == -2 ? "too long" : "closed");
+		sb_log("%s: no login line (%s), closing", c->peer, r == -2 ? "too long" : "closed");
 		goto done;
 	}
 	if (!login(c, line))
@@ -651,7 +697,7 @@ void *sb_client_main(void *arg)
 			sb_print("dropped", c->uid, more_kv, &kv);
 			break;
 		}
-		r = sb_io_read_line(&c->io, (int)(deadline - now), &line);
+		r = sb_io_read_line(&c->io, deadline, &line);
 		if (r == 1)
 			continue;
 		if (r == -2) {

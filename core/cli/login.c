@@ -61,38 +61,59 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *opt_token = NULL;
-	char *token;
+	char *token = NULL;
+	bool from_arg = false;
 	int c, rc;
 
 	while ((c = cli_getopt(argc, argv, "h", opts, LOGIN_USAGE)) != -1) {
 		switch (c) {
-		case 't': opt_token = optarg; break;
+		case 't':
+			/* Take a copy and wipe the argument at once: argv is what /proc/PID/cmdline shows to every
+			 * user of the machine (still, stdin is the way that never shows it at all). */
+			if (token) {
+				explicit_bzero(token, strlen(token));
+				free(token);
+			}
+			token = strdup(optarg);
+			explicit_bzero(optarg, strlen(optarg));
+			from_arg = true;
+			if (!token)
+				return cli_error("out of memory");
+			break;
 		case 'h':
 			printf("Usage: " LOGIN_USAGE "\n\n"
 			       "Save the backend token in $ZTC_HOME/credentials.json (mode 0600). Without --token,\n"
-			       "the token is the first line of standard input. ZTC_TOKEN overrides the saved token.\n");
-			return 0;
-		default: return EXIT_USAGE;
+			       "the token is the first line of standard input: prefer that, as a command line can be\n"
+			       "seen by other users (ztc wipes --token from it, but only once it runs).\n"
+			       "ZTC_TOKEN overrides the saved token.\n");
+			rc = 0;
+			goto out;
+		default: rc = EXIT_USAGE; goto out;
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error(LOGIN_USAGE, "unexpected argument '%s'", argv[optind]);
-	token = opt_token ? strdup(opt_token) : read_token_line();
+	if (optind < argc) {
+		rc = cli_usage_error(LOGIN_USAGE, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!from_arg)
+		token = read_token_line();
 	if (!token)
 		return cli_error("cannot read the token from standard input");
 	if (!*token) {
-		free(token);
-		return cli_usage_error(LOGIN_USAGE, "empty token");
+		rc = cli_usage_error(LOGIN_USAGE, "empty token");
+		goto out;
 	}
 	rc = ztc_credentials_save(cli->ctx, token);
-	explicit_bzero(token, strlen(token));
-	free(token);
 	if (rc == ZTC_ERR_ARG)
-		return cli_usage_error(LOGIN_USAGE, "%s", ztc_ctx_errmsg(cli->ctx));
-	if (rc < 0)
-		return cli_fail(cli, rc);
-	if (!cli->quiet && !cli->json)
+		rc = cli_usage_error(LOGIN_USAGE, "%s", ztc_ctx_errmsg(cli->ctx));
+	else if (rc < 0)
+		rc = cli_fail(cli, rc);
+	else if (!cli->quiet && !cli->json)
 		printf("token saved\n");
-	return 0;
+out:
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	return rc;
 }

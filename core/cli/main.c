@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -128,6 +131,25 @@ int cli_dispatch(struct cli *cli, const char *group, const struct cli_cmd *cmds,
 	return cli_usage_error(usage, "unknown command '%s %s'", group, argv[0]);
 }
 
+/* Before anything else: ztc can hold the backend token (ZTC_TOKEN in its environment, `login --token`
+ * in its argv, credentials.json read by every backend command), so it never leaves a core dump, and
+ * other processes of the user cannot ptrace it or read its memory through /proc. Set-user-ID or
+ * set-group-ID is refused: ZTC_HOME, ZTC_PLUGIN_PATH and the rest come from the calling user, who would
+ * then load code and write files as another. Returns an exit status, or -1 to go on. */
+static int harden_process(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (getuid() != geteuid() || getgid() != getegid())
+		return cli_error("refusing to run with a real user or group id (uid %u, gid %u) other than the "
+				 "effective one (uid %u, gid %u): run ztc as one user, not set-user-ID",
+				 (unsigned int)getuid(), (unsigned int)getgid(), (unsigned int)geteuid(),
+				 (unsigned int)getegid());
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &none) < 0)
+		return cli_error("cannot disable core dumps: %s", strerror(errno));
+	return -1;
+}
+
 static void log_to_stderr(void *userdata, int level, const char *msg)
 {
 	static const char *const prefix[] = { "", "error: ", "warning: ", "", "debug: " };
@@ -165,6 +187,8 @@ int main(int argc, char **argv)
 	struct cli cli = { 0 };
 	int c, rc;
 
+	if ((rc = harden_process()) >= 0)
+		return rc;
 	/* '+': stop at the group name; each command parses its own options. */
 	while ((c = cli_getopt(argc, argv, "+JvqVh", opts, MAIN_USAGE)) != -1) {
 		switch (c) {

@@ -130,15 +130,17 @@ static char *read_token(ztc_ctx *ctx, int *ret_err)
 	}
 	text = ztc_read_file(path, CREDENTIALS_MAX, NULL, &err);
 	if (!text) {
-		if (err != ENOENT)
+		if (err == ZTC_ENOTREG)
+			*ret_err = ztc_fail(ctx, ZTC_ERR_IO, "%s is not a regular file: move it away and run 'ztc login'",
+					    path);
+		else if (err != ENOENT)
 			*ret_err = ztc_fail(ctx, ZTC_ERR_IO, "cannot read %s: %s", path, strerror(err));
 		free(path);
 		return NULL; /* no file: not logged in */
 	}
-	root = yajl_tree_parse(text, why, sizeof(why));
+	root = ztc_json_parse(text, why, sizeof(why));
 	v = root ? yajl_tree_get(root, key, yajl_t_string) : NULL;
 	if (!YAJL_IS_OBJECT(root) || !v) {
-		why[strcspn(why, "\n")] = '\0';
 		*ret_err = ztc_fail(ctx, ZTC_ERR_CORRUPT, "%s is corrupt (%s): run 'ztc login' to replace it", path,
 				    !root ? (*why ? why : "invalid JSON") : "no \"token\" string");
 	} else if (!ztc_str_empty(v->u.string) && !(tok = strdup(v->u.string))) {
@@ -323,7 +325,7 @@ int ztc_backend_parse_reply(ztc_backend *be, const char *method, const char *url
 	yajl_val root, status, message;
 	int rc = ZTC_OK;
 
-	root = buf ? yajl_tree_parse(buf, perr, sizeof(perr)) : NULL;
+	root = buf ? ztc_json_parse(buf, perr, sizeof(perr)) : NULL;
 	if (root && !YAJL_IS_OBJECT(root)) {
 		yajl_tree_free(root);
 		root = NULL;
@@ -869,9 +871,9 @@ ZTC_API int ztc_credentials_save(ztc_ctx *ctx, const char *token)
 		return ztc_fail(ctx, ZTC_ERR_ARG, "empty token");
 	if (!token_valid(token))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "the token holds spaces or control characters");
-	rc = ztc_mkdir_p(ctx->home, 0700);
+	rc = ztc_home_prepare(ctx);
 	if (rc < 0)
-		return ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", ctx->home, strerror(-rc));
+		return rc;
 	if (!gen_new(&j))
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	gen_check(&j, yajl_gen_map_open(j.g));

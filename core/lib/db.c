@@ -4,10 +4,12 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -38,12 +40,32 @@ static void target_clear(struct ztc_target *t)
 
 char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errno)
 {
-	FILE *f = fopen(path, "re");
+	/* O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever (holding the store lock,
+	 * for devices.json); the type check below then refuses it, a directory and a device node alike. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	struct ztc_buf buf = { 0 };
 	char chunk[8192];
+	struct stat st;
+	FILE *f;
 
+	if (fd < 0) {
+		*ret_errno = errno;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		*ret_errno = errno;
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*ret_errno = ZTC_ENOTREG;
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
 	if (!f) {
 		*ret_errno = errno;
+		close(fd);
 		return NULL;
 	}
 	for (;;) {
@@ -76,6 +98,11 @@ fail:
 	return NULL;
 }
 
+const char *ztc_read_strerror(int err)
+{
+	return err == ZTC_ENOTREG ? "not a regular file" : strerror(err);
+}
+
 static bool parse_usb_id(const char *s, char out[10])
 {
 	unsigned int v, p;
@@ -87,6 +114,20 @@ static bool parse_usb_id(const char *s, char out[10])
 		if (i != 4 && !isxdigit((unsigned char)s[i]))
 			return false;
 	snprintf(out, 10, "%04X:%04X", v, p);
+	return true;
+}
+
+/* A plain C identifier. The module part of a class names a file that the loader looks for in the plugin
+ * dirs (lt_dlopenext): a '/' or ".." in it would reach any file on the system. */
+static bool identifier(const char *s, size_t len)
+{
+	if (len == 0 || (*s >= '0' && *s <= '9'))
+		return false;
+	/* ASCII ranges, not isalnum(): that one follows the locale. */
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') && !(s[i] >= '0' && s[i] <= '9') &&
+		    s[i] != '_')
+			return false;
 	return true;
 }
 
@@ -104,6 +145,11 @@ static bool parse_class(yajl_val c, size_t idx, struct ztc_class *out, char *why
 	dot = cls ? strchr(cls, '.') : NULL;
 	if (!dot || dot == cls || !dot[1] || strchr(dot + 1, '.')) {
 		snprintf(why, whylen, "classes[%zu].class must be \"module.Class\"", idx);
+		return false;
+	}
+	if (!identifier(cls, (size_t)(dot - cls)) || !identifier(dot + 1, strlen(dot + 1))) {
+		snprintf(why, whylen, "classes[%zu].class: module and class must be plain identifiers (letters, digits, "
+			 "'_'), never a path", idx);
 		return false;
 	}
 	{
@@ -157,15 +203,13 @@ static bool load_target(const char *dir, struct ztc_target *t, char *why, size_t
 	text = path ? ztc_read_file(path, DEVICE_JSON_MAX, NULL, &err) : NULL;
 	free(path);
 	if (!text) {
-		snprintf(why, whylen, "cannot read it: %s", strerror(err ? err : ENOMEM));
+		snprintf(why, whylen, "cannot read it: %s", ztc_read_strerror(err ? err : ENOMEM));
 		return false;
 	}
-	t->json = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	t->json = ztc_json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (!t->json) {
-		/* yajl's message spans lines; the first one says what is wrong. */
-		errbuf[strcspn(errbuf, "\n")] = '\0';
-		snprintf(why, whylen, "invalid JSON: %s", *errbuf ? errbuf : "parse error");
+		snprintf(why, whylen, "invalid JSON: %s", errbuf);
 		return false;
 	}
 	if (!YAJL_IS_OBJECT(t->json)) {
@@ -224,7 +268,7 @@ static int cmp_target(const void *a, const void *b)
 	return strcmp(((const struct ztc_target *)a)->id, ((const struct ztc_target *)b)->id);
 }
 
-/* What the cache (dbcache.c) builds on: the same parse and the same cleanup. */
+/* What the cache (dbcache.c) builds on: the same parse, the same cleanup, the same class-name rule. */
 bool ztc_db_load_target(const char *dir, struct ztc_target *t, char *why, size_t whylen)
 {
 	return load_target(dir, t, why, whylen);
@@ -233,6 +277,11 @@ bool ztc_db_load_target(const char *dir, struct ztc_target *t, char *why, size_t
 void ztc_db_target_clear(struct ztc_target *t)
 {
 	target_clear(t);
+}
+
+bool ztc_db_identifier(const char *s)
+{
+	return s && identifier(s, strlen(s));
 }
 
 ZTC_API int ztc_db_load(ztc_ctx *ctx, ztc_db **ret_db)

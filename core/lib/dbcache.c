@@ -222,8 +222,9 @@ static void rd_class(struct rd *r, struct cclass *k)
 	k->nusb = rd_count(r, 10);
 	if (r->bad)
 		return;
-	if (!*k->module || !*k->name || (k->sid && !*k->sid)) {
-		r->bad = "an empty class name";
+	/* The module names a file the plugin loader looks for: the rule load_target() enforces. */
+	if (!ztc_db_identifier(k->module) || !ztc_db_identifier(k->name) || (k->sid && !*k->sid)) {
+		r->bad = "a class name that is no identifier";
 		return;
 	}
 	/* "VID:PID\0", 10 bytes each, used in place. */

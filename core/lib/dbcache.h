@@ -40,6 +40,8 @@ struct ztc_db {
  * cleared all the same), and free what a target holds. */
 bool ztc_db_load_target(const char *dir, struct ztc_target *t, char *why, size_t whylen);
 void ztc_db_target_clear(struct ztc_target *t);
+/* db.c: is s a plain identifier, as the module and class names of a class must be? */
+bool ztc_db_identifier(const char *s);
 
 /* dbcache.c: the parsed database of each dir kept in one file under $XDG_CACHE_HOME/ztc (else
  * ~/.cache/ztc), so that a run parses only the device.json files that changed. The cache is never

@@ -86,7 +86,7 @@ ZTC_API int ztc_firmware_parse(ztc_ctx *ctx, const char *name, const char *json,
 				ZTC_FIRMWARE_MAX_BYTES >> 20);
 	if (memchr(json, '\0', len))
 		return ztc_fail(ctx, ZTC_ERR_PARSE, "%s: invalid JSON: it contains a NUL byte", name);
-	/* yajl_tree_parse wants a C string. */
+	/* ztc_json_parse wants a C string. */
 	text = malloc(len + 1);
 	fw = calloc(1, sizeof(*fw));
 	if (!text || !fw) {
@@ -96,11 +96,9 @@ ZTC_API int ztc_firmware_parse(ztc_ctx *ctx, const char *name, const char *json,
 	}
 	memcpy(text, json, len);
 	text[len] = '\0';
-	fw->json = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+	fw->json = ztc_json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (!fw->json) {
-		/* yajl's message spans lines; the first one says what is wrong. */
-		errbuf[strcspn(errbuf, "\n")] = '\0';
 		rc = ztc_fail(ctx, ZTC_ERR_PARSE, "%s: invalid JSON: %s", name, *errbuf ? errbuf : "parse error");
 		goto fail;
 	}
@@ -192,7 +190,7 @@ ZTC_API int ztc_firmware_load(ztc_ctx *ctx, const char *path, ztc_firmware **ret
 					ZTC_FIRMWARE_MAX_BYTES >> 20);
 		if (err == ENOMEM)
 			return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-		return ztc_fail(ctx, ZTC_ERR_IO, "%s: cannot read it: %s", path, strerror(err));
+		return ztc_fail(ctx, ZTC_ERR_IO, "%s: cannot read it: %s", path, ztc_read_strerror(err));
 	}
 	rc = ztc_firmware_parse(ctx, path, text, len, ret_fw);
 	free(text);

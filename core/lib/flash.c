@@ -133,8 +133,8 @@ static int run_init(struct run *r, ztc_board *b, bool need_flash)
 	/* The database parsed this file already, but keeps only top-level scalars reachable: read it again. */
 	text = ztc_read_file(r->where, DEVICE_JSON_MAX, NULL, &err);
 	if (!text)
-		return ztc_board_fail(b, ZTC_ERR_IO, "cannot read %s: %s", r->where, strerror(err));
-	r->root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+		return ztc_board_fail(b, ZTC_ERR_IO, "cannot read %s: %s", r->where, ztc_read_strerror(err));
+	r->root = ztc_json_parse(text, errbuf, sizeof(errbuf));
 	free(text);
 	if (!r->root || !YAJL_IS_OBJECT(r->root))
 		return ztc_board_fail(b, ZTC_ERR_PARSE, "%s: not a valid JSON object any more", r->where);
@@ -779,7 +779,7 @@ out:
 	return rc;
 }
 
-/* ---- sub-objects: reset, enter_virtualizable, chipid ------------------------------------------------- */
+/* ---- sub-objects: reset, enter_virtualizable; the chip id through a probe -------------------------- */
 
 static int set_line(struct run *r, int fd, const char *port, int bit, bool on, const char *what)
 {
@@ -907,41 +907,11 @@ ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b)
 	return run_sub(b, "enter_virtualizable", "switch the mode of");
 }
 
-/* esptool read_mac: "MAC: 24:0a:c4:12:34:56" -> each byte's two digits swapped: "42a04c214365". */
-static char *parse_esp_mac(const char *out)
-{
-	const char *p = out;
-
-	while ((p = strstr(p, "MAC:")) != NULL) {
-		const char *q = p + 4;
-		char id[64];
-		size_t n = 0;
-
-		while (*q == ' ')
-			q++;
-		while (isxdigit((unsigned char)q[0]) && isxdigit((unsigned char)q[1]) && n + 2 < sizeof(id)) {
-			id[n++] = (char)tolower((unsigned char)q[1]);
-			id[n++] = (char)tolower((unsigned char)q[0]);
-			q += 2;
-			if (*q != ':')
-				break;
-			q++;
-		}
-		if (n == 12) {
-			id[n] = '\0';
-			return strdup(id);
-		}
-		p += 4;
-	}
-	return NULL;
-}
-
+/* A board flashed through a probe reads its chip id through OpenOCD. */
 ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid)
 {
 	struct run r;
-	yajl_val sub;
-	const char *method, *parse, *iface;
-	char *out = NULL, lbuf[LAST_LINE_MAX + 1];
+	const char *method, *iface;
 	int rc;
 
 	if (!ret_chipid)
@@ -949,42 +919,15 @@ ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid)
 	rc = run_init(&r, b, true);
 	if (rc < 0)
 		goto out;
-	sub = get(r.flash, "chipid");
-	if (!sub) {
-		method = get_str(r.flash, "method");
-		if (method && strcmp(method, "probe") == 0 && get_str(r.root, "jtag_chipid_command")) {
-			rc = probe_interface(&r, &iface);
-			if (rc == ZTC_OK)
-				rc = ztc_openocd_read_chipid(b, iface, ret_chipid);
-		} else {
-			rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s cannot read its chip id natively (no flash.chipid)",
-					    r.name);
-		}
-		goto out;
+	method = get_str(r.flash, "method");
+	if (method && strcmp(method, "probe") == 0 && get_str(r.root, "jtag_chipid_command")) {
+		rc = probe_interface(&r, &iface);
+		if (rc == ZTC_OK)
+			rc = ztc_openocd_read_chipid(b, iface, ret_chipid);
+	} else {
+		rc = ztc_board_fail(b, ZTC_ERR_UNSUPPORTED, "%s cannot read its chip id natively (no probe with "
+				    "jtag_chipid_command)", r.name);
 	}
-	method = get_str(sub, "method");
-	parse = get_str(sub, "parse");
-	if (!method || strcmp(method, "tool") != 0) {
-		rc = bad(&r, "chipid.method must be tool");
-		goto out;
-	}
-	if (!parse || strcmp(parse, "esp_mac") != 0) {
-		rc = bad(&r, "chipid.parse must be esp_mac");
-		goto out;
-	}
-	rc = check_tools(&r, sub);
-	if (rc == ZTC_OK)
-		rc = run_cmd(&r, sub, "chipid", "reading the chip id", &out);
-	if (rc < 0)
-		goto out;
-	*ret_chipid = parse_esp_mac(out);
-	if (!*ret_chipid) {
-		const char *ll = last_line(out, lbuf, sizeof(lbuf));
-
-		rc = ztc_board_fail(b, ZTC_ERR_TOOL, "%s printed no MAC address%s%s", tool_of(&r, sub), ll ? ": " : "",
-				    ll ? ll : "");
-	}
-	free(out);
 out:
 	run_free(&r);
 	return rc;

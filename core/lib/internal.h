@@ -81,14 +81,30 @@ struct libmnt_table *ztc_mounts_load(ztc_ctx *ctx);
 /* The mount point of a block device node, or NULL. Caller frees. */
 char *ztc_mounts_find(struct libmnt_table *tb, const char *devnode);
 
-/* Read a whole file (at most max bytes) into a NUL-terminated buffer; NULL with *ret_errno set. */
+/* JSON from outside libztc (json.c): every untrusted document is parsed with ztc_json_parse(), never
+ * yajl_tree_parse() directly, so no input nests deeper than this (yajl frees trees recursively). */
+#define ZTC_JSON_MAX_DEPTH 64
+struct yajl_val_s;
+/* A C string as a yajl tree, or NULL with a one-line reason in err ("nested deeper than 64 levels", or
+ * the first line of yajl's message). Same grammar as yajl_tree_parse (comments allowed). */
+struct yajl_val_s *ztc_json_parse(const char *text, char *err, size_t errlen);
+
+/* Read a whole regular file (at most max bytes) into a NUL-terminated buffer; NULL with *ret_errno set:
+ * an errno value, or ZTC_ENOTREG for a FIFO, directory, socket or device (never waited on). */
+#define ZTC_ENOTREG 0x10000 /* beyond every errno value */
 char *ztc_read_file(const char *path, size_t max, size_t *ret_len, int *ret_errno);
+/* strerror() that also knows ZTC_ENOTREG ("not a regular file"). */
+const char *ztc_read_strerror(int err);
 
 /* mkdir -p; 0 or -errno. */
 #include <sys/types.h>
 int ztc_mkdir_p(const char *path, mode_t mode);
 /* Replace path with data: temp file beside it, fsync, rename, fsync the directory. */
 int ztc_write_atomic(ztc_ctx *ctx, const char *path, const char *data, size_t len, mode_t mode);
+/* Before anything is written under ZTC_HOME (store.c): refuse, with one line naming both users, when
+ * ZTC_HOME (or the closest existing folder above it, unless root owns that one) belongs to another user
+ * than the effective one, as under `sudo -E`; then create ZTC_HOME (0700). */
+int ztc_home_prepare(ztc_ctx *ctx);
 
 /* The board object handed to plugin callbacks (board.c); m must outlive it. */
 struct ztc_board;

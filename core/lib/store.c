@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,17 +91,85 @@ static int store_append(struct ztc_store *s, ztc_known *k)
 	return ZTC_OK;
 }
 
+/* A field from the file made safe for a one-line message: at most 64 bytes (then "..."), control
+ * characters as '?'. */
+static const char *shown(const char *v, char buf[68])
+{
+	size_t i = 0;
+
+	for (; v[i] && i < 64; i++)
+		buf[i] = iscntrl((unsigned char)v[i]) ? '?' : v[i];
+	if (v[i]) {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* A device is a uid and a usbpath (none for an unpinned alias): twins share the uid. */
+static int cmp_device_ptr(const void *a, const void *b)
+{
+	const ztc_known *x = *(const ztc_known *const *)a, *y = *(const ztc_known *const *)b;
+	int c = strcmp(x->uid, y->uid);
+
+	if (c || !x->usbpath || !y->usbpath)
+		return c ? c : !!x->usbpath - !!y->usbpath;
+	return strcmp(x->usbpath, y->usbpath);
+}
+
+/* What every command relies on: an alias names one device and a device has one entry. A store that
+ * breaks it (edited by hand, or merged from two machines) is refused as a whole rather than having a
+ * command silently pick, or drop, one of the entries. s is sorted by alias. */
+static bool check_invariants(const struct ztc_store *s, char *why, size_t whylen)
+{
+	const ztc_known **by_uid;
+	char b1[68], b2[68], b3[68];
+	bool ok = true;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (!ztc_alias_valid(s->k[i].alias)) {
+			snprintf(why, whylen, "the alias '%s' of device %s breaks the alias rules (non-empty, no spaces "
+				 "or control characters, not starting with '-')", shown(s->k[i].alias, b1),
+				 shown(s->k[i].uid, b2));
+			return false;
+		}
+		if (i && strcmp(s->k[i - 1].alias, s->k[i].alias) == 0) {
+			snprintf(why, whylen, "alias '%s' is used by two entries, devices %s and %s",
+				 shown(s->k[i].alias, b1), shown(s->k[i - 1].uid, b2), shown(s->k[i].uid, b3));
+			return false;
+		}
+	}
+	if (s->n < 2)
+		return true;
+	by_uid = malloc(s->n * sizeof(*by_uid));
+	if (!by_uid) {
+		snprintf(why, whylen, "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		by_uid[i] = &s->k[i];
+	qsort(by_uid, s->n, sizeof(*by_uid), cmp_device_ptr);
+	for (size_t i = 1; i < s->n && ok; i++)
+		if (cmp_device_ptr(&by_uid[i - 1], &by_uid[i]) == 0) {
+			snprintf(why, whylen, "device %s is listed twice, as '%s' and '%s'", shown(by_uid[i]->uid, b1),
+				 shown(by_uid[i - 1]->alias, b2), shown(by_uid[i]->alias, b3));
+			ok = false;
+		}
+	free(by_uid);
+	return ok;
+}
+
 /* Parse the file text; false with the problem in why. */
 static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t whylen)
 {
 	char errbuf[256] = "";
-	yajl_val root = yajl_tree_parse(text, errbuf, sizeof(errbuf)), list;
+	yajl_val root = ztc_json_parse(text, errbuf, sizeof(errbuf)), list;
 	const char *path[] = { "devices", NULL };
 	bool ok = false;
 
 	if (!root) {
-		errbuf[strcspn(errbuf, "\n")] = '\0';
-		snprintf(why, whylen, "invalid JSON: %s", *errbuf ? errbuf : "parse error");
+		snprintf(why, whylen, "invalid JSON: %s", errbuf);
 		return false;
 	}
 	list = yajl_tree_get(root, path, yajl_t_array);
@@ -146,7 +215,7 @@ static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t
 	}
 	if (s->n) /* s->k is NULL for an empty store */
 		qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
-	ok = true;
+	ok = check_invariants(s, why, whylen);
 out:
 	yajl_tree_free(root);
 	return ok;
@@ -162,6 +231,10 @@ static int load_path(ztc_ctx *ctx, const char *path, ztc_store **ret_store)
 	if (!s)
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	text = ztc_read_file(path, STORE_MAX, NULL, &err);
+	if (!text && err == ZTC_ENOTREG) {
+		free(s);
+		return ztc_fail(ctx, ZTC_ERR_IO, "%s is not a regular file; it was left untouched: move it away", path);
+	}
 	if (!text && err != ENOENT) {
 		free(s);
 		return ztc_fail(ctx, ZTC_ERR_IO, "cannot read %s: %s", path, strerror(err));
@@ -254,6 +327,10 @@ ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *s, const ztc_known *k)
 		return ztc_fail(ctx, ZTC_ERR_ARG, "an entry needs an alias, a uid and a target");
 	if (k->usbpath && !ztc_usbpath_valid(k->usbpath))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "'%s' is not a USB port path such as 1-1.2", k->usbpath);
+	/* The load refuses a store holding such an alias: never write one. */
+	if (!ztc_alias_valid(k->alias))
+		return ztc_fail(ctx, ZTC_ERR_ARG, "invalid alias: it must be non-empty, without spaces or control "
+				"characters, and not start with '-'");
 	other = ztc_store_find_alias(s, k->alias);
 	if (other && (strcmp(other->uid, k->uid) != 0 || !same_str(other->usbpath, k->usbpath)))
 		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s%s%s", k->alias,
@@ -349,6 +426,62 @@ int ztc_mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
+/* "user NAME (uid N)", or "uid N" when the name is unknown. */
+static void describe_user(uid_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res && !ztc_str_empty(res->pw_name))
+		snprintf(buf, len, "%s (uid %u)", res->pw_name, (unsigned int)uid);
+	else
+		snprintf(buf, len, "uid %u", (unsigned int)uid);
+}
+
+int ztc_home_prepare(ztc_ctx *ctx)
+{
+	uid_t me = geteuid();
+	char *p = strdup(ctx->home), *slash;
+	char owner[160], self[160];
+	struct stat st;
+	bool exists;
+	int rc;
+
+	if (!p)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	/* ZTC_HOME itself, or the closest folder above it that exists: the one a mkdir -p would write into. */
+	for (;;) {
+		exists = stat(p, &st) == 0;
+		if (exists || errno != ENOENT || strcmp(p, ".") == 0)
+			break; /* any other error is mkdir's to report */
+		slash = strrchr(p, '/');
+		if (!slash)
+			strcpy(p, "."); /* p is at least one byte: ZTC_HOME is never empty */
+		else
+			slash[slash == p] = '\0'; /* "/x" goes to "/" */
+	}
+	if (exists && st.st_uid != me && (strcmp(p, ctx->home) == 0 || st.st_uid != 0)) {
+		/* sudo -E keeps the user's HOME: files written there as root would lock the user out of them.
+		 * Above ZTC_HOME a root-owned folder (/, /tmp, /var/lib) is normal; another user's is not. */
+		describe_user(st.st_uid, owner, sizeof(owner));
+		describe_user(me, self, sizeof(self));
+		if (strcmp(p, ctx->home) == 0)
+			rc = ztc_fail(ctx, ZTC_ERR_IO, "ZTC_HOME %s belongs to %s, not to %s: ztc writes only into its own "
+				      "user's folder (run ztc as that user, or set ZTC_HOME)", ctx->home, owner, self);
+		else
+			rc = ztc_fail(ctx, ZTC_ERR_IO, "%s belongs to %s, not to %s: ztc does not create ZTC_HOME %s in "
+				      "another user's folder (run ztc as that user, or set ZTC_HOME)", p, owner, self,
+				      ctx->home);
+		free(p);
+		return rc;
+	}
+	free(p);
+	rc = ztc_mkdir_p(ctx->home, 0700);
+	if (rc < 0)
+		return ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", ctx->home, strerror(-rc));
+	return ZTC_OK;
+}
+
 int ztc_write_atomic(ztc_ctx *ctx, const char *path, const char *data, size_t len, mode_t mode)
 {
 	char *tmp = ztc_strdup_printf("%s.XXXXXX", path);
@@ -431,14 +564,15 @@ ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdat
 {
 	char *path = NULL, *lockpath = NULL, *text = NULL;
 	ztc_store *s = NULL;
+	struct stat st;
 	size_t len = 0;
 	int lfd = -1, rc;
 
 	if (!ctx || !fn)
 		return ZTC_ERR_ARG;
-	rc = ztc_mkdir_p(ctx->home, 0700);
+	rc = ztc_home_prepare(ctx);
 	if (rc < 0)
-		return ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", ctx->home, strerror(-rc));
+		return rc;
 	path = store_path(ctx, "");
 	lockpath = store_path(ctx, ".lock");
 	if (!path || !lockpath) {
@@ -446,9 +580,14 @@ ZTC_API int ztc_store_update(ztc_ctx *ctx, ztc_store_update_fn fn, void *userdat
 		goto out;
 	}
 	/* A separate lock file: the data file itself is replaced by rename on every write. */
-	lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK and the type check: a FIFO planted as the lock must not hang us either. */
+	lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (lfd < 0) {
 		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot open %s: %s", lockpath, strerror(errno));
+		goto out;
+	}
+	if (fstat(lfd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		rc = ztc_fail(ctx, ZTC_ERR_IO, "%s is not a regular file; it was left untouched: move it away", lockpath);
 		goto out;
 	}
 	while (flock(lfd, LOCK_EX) < 0) {

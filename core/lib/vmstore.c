@@ -41,7 +41,7 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 		return ZTC_ERR_ARG;
 	if (!component_valid(vmuid))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "cannot store a VM under the uid '%s'", vmuid ? vmuid : "");
-	/* yajl_tree_parse wants a C string; json need not be one. */
+	/* ztc_json_parse wants a C string; json need not be one. */
 	text = malloc(len + 1);
 	if (!text)
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
@@ -51,9 +51,8 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 		free(text);
 		return ztc_fail(ctx, ZTC_ERR_PARSE, "cannot store VM %s: it holds a NUL byte", vmuid);
 	}
-	root = yajl_tree_parse(text, why, sizeof(why));
+	root = ztc_json_parse(text, why, sizeof(why));
 	if (!root || !YAJL_IS_OBJECT(root)) {
-		why[strcspn(why, "\n")] = '\0';
 		rc = ztc_fail(ctx, ZTC_ERR_PARSE, "cannot store VM %s: %s", vmuid,
 			      root ? "it is not a JSON object" : *why ? why : "invalid JSON");
 		goto out;
@@ -88,6 +87,9 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	rc = ztc_home_prepare(ctx);
+	if (rc < 0)
+		goto out;
 	rc = ztc_mkdir_p(dir, 0700);
 	if (rc < 0) {
 		rc = ztc_fail(ctx, ZTC_ERR_IO, "cannot create %s: %s", dir, strerror(-rc));

@@ -39,6 +39,23 @@ expect_ctl "bad CRC" '{"ok":false,"error":"Bad CRC"}' fota dev1 "$TMP/bc2.bin" b
 expect_ctl "running bytecode slot" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/bc2.bin" bc=0 timeout=10
 expect_ctl "running VM slot" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/bc2.bin" "$TMP/vm.bin" bc=1 vm=1 timeout=10
 expect_ctl "slot outside the store" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/bc2.bin" bc=7 timeout=10
+# Slot numbers beyond 32 bits that equal a running slot modulo 2^32, and a size beyond the store's
+# capacity: refused before anything is erased; no file in the store is touched.
+snap() { (cd "$FOTA" && ls -l --time-style=full-iso && md5sum ./*); }
+snap >"$TMP/store.before"
+expect_ctl "bytecode slot 2^32 (+ the running 0)" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/bc2.bin" bc=4294967296 timeout=10
+expect_ctl "VM slot 2^32 + 1 (the running 1)" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/bc2.bin" "$TMP/vm.bin" bc=1 vm=4294967297 timeout=10
+n=$(count "$SB_OUT" '"reason":"Bad slots"')
+expect_ctl "bytecode slot 2^64 sent" '{"ok":true}' raw dev1 '{"cmd":"OTA","chunk":64,"vmsize":0,"bcsize":10,"bc":18446744073709551616,"vm":0}'
+bad_slots_above() { [ "$(count "$SB_OUT" '"reason":"Bad slots"')" -gt "$1" ]; }
+wait_for 5 bad_slots_above "$n" && pass "bytecode slot 2^64: Bad slots" ||
+	fail "slot 2^64: $(tail -2 "$SB_OUT")"
+truncate -s 65M "$TMP/huge.bin"
+expect_ctl "bytecode larger than a slot" '{"ok":false,"error":"Bad slots"}' fota dev1 "$TMP/huge.bin" bc=1 timeout=10
+rm -f "$TMP/huge.bin"
+snap >"$TMP/store.after"
+cmp -s "$TMP/store.before" "$TMP/store.after" && pass "refused starts touch no file" ||
+	fail "the store changed: $(diff "$TMP/store.before" "$TMP/store.after")"
 expect_ctl "VM block in a bytecode-only update" '{"ok":false,"error":"BC only ota"}' fota dev1 "$TMP/bc2.bin" badpart timeout=10
 expect_rec "record untouched by failed updates" "$before"
 expect_ctl "confirmation of other slots" '{"ok":true}' raw dev1 '{"cmd":"OTA","ok":1,"bc":5,"vm":5}'

@@ -42,14 +42,19 @@ expect_has() {
 	if wait_for "${4:-5}" has "$2" "$3"; then pass "$1"; else fail "$1: '$3' not in $2: $(tail -5 "$2")"; fi
 }
 
-# start_sandbox NAME [ARGS...]: sets SB_PID SB_PORT SB_CTL SB_OUT SB_ERR. SB_FIXED_PORT reuses a port.
+# start_sandbox NAME [ARGS...]: sets SB_PID SB_PORT SB_CTL SB_OUT SB_ERR. SB_FIXED_PORT reuses a port;
+# SB_CONTROL names the control socket; SB_UMASK and SB_NOFILE set the umask and ulimit -n it runs under.
 start_sandbox() {
 	local name=$1
 	shift
-	SB_CTL=$TMP/$name.sock SB_OUT=$TMP/$name.out SB_ERR=$TMP/$name.err
+	SB_CTL=${SB_CONTROL:-$TMP/$name.sock} SB_OUT=$TMP/$name.out SB_ERR=$TMP/$name.err
 	rm -f "$TMP/$name.port"
-	"$SANDBOX" --port "${SB_FIXED_PORT:-0}" --port-file "$TMP/$name.port" --control "$SB_CTL" "$@" \
-		>>"$SB_OUT" 2>>"$SB_ERR" &
+	(
+		[ -z "${SB_UMASK:-}" ] || umask "$SB_UMASK"
+		[ -z "${SB_NOFILE:-}" ] || ulimit -n "$SB_NOFILE"
+		exec "$SANDBOX" --port "${SB_FIXED_PORT:-0}" --port-file "$TMP/$name.port" --control "$SB_CTL" "$@" \
+			>>"$SB_OUT" 2>>"$SB_ERR"
+	) &
 	SB_PID=$!
 	PIDS="$PIDS $SB_PID"
 	if ! wait_for 5 test -s "$TMP/$name.port"; then

@@ -22,6 +22,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "zadm/zadm.h"
+/* For the file store's ops: the store must refuse protected slots whatever its caller asks. */
+#include "internal.h"
 
 /* ---- helpers ---- */
 
@@ -227,6 +229,50 @@ static char *fake_login(struct fake *f, const char *reply)
 	snprintf(login, sizeof(login), "%s", l);
 	fake_send(f, reply);
 	return login;
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* Names, sizes and contents of the store's files, to check that nothing was touched. */
+static char *store_snapshot(const char *dir)
+{
+	static const char *const names[] = { "bc0.bin", "bc1.bin", "bc2.bin", "vm0.bin", "vm1.bin", "vm2.bin",
+					     "record.json", ".record.json.tmp" };
+	char path[512], *out = calloc(1, 1 << 14);
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		struct stat sb;
+		char *text;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (stat(path, &sb) < 0)
+			continue;
+		text = slurp(path);
+		len += (size_t)snprintf(out + len, (1 << 14) - len, "%s %lld [%s]\n", names[i], (long long)sb.st_size,
+					text ? text : "?");
+	}
+	return out;
+}
+
+/* A long string of n copies of c. */
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
 }
 
 /* ---- API ---- */
@@ -772,6 +818,488 @@ START_TEST(test_many_reconnects)
 }
 END_TEST
 
+/* ---- hardening (issue 11) ---- */
+
+START_TEST(test_utf8_strict)
+{
+	zadm_device *dev = (zadm_device *)0x1;
+	zadm_options o;
+
+	zadm_options_init(&o);
+	o.address = "localhost";
+	/* An overlong NUL, a UTF-16 surrogate, a code point beyond U+10FFFF: not UTF-8. */
+	ck_assert_int_eq(zadm_device_new("bad-\xc0\x80", "t", &o, &dev), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_device_new("u", "\xed\xa0\x80", &o, &dev), ZADM_ERR_ARG);
+	o.vmuid = "\xf4\x90\x80\x80";
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	ck_assert_ptr_eq(dev, (zadm_device *)0x1);
+	o.vmuid = NULL;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_send_notification(dev, "t", "\xed\xa0\x80"), ZADM_ERR_JSON);
+	/* \u0000 would be cut at the NUL; an escaped lone surrogate decodes to no UTF-8 at all. */
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"x\\u0000y\"}"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"\\udc00\"}"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send_event(dev, "{\"\xf4\x90\x80\x80\":1}"), ZADM_ERR_JSON);
+	ck_assert_int_eq(zadm_device_send(dev, "{\"a\":\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00 \xf0\x9f\x98\x80\"}"),
+			 ZADM_OK);
+	zadm_device_free(dev);
+}
+END_TEST
+
+START_TEST(test_options_ranges)
+{
+	zadm_device *dev = (zadm_device *)0x1;
+	zadm_options o;
+
+	zadm_options_init(&o);
+	o.address = "localhost";
+	/* Numbers the library multiplies or converts to int: refused rather than wrapped. */
+	o.timeout_ms = 3600001;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.timeout_ms = 10000;
+	o.heartbeat = 86401;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.heartbeat = 60;
+	o.max_line = (size_t)-1;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	o.max_line = 65536;
+	o.reconnect_max_ms = 86400001;
+	ck_assert_int_eq(zadm_device_new("u", "t", &o, &dev), ZADM_ERR_ARG);
+	ck_assert_ptr_eq(dev, (zadm_device *)0x1);
+}
+END_TEST
+
+START_TEST(test_store_protects_running_and_fallback)
+{
+	char *dir = make_tmpdir(), *before, *after;
+	zadm_fota_store *st = NULL;
+	const zadm_fota_store_ops *ops;
+	void *ud;
+
+	put_file(dir, "bc0.bin", "BC-0");
+	put_file(dir, "vm0.bin", "VM-0");
+	put_file(dir, "bc1.bin", "BC-1");
+	put_file(dir, "vm1.bin", "VM-1");
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 1024, &st), ZADM_OK);
+	ops = st->ops;
+	ud = st->userdata;
+	/* ok, running 0/0 (also the fallback): neither slot 0 may be erased or written. */
+	before = store_snapshot(dir);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 0, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_VM, 0, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 0, 0, "XXXX", 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_VM, 0, 2, "XX", 2), ZADM_ERR_SLOT);
+	/* Outside the store: slot count, size, kind. */
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 2, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, -1, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 1025), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 1, 1020, "XXXXX", 5), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->erase(ud, 'x', 1, 4), ZADM_ERR_SLOT);
+	after = store_snapshot(dir);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+	/* The spare slots are free. */
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 4), ZADM_OK);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 1, 0, "NEW1", 4), ZADM_OK);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_VM, 1, 4), ZADM_OK);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_VM, 1, 0, "NEW1", 4), ZADM_OK);
+	/* attempt: 0/0 still runs; 1/1 is only pending and may be written again. */
+	ck_assert_int_eq(zadm_fota_store_attempt(st, 1, 1), ZADM_OK);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 0, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_VM, 0, 0, "XXXX", 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, 1, 0, "NEW2", 4), ZADM_OK);
+	/* trying: 1/1 runs, 0/0 is the fallback: all four refused. */
+	ck_assert_int_eq(zadm_fota_store_boot(st), ZADM_OK);
+	before = store_snapshot(dir);
+	for (int slot = 0; slot < 2; slot++) {
+		ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, slot, 4), ZADM_ERR_SLOT);
+		ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_VM, slot, 4), ZADM_ERR_SLOT);
+		ck_assert_int_eq(ops->write(ud, ZADM_SLOT_BC, slot, 0, "XXXX", 4), ZADM_ERR_SLOT);
+		ck_assert_int_eq(ops->write(ud, ZADM_SLOT_VM, slot, 0, "XXXX", 4), ZADM_ERR_SLOT);
+	}
+	after = store_snapshot(dir);
+	ck_assert_str_eq(after, before);
+	free(before);
+	free(after);
+	/* accepted: 1/1 runs and is the fallback; slot 0 is spare again. */
+	ck_assert_int_eq(zadm_fota_store_accept(st), ZADM_OK);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 4), ZADM_ERR_SLOT);
+	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 0, 4), ZADM_OK);
+	zadm_fota_store_free(st);
+	rm_tree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Send an OTA start and expect reply; the store's files must not change. */
+static void expect_ota(struct fake *f, const char *dir, const char *start, const char *reply)
+{
+	char *before = store_snapshot(dir), *after, *l;
+
+	fake_send(f, start);
+	l = fake_msg(f, 3000);
+	ck_assert_msg(l != NULL, "no reply to %s", start);
+	ck_assert_msg(strcmp(l, reply) == 0, "%s: got %s, expected %s", start, l, reply);
+	after = store_snapshot(dir);
+	ck_assert_msg(strcmp(before, after) == 0, "%s changed the store:\n%s\nto\n%s", start, before, after);
+	free(before);
+	free(after);
+}
+
+START_TEST(test_fota_slot_numbers_checked)
+{
+	static const char bad_slots[] = "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad slots\"}}";
+	static const char *const starts[] = {
+		/* 2^32 + the running slot: the old check compared long long, the store erased (int)bc. */
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":4294967296,\"vm\":0}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":10,\"bcsize\":10,\"bc\":1,\"vm\":4294967296}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":10,\"bcsize\":10,\"bc\":1,\"vm\":-4294967296}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":18446744073709551616}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":1e300}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":-1}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":2}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":0}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":10,\"bcsize\":10,\"bc\":1,\"vm\":0}",
+		/* Sizes beyond the store's capacity (64 KiB here), up to what no size_t holds. */
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":65537,\"bc\":1}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":1e15,\"bcsize\":10,\"bc\":1,\"vm\":1}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":9223372036854775807,\"bc\":1}",
+		"{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":1e30,\"bc\":1}",
+	};
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	zadm_fota_store *st = NULL;
+	char *dir = make_tmpdir();
+
+	put_file(dir, "bc0.bin", "RUNNING BYTECODE");
+	put_file(dir, "vm0.bin", "RUNNING VM");
+	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 65536, &st), ZADM_OK);
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.fota_store = st;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	for (size_t i = 0; i < sizeof(starts) / sizeof(*starts); i++)
+		expect_ota(&f, dir, starts[i], bad_slots);
+	/* Not a number at all: a bad request, also touching nothing. */
+	expect_ota(&f, dir, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":\"1\"}",
+		   "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad request\"}}");
+	/* And the device still takes a good update. */
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":1,\"vm\":0}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"b\":0,\"t\":\"b\"}}");
+	{
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/bc0.bin", dir);
+		ck_assert_str_eq(slurp(path), "RUNNING BYTECODE");
+	}
+	zadm_device_free(dev);
+	zadm_fota_store_free(st);
+	rm_tree(dir);
+	free(dir);
+	fake_close(&f);
+}
+END_TEST
+
+/* A store of the caller's own: it counts the erases the library asks for. */
+static int mem_erases, mem_last_slot;
+
+static int mem_get_record(void *ud, zadm_fota_record *rec)
+{
+	rec->valid = 1;
+	rec->bc = rec->vm = 0;
+	rec->chunk = 64;
+	return ZADM_OK;
+}
+
+static int mem_erase(void *ud, int kind, int slot, size_t size)
+{
+	mem_erases++;
+	mem_last_slot = slot;
+	return ZADM_OK;
+}
+
+static int mem_write(void *ud, int kind, int slot, size_t off, const void *buf, size_t len)
+{
+	return ZADM_OK;
+}
+
+static int mem_read(void *ud, int kind, int slot, size_t off, void *buf, size_t len, size_t *ret_len)
+{
+	*ret_len = 0;
+	return ZADM_OK;
+}
+
+static int mem_ok(void *ud)
+{
+	return ZADM_OK;
+}
+
+static int mem_attempt(void *ud, int bc, int vm)
+{
+	return ZADM_OK;
+}
+
+START_TEST(test_custom_store_limits)
+{
+	static const zadm_fota_store_ops mem_ops = { mem_get_record, mem_erase, mem_write, mem_read, mem_attempt,
+						     mem_ok, mem_ok, NULL };
+	static const char bad_slots[] = "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad slots\"}}";
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	zadm_fota_store *st = NULL;
+
+	ck_assert_int_eq(zadm_fota_store_new(&mem_ops, NULL, &st), ZADM_OK);
+	ck_assert_int_eq(zadm_fota_store_set_limits(NULL, 3, 100), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_fota_store_set_limits(st, 0, 100), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_fota_store_set_limits(st, ZADM_FOTA_SLOTS_MAX + 1, 100), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_fota_store_set_limits(st, 3, 0), ZADM_ERR_ARG);
+	ck_assert_int_eq(zadm_fota_store_set_limits(st, 3, 100), ZADM_OK);
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.fota_store = st;
+	mem_erases = 0;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* The library checks for the store: its functions never see a slot or size outside the limits,
+	 * nor the running slot, however the number is written. */
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":4294967296}");
+	ck_assert_str_eq(fake_msg(&f, 3000), bad_slots);
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":3}");
+	ck_assert_str_eq(fake_msg(&f, 3000), bad_slots);
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":101,\"bc\":2}");
+	ck_assert_str_eq(fake_msg(&f, 3000), bad_slots);
+	ck_assert_int_eq(mem_erases, 0);
+	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":100,\"bc\":2}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"b\":0,\"t\":\"b\"}}");
+	ck_assert_int_eq(mem_erases, 1);
+	ck_assert_int_eq(mem_last_slot, 2);
+	zadm_device_free(dev);
+	zadm_fota_store_free(st);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_deep_json_refused)
+{
+	static const zadm_rpc rpc[] = { { "echo", rpc_echo, NULL } };
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	char *deep = repeat('[', 300000), *undeep = repeat(']', 300000), *open63 = repeat('[', 63),
+	     *close63 = repeat(']', 63), *line;
+	size_t cap = 600000 + 4096;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = rpc;
+	o.n_rpc = 1;
+	o.max_line = 1 << 20;
+	line = malloc(cap);
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* 300,000 levels, well formed (a tree that deep crashes yajl_tree_free) and cut short: one clear
+	 * warning, the session goes on. */
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":1,\"ret\":true,\"args\":%s%s}", deep,
+		 undeep);
+	fake_send(&f, line);
+	ck_assert(log_wait("ignoring a malformed line from the server: JSON nested deeper than 64 levels", 3000));
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":1,\"ret\":true,\"args\":%s", deep);
+	fake_send(&f, line);
+	/* 64 levels (the CALL object and 63 arrays) are fine, 65 are not. */
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":2,\"ret\":true,\"args\":%s%s}", open63,
+		 close63);
+	fake_send(&f, line);
+	snprintf(line, cap, "{\"cmd\":\"RETN\",\"id\":2,\"res\":%s%s}", open63, close63);
+	ck_assert_str_eq(fake_msg(&f, 3000), line);
+	snprintf(line, cap, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":3,\"ret\":true,\"args\":[%s%s]}", open63,
+		 close63);
+	fake_send(&f, line);
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":4,\"ret\":true,\"args\":[4]}");
+	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"RETN\",\"id\":4,\"res\":[4]}");
+	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
+	zadm_device_free(dev);
+	/* A login reply 300,000 deep: refused, and the device tries again. */
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, deep);
+	ck_assert(log_wait("login: malformed reply from the server: JSON nested deeper than 64 levels", 3000));
+	fake_login(&f, "{}");
+	zadm_device_free(dev);
+	free(deep);
+	free(undeep);
+	free(open63);
+	free(close63);
+	free(line);
+	fake_close(&f);
+}
+END_TEST
+
+/* Send bytes one at a time, gap_ms apart (repeating the last), until the device closes or 4 s pass;
+ * returns how long it took the device to close, -1 if it did not. What the device sends is ignored. */
+static long long trickle(struct fake *f, const unsigned char *bytes, size_t n, int gap_ms)
+{
+	long long t0 = now_ms();
+	size_t i = 0;
+
+	while (now_ms() - t0 < 4000) {
+		struct pollfd p = { f->cfd, POLLIN, 0 };
+		char buf[4096];
+
+		send(f->cfd, bytes + i, 1, MSG_NOSIGNAL);
+		if (i + 1 < n)
+			i++;
+		for (long long until = now_ms() + gap_ms; now_ms() < until;)
+			if (poll(&p, 1, (int)(until - now_ms())) == 1 &&
+			    recv(f->cfd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+				return now_ms() - t0;
+	}
+	return -1;
+}
+
+START_TEST(test_login_reply_deadline)
+{
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	long long took;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.timeout_ms = 1000;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	ck_assert(fake_accept(&f, 3000));
+	ck_assert_ptr_nonnull(fake_line(&f, 3000));
+	/* A server that trickles its reply, one byte every 200 ms, never finishing it. */
+	took = trickle(&f, (const unsigned char *)"{ ", 2, 200);
+	/* Measured from our side: the device's deadline started a little earlier (when it sent its login);
+	 * the bound leaves room for a loaded machine or valgrind. */
+	ck_assert_msg(took >= 0, "the device still waits for its login reply after 4 s");
+	ck_assert_int_le(took, 3000);
+	ck_assert(log_wait("login: no reply from the server within 1000 ms", 2000));
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+START_TEST(test_tls_handshake_deadline)
+{
+	/* A TLS record header announcing 512 bytes of handshake, then its bytes one by one. */
+	static const unsigned char hello[] = { 0x16, 0x03, 0x03, 0x02, 0x00, 0x02, 0x00, 0x01, 0xfc, 0x03, 0x03, 0 };
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	long long took;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.timeout_ms = 1000;
+	o.tls.enable = 1;
+	o.tls.insecure = 1;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	ck_assert(fake_accept(&f, 3000));
+	took = trickle(&f, hello, sizeof(hello), 200);
+	ck_assert_msg(took >= 0, "the device still waits for the handshake after 4 s");
+	ck_assert_int_le(took, 3000);
+	ck_assert(log_wait("TLS: handshake with 127.0.0.1 failed: ", 2000));
+	zadm_device_free(dev);
+	fake_close(&f);
+}
+END_TEST
+
+/* Counts what the library logs: every line, and the malformed-line warnings, one by one or summed. */
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long n_logged, n_malformed;
+
+static void count_log(void *ud, int level, const char *msg)
+{
+	unsigned long k;
+
+	pthread_mutex_lock(&count_lock);
+	n_logged++;
+	if (strstr(msg, "ignoring a malformed line from the server"))
+		n_malformed++;
+	else if (strstr(msg, " more malformed lines from the server in the last 1 s") &&
+		 sscanf(msg, "ignored %lu more", &k) == 1)
+		n_malformed += k;
+	pthread_mutex_unlock(&count_lock);
+}
+
+START_TEST(test_warning_rate_limit)
+{
+	static const zadm_rpc rpc[] = { { "echo", rpc_echo, NULL } };
+	struct fake f;
+	zadm_options o;
+	zadm_device *dev = NULL;
+	/* ZADM_TEST_FLOOD: fewer lines under valgrind (tests/adm/valgrind.sh). */
+	const char *env = getenv("ZADM_TEST_FLOOD");
+	int lines = env ? atoi(env) : 100000;
+	size_t cap = (size_t)lines * 64, len = 0;
+	char *buf = malloc(cap), *l;
+	unsigned long logged, malformed;
+
+	fake_listen(&f);
+	opts_for(&o, &f);
+	o.rpc = rpc;
+	o.n_rpc = 1;
+	o.log = count_log;
+	o.loglevel = ZADM_LOG_WARN;
+	n_logged = n_malformed = 0;
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_login(&f, "{}");
+	/* 100,000 bad CALL lines: half not JSON, half calling a method the device does not have (odd i). */
+	ck_assert_int_ge(lines, 1000);
+	for (int i = 0; i < lines; i++)
+		len += (size_t)snprintf(buf + len, cap - len,
+					i % 2 ? "{\"cmd\":\"CALL\",\"method\":\"nosuch\",\"id\":%d}\n"
+					      : "{\"cmd\":\"CALL\",\"id\":%d,\n", i);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = send(f.cfd, buf + off, len - off, MSG_NOSIGNAL);
+
+		ck_assert_int_gt(n, 0);
+		off += (size_t)n;
+	}
+	/* Once this is answered (or refused as busy) the reader has seen every line. */
+	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"id\":999999,\"ret\":true,\"args\":[]}");
+	while ((l = fake_msg(&f, 60000)) && !strstr(l, "999999"))
+		;
+	ck_assert_ptr_nonnull(l);
+	/* The end of the session reports what was still being counted. */
+	close(f.cfd);
+	f.cfd = -1;
+	for (int i = 0; i < 300; i++) {
+		pthread_mutex_lock(&count_lock);
+		malformed = n_malformed;
+		pthread_mutex_unlock(&count_lock);
+		if (malformed >= (unsigned long)(lines + 1) / 2)
+			break;
+		usleep(10000);
+	}
+	zadm_device_free(dev);
+	pthread_mutex_lock(&count_lock);
+	logged = n_logged;
+	malformed = n_malformed;
+	pthread_mutex_unlock(&count_lock);
+	if (getenv("ZADM_TEST_VERBOSE"))
+		fprintf(stderr, "%d bad CALL lines: %lu lines logged, %lu malformed lines counted\n", lines, logged,
+			malformed);
+	ck_assert_msg(malformed == (unsigned long)(lines + 1) / 2, "%lu malformed lines reported, %d sent", malformed,
+		      (lines + 1) / 2);
+	ck_assert_msg(logged < 60, "%lu lines logged for %d bad lines", logged, lines);
+	free(buf);
+	fake_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zadm");
@@ -794,6 +1322,15 @@ static Suite *suite(void)
 	tcase_add_test(wire, test_low_res_threads);
 	tcase_add_test(wire, test_fota_login_fields_and_ota_unsupported);
 	tcase_add_test(wire, test_many_reconnects);
+	tcase_add_test(api, test_utf8_strict);
+	tcase_add_test(api, test_options_ranges);
+	tcase_add_test(store, test_store_protects_running_and_fallback);
+	tcase_add_test(wire, test_fota_slot_numbers_checked);
+	tcase_add_test(wire, test_custom_store_limits);
+	tcase_add_test(wire, test_deep_json_refused);
+	tcase_add_test(wire, test_login_reply_deadline);
+	tcase_add_test(wire, test_tls_handshake_deadline);
+	tcase_add_test(wire, test_warning_rate_limit);
 	suite_add_tcase(s, api);
 	suite_add_tcase(s, store);
 	suite_add_tcase(s, wire);

@@ -6,7 +6,7 @@ command -v valgrind >/dev/null || { echo "SKIP: valgrind not installed"; exit 77
 [ -z "${ZTC_SANITIZERS:-}" ] || { echo "SKIP: an ASan build cannot run under valgrind"; exit 77; }
 log=$(mktemp "${TMPDIR:-/tmp}/zadm-valgrind.XXXXXX")
 trap 'rm -f "$log"' EXIT
-CK_FORK=no CK_RUN_CASE=wire ZADM_TEST_RECONNECTS=100 CK_DEFAULT_TIMEOUT=120 \
+CK_FORK=no CK_RUN_CASE=wire ZADM_TEST_RECONNECTS=100 ZADM_TEST_FLOOD=10000 CK_DEFAULT_TIMEOUT=120 \
 	timeout 120 "$top_builddir/libtool" --mode=execute valgrind --leak-check=full \
 	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=9 \
 	"$top_builddir/tests/adm/test-zadm" >"$log" 2>&1

@@ -18,6 +18,8 @@ prefix (after /v1, or *) match the request decides the reply:
     vmdel KEY             GET /vms/<uid>: the .vm without KEY
     vmset KEY JSON        GET /vms/<uid>: the .vm with KEY set to the JSON value
     echo                  HTTP 200 {"status": "fail", "message": "<the Authorization header>"}
+    deep CODE             HTTP CODE with {"status": "success", "data": {"uid": "deep", "x": [[[...]]]}},
+                          the list nested 300,000 deep
 "N*SCENARIO" applies to the first N matching requests only (counted per control line); later ones
 fall through to the next lines. A missing or empty control file means "ok" for everything.
 
@@ -198,6 +200,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.ok({})
         if what == "echo":
             return self.refuse(200, "you sent: " + str(self.headers.get("Authorization")))
+        if what == "deep":
+            n = 300000
+            return self.send(int(arg or 200), text='{"status": "success", "data": {"uid": "deep", "x": %s%s}}'
+                             % ("[" * n, "]" * n))
         token = st.args.token
         if token and self.headers.get("Authorization") != "Bearer " + token:
             return self.refuse(401, "Unauthorized: invalid token")

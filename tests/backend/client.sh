@@ -114,6 +114,7 @@ json.dump(dict(vm, on_chip_id=".hidden"), open(sys.argv[2] + "/dotchip.vm", "w")
 json.dump(dict(vm, hash_features=7), open(sys.argv[2] + "/numhash.vm", "w"))
 open(sys.argv[2] + "/list.vm", "w").write("[1, 2]")
 open(sys.argv[2] + "/broken.vm", "w").write('{"bin": ')
+open(sys.argv[2] + "/deep.vm", "w").write(json.dumps(vm)[:-1] + ', "x": ' + "[" * 300000 + "]" * 300000 + "}")
 PY
 call save other_Uid "$TMP/other.vm"; expect_rc 0 "vmstore save, uid with '_'"
 call save espuid "$TMP/esp.vm"; expect_rc 0 "vmstore save, a bin list"
@@ -129,6 +130,7 @@ badsave "empty version" emptyversion.vm u1 'cannot store VM u1: it has no "versi
 badsave "hidden chip id folder" dotchip.vm u1 "cannot store VM u1: its on_chip_id '.hidden' cannot be part of a file name (malformed data)"
 badsave "hash_features not a string" numhash.vm u1 'cannot store VM u1: it has no "hash_features" string (malformed data)'
 badsave "not an object" list.vm u1 'cannot store VM u1: it is not a JSON object (malformed data)'
+badsave "nested 300,000 deep" deep.vm u1 'cannot store VM u1: nested deeper than 64 levels (malformed data)'
 call save u1 "$TMP/broken.vm"
 expect_rc 1 "invalid JSON"; expect_err "backend-call: cannot store VM u1: " "invalid JSON"; unchanged_since before "invalid JSON"
 badsave "uid with a '/'" good.vm "a/b" "cannot store a VM under the uid 'a/b' (invalid argument)"

@@ -53,6 +53,15 @@ fault "a very long message" 1 "ztc: backend refused the VM creation: $(printf 'x
 scenario "POST /vms echo"
 fault "message echoing the token" 1 "ztc: backend refused the VM creation: you sent: Bearer <token>" 1
 
+# A reply nested 300,000 deep (a valid object otherwise): one line, never SIGSEGV, also as an HTTP 500
+# body and in the VM download.
+scenario "POST /vms deep 500"
+fault "HTTP 500 body nested 300,000 deep" 1 "ztc: backend refused the VM creation: HTTP 500 (POST $URL/vms)" 1
+scenario "POST /vms deep 200"
+fault "reply nested 300,000 deep" 1 "ztc: the backend's reply to the VM creation is not a JSON object (HTTP 200, POST $URL/vms)" 1
+scenario "POST /vms vmuid deepvm" "GET /vms/ deep 200"
+fault "VM download nested 300,000 deep" 1 "ztc: VM deepvm was created but not stored: the backend's reply to the VM download is not a JSON object (HTTP 200, GET $URL/vms/deepvm)" 2
+
 # Connection refused: a closed port, 3 attempts.
 closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ZTC_BACKEND_URL="http://127.0.0.1:$closed/v1" ztc_run vm create due r2.0.10 chibi2

@@ -6,7 +6,8 @@
  * Input: one byte of settings (bits 0-1: the FOTA step the callback vetoes, 3 for none; bit 2: a
  * restart callback; bit 3: start from an attempted, not yet accepted configuration), then the
  * server's lines. A session ends on terminate, a too long line or a FOTA restart; the next line is
- * then the login reply of a new session. */
+ * then the login reply of a new session. The lines go through libzadm's real entry points, so nesting
+ * is capped (ZJ_MAX_DEPTH) exactly as in a device. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -78,7 +79,8 @@ static void reset_store(void)
 	}
 }
 
-/* One line the device sends: a JSON object with key (cmd, or uid for the login), '\n'-terminated. */
+/* One line the device sends: a JSON object with key (cmd, or uid for the login), '\n'-terminated,
+ * that a reader with libzadm's own limits accepts again (strict UTF-8, nesting within ZJ_MAX_DEPTH). */
 static void check_line(const char *line, size_t len, const char *key)
 {
 	char *copy;
@@ -87,7 +89,7 @@ static void check_line(const char *line, size_t len, const char *key)
 	FUZZ_CHECK(len >= 2 && line[len - 1] == '\n' && strlen(line) == len);
 	copy = fuzz_cstr((const uint8_t *)line, len - 1);
 	FUZZ_CHECK(!strchr(copy, '\n'));
-	v = yajl_tree_parse(copy, NULL, 0);
+	v = zj_parse(copy, NULL, 0);
 	FUZZ_CHECK(v && YAJL_IS_OBJECT(v) && zj_get_str(v, key));
 	yajl_tree_free(v);
 	free(copy);

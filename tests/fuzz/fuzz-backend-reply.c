@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			FUZZ_CHECK(start < end && end <= size && data[start] == '{' && data[end - 1] == '}');
 			span = fuzz_cstr(data + start, end - start);
-			again = yajl_tree_parse(span, NULL, 0);
+			again = ztc_json_parse(span, NULL, 0);
 			FUZZ_CHECK(again && YAJL_IS_OBJECT(again));
 			yajl_tree_free(again);
 			save_and_list(span, end - start);

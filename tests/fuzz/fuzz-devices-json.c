@@ -76,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ztc_store_load(ctx, &s);
 	if (rc != ZTC_OK) {
 		FUZZ_CHECK(rc == ZTC_ERR_CORRUPT && s == NULL);
+		FUZZ_CHECK(strchr(ztc_ctx_errmsg(ctx), '\n') == NULL);
 		/* A corrupt store is never overwritten. */
 		FUZZ_CHECK(ztc_store_update(ctx, no_change, NULL) == ZTC_ERR_CORRUPT);
 		return 0;
@@ -85,9 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		FUZZ_CHECK(k->alias && *k->alias && k->uid && *k->uid && k->target && *k->target);
 		FUZZ_CHECK(ztc_store_find_alias(s, k->alias) != NULL);
-		FUZZ_CHECK(ztc_store_find_uid(s, k->uid) != NULL);
+		FUZZ_CHECK(ztc_store_find_uid(s, k->uid) == k);
+		FUZZ_CHECK(ztc_alias_valid(k->alias));
+		/* Sorted by alias, and no alias twice (issue 11: the load refuses such a store). */
 		if (i)
-			FUZZ_CHECK(strcmp(ztc_store_get(s, i - 1)->alias, k->alias) <= 0);
+			FUZZ_CHECK(strcmp(ztc_store_get(s, i - 1)->alias, k->alias) < 0);
 	}
 	/* Written back unchanged, the file reads back as the same store. */
 	FUZZ_CHECK(ztc_store_update(ctx, no_change, NULL) == ZTC_OK);

@@ -30,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(rc == ZTC_ERR_PARSE || rc == ZTC_ERR_NOMEM);
 		FUZZ_CHECK(fw == NULL);
 		FUZZ_CHECK(strncmp(msg, "fuzz.vm: ", 9) == 0 || rc == ZTC_ERR_NOMEM);
+		FUZZ_CHECK(strchr(msg, '\n') == NULL);
 		return 0;
 	}
 	FUZZ_CHECK(ztc_firmware_image_count(fw) >= 1);

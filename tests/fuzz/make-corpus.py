@@ -69,6 +69,27 @@ put("backend-reply", "html", reply(10, "<html><body>Internal Server Error</body>
 put("backend-reply", "no-status", reply(0, '{"data": {}}'))
 
 
+# Around the nesting cap of libztc's JSON parse (64 levels: 64 passes, 65 is refused) and the store's
+# and the database's rules (issue 11). The 300,000-deep inputs that crashed yajl are in ../crashes: as
+# seeds they would raise libFuzzer's default -max_len to their size.
+def nest(n, inner="1"):
+    return "[" * n + inner + "]" * n
+
+
+board = '{"name": "Nest", "target": "nest", "type": "board", "classes": [{"class": "m.C", "usb": ["2341:003D"]}], "x": %s}'
+put("device-json", "nested-64", board % nest(63))
+put("device-json", "nested-65", board % nest(64))
+put("device-json", "class-path", board.replace("m.C", "/tmp/evil.Evil") % "1")
+put("devices-json", "nested-65", '{"devices": [%s]}' % nest(62, json.dumps(entry)))
+put("devices-json", "dup-alias", json.dumps({"devices": [entry, dict(e2, alias="due")]}))
+put("devices-json", "dup-uid", json.dumps({"devices": [entry, dict(entry, alias="due2")]}))
+put("devices-json", "bad-alias", json.dumps({"devices": [dict(entry, alias="my due")]}))
+put("firmware", "nested-64", '{"bin": "QUJD", "x": %s}' % nest(63))
+put("firmware", "nested-65", '{"bin": "QUJD", "x": %s}' % nest(64))
+put("backend-reply", "nested-65", reply(0, '{"status": "success", "data": {"uid": "u", "x": %s}}' % nest(63)))
+put("backend-reply", "nested-65-500", reply(10, '{"status": "fail", "message": "m", "x": %s}' % nest(64)))
+
+
 # udev properties: every device of the umockdev test records, as SUBSYSTEM/DEVNAME/KEY=VALUE lines.
 for p in sorted(glob.glob(os.path.join(top, "tests", "data", "*.umockdev"))):
     recs, cur = [], []
@@ -140,9 +161,26 @@ put("adm-lines", "fota-faults", adm(3, [J({}),
                                         J({"cmd": "OTA", "ok": 1, "bc": 5, "vm": 5}),
                                         J({"cmd": "OTA"})]))
 
+# Hostile servers (issue 11): slot numbers and sizes beyond any store, 2^32 plus the running slot;
+# nesting at and past the 64-level cap; strings with \u0000, a lone surrogate, raw bytes not UTF-8.
+deep_ok = "[" * 63 + "]" * 63
+deep_bad = "[" * 64 + "]" * 64
+put("adm-lines", "hostile", adm(3, [J({}),
+                                    J({"cmd": "OTA", "chunk": 64, "bcsize": 10, "bc": 4294967296, "vmsize": 0}),
+                                    J({"cmd": "OTA", "chunk": 64, "bcsize": 10, "bc": 1, "vmsize": 10, "vm": 4294967296}),
+                                    '{"cmd":"OTA","chunk":64,"bcsize":10,"bc":18446744073709551616}',
+                                    '{"cmd":"OTA","chunk":64,"bcsize":1e30,"bc":1}',
+                                    J({"cmd": "OTA", "chunk": 64, "bcsize": 70000, "bc": 1}),
+                                    '{"cmd":"CALL","method":"echo","id":1,"ret":true,"args":' + deep_ok + '}',
+                                    '{"cmd":"CALL","method":"echo","id":2,"ret":true,"args":[' + deep_bad + ']}',
+                                    '{"cmd":"CALL","method":"echo","id":3,"ret":true,"args":["a\\u0000b"]}',
+                                    '{"cmd":"CALL","method":"echo","id":4,"ret":true,"args":["\\udc00"]}',
+                                    "[" * 1000]) + b'{"cmd":"CALL","method":"echo","id":5,"ret":true,"args":["\xc0\x80\xed\xa0\x80"]}\n')
+
 # FOTA records: one byte (slots - 1), then record.json as the store writes it.
 rec = {"bc": 0, "vm": 0, "last_bc": 0, "last_vm": 0, "state": "ok", "chunk": 4096}
 put("fota-record", "ok", bytes([1]) + J(rec).encode() + b"\n")
 put("fota-record", "attempt", bytes([1]) + J(dict(rec, bc=1, vm=1, state="attempt")).encode() + b"\n")
 put("fota-record", "trying", bytes([3]) + J(dict(rec, bc=3, vm=2, state="trying")).encode() + b"\n")
 put("fota-record", "bad-slot", bytes([0]) + J(dict(rec, bc=1)).encode() + b"\n")
+put("fota-record", "deep", bytes([1]) + b"[" * 2000 + b"]" * 2000 + b"\n")

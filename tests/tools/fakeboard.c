@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			fprintf(stderr, "fakeboard: command timed out after %d s\n", timeout_s);
+			stop_serving(serves, nserve);
 			return 124;
 		}
 		if (swap_when && !swapped && stat(swap_when, &st) == 0) {
@@ -266,6 +267,9 @@ int main(int argc, char **argv)
 	for (int t = 0; t < ntalk; t++)
 		g_free(talks[t].line);
 	stop_serving(serves, nserve);
+	/* Freed so that a sanitizer build's leak check does not change the exit status. */
+	for (int k = 0; k < nserve; k++)
+		g_strfreev(serves[k].argv);
 	g_object_unref(tb);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

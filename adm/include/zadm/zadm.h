@@ -128,15 +128,29 @@ typedef struct zadm_fota_store_ops {
 typedef struct zadm_fota_store zadm_fota_store;
 
 /* A store over caller-provided functions. ops must stay valid until zadm_fota_store_free();
- * userdata is passed to them and released by ops->free. *ret_store set only on success. */
+ * userdata is passed to them and released by ops->free. *ret_store set only on success.
+ * Its limits start as 2 slots of each kind and ZADM_FOTA_SLOT_SIZE_DEFAULT bytes a slot: see
+ * zadm_fota_store_set_limits(). */
 ZADM_API int zadm_fota_store_new(const zadm_fota_store_ops *ops, void *userdata,
 				  zadm_fota_store **ret_store);
 
+#define ZADM_FOTA_SLOTS_MAX 1000                      /* slots of each kind a store may have */
+#define ZADM_FOTA_SLOT_SIZE_DEFAULT ((size_t)64 << 20) /* 64 MiB */
+
+/* What the store holds: slots 0 .. nslots-1 of each kind (1 .. ZADM_FOTA_SLOTS_MAX), each up to
+ * max_slot_size bytes (> 0). Every slot number and size a server announces is checked against these
+ * before the store's functions see it, as is the running slot (get_record): an update naming another
+ * slot, or a bigger size, is refused with "Bad slots" and nothing is erased. The file store sets them
+ * from its own arguments. ZADM_ERR_ARG on a bad value. */
+ZADM_API int zadm_fota_store_set_limits(zadm_fota_store *store, int nslots, size_t max_slot_size);
+
 /* The file-backed store: slots are the files bc<N>.bin and vm<N>.bin in dir (N < nslots, nslots
- * 0 meaning 2), the record is dir/record.json, replaced atomically (temp file, fsync, rename).
- * A missing record starts as bc 0, vm 0, accepted. Opening the store is a boot: it calls boot()
- * once, so a process that restarts re-opens the store and gets attempt/rollback right.
- * max_slot_size 0 means 64 MiB. dir is copied; it must exist.
+ * 0 meaning 2, at most ZADM_FOTA_SLOTS_MAX), the record is dir/record.json, replaced atomically (temp
+ * file, fsync, rename). A missing record starts as bc 0, vm 0, accepted. Opening the store is a boot:
+ * it calls boot() once, so a process that restarts re-opens the store and gets attempt/rollback right.
+ * Its erase() and write() refuse (ZADM_ERR_SLOT), whoever calls them, the running slots and the ones
+ * a rollback would return to; a pending attempt's slots may be written again.
+ * max_slot_size 0 means ZADM_FOTA_SLOT_SIZE_DEFAULT. dir is copied; it must exist.
  * Fails with ZADM_ERR_CORRUPT (record unreadable, left untouched) or ZADM_ERR_IO. */
 ZADM_API int zadm_fota_store_file_new(const char *dir, int nslots, size_t max_slot_size,
 				       zadm_fota_store **ret_store);
@@ -160,6 +174,12 @@ typedef struct zadm_tls_options {
 	const char *server_name; /* name to verify and send as SNI; NULL: address, else ip. Copied. */
 } zadm_tls_options;
 
+/* Upper bounds of the options below (zadm_device_new refuses more with ZADM_ERR_ARG). */
+#define ZADM_HEARTBEAT_MAX 86400u          /* seconds: one day */
+#define ZADM_TIMEOUT_MS_MAX 3600000u       /* one hour */
+#define ZADM_RECONNECT_MS_MAX 86400000u    /* one day */
+#define ZADM_MAX_LINE_MAX ((size_t)1 << 26) /* 64 MiB */
+
 /* Every pointer in the options is copied or only borrowed during zadm_device_new(), except
  * userdata pointers (passed back, never freed) and fota_store (borrowed: it must outlive the device).
  * Initialize with zadm_options_init() and change what you need: new fields get safe defaults. */
@@ -167,7 +187,7 @@ typedef struct zadm_options {
 	const char *ip;          /* server IP address; takes precedence over address. Copied. */
 	const char *address;     /* server host name, resolved again on every connection attempt */
 	unsigned int port;       /* 12345 */
-	unsigned int heartbeat;  /* seconds, 60; the server may impose another period (htbm) */
+	unsigned int heartbeat;  /* seconds, 60 (at most 86400); the server may impose another (htbm) */
 	const zadm_rpc *rpc;     /* n_rpc entries, copied */
 	size_t n_rpc;
 	zadm_log_fn log;         /* NULL: silence */
@@ -182,18 +202,21 @@ typedef struct zadm_options {
 	zadm_fota_store *fota_store; /* NULL: no FOTA (login says "ota": false) */
 	const char *platform;    /* login "platform", "" when NULL. Copied. */
 	const char *vmuid;       /* login "vmuid", "" when NULL. Copied. */
-	size_t max_line;         /* longest line accepted from the server, 65536 */
+	size_t max_line;         /* longest line accepted from the server, 65536 (at most 64 MiB) */
 	size_t send_queue_max;   /* messages from zadm_device_send* waiting to be written, 64 */
 	unsigned int reconnect_min_ms; /* first reconnect delay, 1000; doubles up to the max, jittered */
-	unsigned int reconnect_max_ms; /* 60000 */
-	unsigned int timeout_ms; /* connect, TLS handshake and login reply timeout, 10000 */
+	unsigned int reconnect_max_ms; /* 60000 (at most one day) */
+	unsigned int timeout_ms; /* 10000: how long a connection attempt may take, the TLS handshake, and
+				  * the login reply, each an absolute deadline (a server that trickles its
+				  * reply byte by byte is dropped when it passes) */
 } zadm_options;
 
 /* Fill opts with the defaults above (everything else zero/NULL). */
 ZADM_API void zadm_options_init(zadm_options *opts);
 
-/* A device: uid and token (copied, non-empty) and options (see zadm_options for ownership).
- * Needs ip or address. *ret_dev is set only on success. Nothing connects until start. */
+/* A device: uid and token (copied, non-empty, UTF-8) and options (see zadm_options for ownership;
+ * platform and vmuid UTF-8 too, numbers within the ZADM_*_MAX bounds). Needs ip or address.
+ * *ret_dev is set only on success. Nothing connects until start. */
 ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_options *opts,
 			     zadm_device **ret_dev);
 
@@ -203,10 +226,11 @@ ZADM_API int zadm_device_new(const char *uid, const char *token, const zadm_opti
 ZADM_API int zadm_device_start(zadm_device *dev);
 
 /* Queue a raw message: json must be the text of one JSON object (re-generated, so the line on the
- * wire is always well formed). Messages queue while disconnected and go out, in order, after the
- * next login. When send_queue_max messages are waiting the call fails with ZADM_ERR_QUEUE_FULL and
- * queues nothing: the caller decides to retry, drop or slow down. A message being written when the
- * connection drops is lost. json is only read during the call. Thread-safe. */
+ * wire is always well formed), nested at most 64 levels deep, its strings UTF-8 without \u0000.
+ * Messages queue while disconnected and go out, in order, after the next login. When send_queue_max
+ * messages are waiting the call fails with ZADM_ERR_QUEUE_FULL and queues nothing: the caller decides
+ * to retry, drop or slow down. A message being written when the connection drops is lost. json is only
+ * read during the call. Thread-safe. */
 ZADM_API int zadm_device_send(zadm_device *dev, const char *json);
 /* {"cmd":"EVNT","payload":payload_json}; payload_json must be a JSON object. Same queueing. */
 ZADM_API int zadm_device_send_event(zadm_device *dev, const char *payload_json);

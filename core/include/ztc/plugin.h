@@ -161,9 +161,8 @@ ZTC_API int ztc_flash_default(ztc_board *b, const ztc_image *img, size_t nimg);
 ZTC_API int ztc_flash_reset_default(ztc_board *b);
 /* The `flash.enter_virtualizable` sub-object (method serial or tool); nothing when absent. */
 ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b);
-/* The `flash.chipid` sub-object (a tool, its output read as `parse` says), or, for a board flashed
- * through a probe (method probe) whose device.json has jtag_chipid_command, OpenOCD; otherwise
- * ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
+/* The chip id of a board flashed through a probe (method probe) whose device.json has
+ * jtag_chipid_command, through OpenOCD; otherwise ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
 ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
 
 /* OpenOCD through the probe whose interface script is interface_cfg ("interface/stlink.cfg"):
