@@ -1,4 +1,4 @@
-# ztc.bash: bash completion for ztc: groups, commands, options, aliases, uids, targets and vm uids.
+# ztc.bash: bash completion for ztc: groups, commands, options, aliases, uids, ports, targets and vm uids.
 # Installed as "ztc" in bash-completion's completions dir, which loads it the first time ztc is completed.
 
 # Aliases of the known-device store ($ZTC_HOME/devices.json), without running ztc.
@@ -19,6 +19,16 @@ _ztc_json_values()
 		command grep -o "\"$key\":\"[^\"]*\"" | command sed 's/.*:"\([^"]*\)"$/\1/'
 }
 
+# COMPREPLY: the aliases starting with $cur, or the files when $cur is a path (a port names a device).
+_ztc_alias_or_port()
+{
+	if [[ $cur == /* ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+	else
+		COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur"))
+	fi
+}
+
 _ztc()
 {
 	local cur prev ztc=${COMP_WORDS[0]}
@@ -27,11 +37,19 @@ _ztc()
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	COMPREPLY=()
 
-	# The words after the global options: group, command, (sub)command and their arguments.
-	local i w words=() opts_done=0
+	# The words without the global options (-J, -v, -q may come anywhere): group, command,
+	# (sub)command and their arguments. `ztc help GROUP COMMAND` completes as `ztc GROUP COMMAND`.
+	local i w words=() opts_done=0 help=0
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
+		case $w in
+		--json | --verbose | --quiet | -[Jvq] | -[Jvq][Jvq]*) [[ $w == --* || $w != *[!-Jvq]* ]] && continue ;;
+		esac
 		if ((!opts_done)) && [[ $w == -* ]]; then
+			continue
+		fi
+		if ((!opts_done)) && [[ $w == help ]]; then
+			help=1
 			continue
 		fi
 		opts_done=1
@@ -55,16 +73,19 @@ _ztc()
 	--log | --port)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
-	--looptime | --timeout | --name | --chipid | --remote_id | --classname | --feat | --patch | --token | --usbpath)
+	--looptime | --timeout | --name | --chipid | --remote_id | --remote-id | --classname | --feat | --patch | \
+	--token | --from | --usbpath)
 		return 0 ;;
 	esac
 
 	local n=${#words[@]} group=${words[0]:-} cmd=${words[1]:-} opts=
 	if ((n == 0)); then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '-J --json -v --verbose -q --quiet --version -h --help' -- "$cur"))
-		else
+			((help)) || COMPREPLY=($(compgen -W '-J --json -v --verbose -q --quiet --version -h --help' -- "$cur"))
+		elif ((help)); then
 			COMPREPLY=($(compgen -W 'device vm login' -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W 'device vm login help' -- "$cur"))
 		fi
 		return 0
 	fi
@@ -77,7 +98,7 @@ _ztc()
 		if ((skip)); then skip=0; continue; fi
 		case $w in
 		--type | --baud | --log | --port | --looptime | --timeout | --name | --chipid | --remote_id | \
-		--classname | --feat | --patch | --token | --usbpath) skip=1 ;;
+		--remote-id | --classname | --feat | --patch | --token | --from | --usbpath) skip=1 ;;
 		-*) ;;
 		*) args+=("$w") ;;
 		esac
@@ -94,13 +115,13 @@ _ztc()
 		discover) opts='--matchdb --loop --looptime --help' ;;
 		supported) opts='--type --help' ;;
 		register)
-			opts='--skip_burn --help'
-			((nargs == 0)) && [[ $cur != -* ]] && COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur")) ;;
+			opts='--skip_burn --skip-burn --help'
+			((nargs == 0)) && [[ $cur != -* ]] && _ztc_alias_or_port ;;
 		virtualize)
 			opts='--help'
 			if [[ $cur != -* ]]; then
 				if ((nargs == 0)); then
-					COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur"))
+					_ztc_alias_or_port
 				elif ((nargs == 1)); then
 					COMPREPLY=($(compgen -W "$(_ztc_json_values "$ztc" uid vm list)" -- "$cur"))
 				fi
@@ -117,33 +138,40 @@ _ztc()
 			fi ;;
 		alias)
 			if ((n == 2)); then
-				COMPREPLY=($(compgen -W 'put del --help' -- "$cur"))
+				COMPREPLY=($(compgen -W 'put del list --help' -- "$cur"))
 				return 0
 			fi
 			case ${words[2]} in
 			put)
-				opts='--name --chipid --remote_id --classname --port --usbpath --help'
+				opts='--name --chipid --remote_id --remote-id --classname --port --usbpath --help'
 				if [[ $cur != -* ]]; then
 					case $nargs in
-					0) COMPREPLY=($(compgen -W "$(_ztc_json_values "$ztc" uid device discover)" -- "$cur")) ;;
+					0)
+						if [[ $cur == /* ]]; then
+							COMPREPLY=($(compgen -f -- "$cur"))
+						else
+							COMPREPLY=($(compgen -W "$(_ztc_json_values "$ztc" uid device discover)" -- "$cur"))
+						fi ;;
 					2) COMPREPLY=($(compgen -W "$(_ztc_json_values "$ztc" target device supported)" -- "$cur")) ;;
 					esac
 				fi ;;
 			del)
-				opts='--help'
+				opts='--yes --help'
 				((nargs == 0)) && [[ $cur != -* ]] && COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur")) ;;
+			list) opts='--help' ;;
 			esac ;;
 		esac ;;
 	vm)
 		if ((n == 1)); then
-			COMPREPLY=($(compgen -W 'create list --help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'create list download --help' -- "$cur"))
 			return 0
 		fi
 		case $cmd in
 		create)
 			opts='--feat --name --patch --help'
-			((nargs == 0)) && [[ $cur != -* ]] && COMPREPLY=($(compgen -W "$(_ztc_aliases)" -- "$cur")) ;;
-		list) opts='--help' ;;
+			((nargs == 0)) && [[ $cur != -* ]] && _ztc_alias_or_port ;;
+		list) opts='--remote --from --help' ;;
+		download) opts='--help' ;;
 		esac ;;
 	login)
 		opts='--token --help' ;;

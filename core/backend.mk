@@ -1,5 +1,5 @@
 # core/backend.mk: the backend client, credentials and VM store (libztc), `ztc vm` and `ztc login`, their tests.
-core_lib_libztc_la_SOURCES += core/lib/backend.c core/lib/vmstore.c core/lib/vmcreate.c
+core_lib_libztc_la_SOURCES += core/lib/backend.c core/lib/vmstore.c core/lib/vmcreate.c core/lib/vmremote.c
 ztcinclude_HEADERS += core/include/ztc/backend.h
 core_cli_ztc_SOURCES += core/cli/vm.c core/cli/login.c
 
@@ -13,7 +13,8 @@ TESTS += \
 	tests/backend/vm-create.sh \
 	tests/backend/faults.sh \
 	tests/backend/tls.sh \
-	tests/backend/client.sh
+	tests/backend/client.sh \
+	tests/backend/vm-remote.sh
 EXTRA_DIST += \
 	tests/backend/lib.sh \
 	tests/backend/backend-server.py \
@@ -21,4 +22,5 @@ EXTRA_DIST += \
 	tests/backend/vm-create.sh \
 	tests/backend/faults.sh \
 	tests/backend/tls.sh \
-	tests/backend/client.sh
+	tests/backend/client.sh \
+	tests/backend/vm-remote.sh

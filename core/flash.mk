@@ -1,6 +1,8 @@
 # core/flash.mk: firmware files, board operations and the flashing helpers of libztc, the CLI progress
 # bar, and their tests (stand-in flashing tools on PATH, boards under umockdev).
-core_lib_libztc_la_SOURCES += core/lib/firmware.c core/lib/boardop.c core/lib/boardserial.c core/lib/tool.c core/lib/flash.c
+core_lib_libztc_la_SOURCES += core/lib/firmware.c core/lib/boardop.c core/lib/boardserial.c core/lib/tool.c \
+	core/lib/toolinfo.c core/lib/flash.h core/lib/flash.c core/lib/flash-check.c core/lib/flash-tool.c \
+	core/lib/flash-image.c core/lib/flash-disk.c core/lib/flash-serial.c
 ztcinclude_HEADERS += core/include/ztc/firmware.h
 core_cli_ztc_SOURCES += core/cli/progress.c
 

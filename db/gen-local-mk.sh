@@ -18,6 +18,8 @@ targets=$(cd "$dbdir" && for f in */device.json; do printf '%s\n' "${f%/device.j
 	echo
 	echo
 	echo 'EXTRA_DIST += db/gen-local-mk.sh'
+	# Where the tools the boards name come from (the one line a missing tool gives): beside the folders.
+	echo 'dist_boarddb_DATA = db/tools.json'
 	for t in $targets; do
 		case $t in
 		*[!a-z0-9_]*) echo "gen-local-mk.sh: bad target folder name: $t" >&2; exit 1 ;;

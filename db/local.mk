@@ -60,6 +60,7 @@ BOARD_DB_TARGETS = \
 	ztc_sim
 
 EXTRA_DIST += db/gen-local-mk.sh
+dist_boarddb_DATA = db/tools.json
 
 db_acme_yarmdir = $(boarddbdir)/acme_yarm
 dist_db_acme_yarm_DATA = db/acme_yarm/device.json

@@ -21,6 +21,7 @@ ztc_under arduino_due -J device discover --matchdb
 	pass "matched record carries name, chipid, remote_id" || fail "matched known: $out"
 # Re-aliasing the same uid to the same target keeps what registration stored.
 ztc_under arduino_due device alias put df due2 arduino_due
+expect_err "ztc: warning: due2 replaces due as the alias of device $DUE" "a put that renames a device says so on stderr"
 ztc_under arduino_due -J device discover --matchdb
 [ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid remote_id)" = "due2|ABCDEF0123|r-1" ] &&
 	pass "re-alias keeps chipid and remote_id" || fail "re-alias: $out"
@@ -48,7 +49,7 @@ expect_rc 1 "target not matching"; expect_err "device 2341:003D does not match a
 ztc_under arduino_due device alias put df x arduino_due --classname Nope
 expect_rc 1 "unknown class"; expect_err "target arduino_due has no class 'Nope' (its classes: ArduinoDue)" "unknown class"; unchanged "unknown class"
 ztc_under arduino_due device alias put df x
-expect_rc 2 "missing TARGET"; expect_err "missing arguments" "missing TARGET"
+expect_rc 2 "missing TARGET"; expect_err "ztc: missing TARGET" "missing TARGET"; unchanged "missing TARGET"
 ztc_under arduino_due device alias put df x arduino_due extra
 expect_rc 2 "extra argument"; expect_err "unexpected argument 'extra'" "extra argument"
 ztc_under arduino_due device alias put df x arduino_due --bogus
@@ -86,13 +87,107 @@ expect_rc 1 "del empty"; unchanged "del empty"
 printf 'half' >"$ZTC_HOME/devices.json.Ab3xYz"
 printf 'mine' >"$ZTC_HOME/devices.json.keep"
 ztc_run device alias del tw
-expect_rc 0 "del by unique prefix"
+expect_rc 1 "del by a prefix without a terminal or --yes"
+[ "$err" = "ztc: 'tw' is only the start of alias 'two': give the whole alias, or --yes to delete it" ] &&
+	pass "del by prefix, no terminal: one line saying what to do" || fail "del by prefix: [$err]"
+unchanged "del by prefix without --yes"
+ztc_run device alias del tw --yes
+expect_rc 0 "del by unique prefix with --yes"
+expect_out "alias two deleted" "del --yes names the alias deleted"
 [ ! -e "$ZTC_HOME/devices.json.Ab3xYz" ] && pass "an orphan devices.json.XXXXXX is removed by the next write" || fail "orphan temp file left"
 [ -e "$ZTC_HOME/devices.json.keep" ] && [ -e "$ZTC_HOME/devices.json.lock" ] && pass "other files beside the store are kept" || fail "removed a file that is not a temp file"
 rm -f "$ZTC_HOME/devices.json.keep"
 grep -q '"two"' "$STORE" && fail "two still stored" || pass "two deleted by a unique prefix"
 ztc_run device alias del
 expect_rc 2 "del without ALIAS"
+
+# ---- issue 16 -------------------------------------------------------------------------------------------
+# uid prefixes in any case; a port path names the device on it; -J results of put and del.
+cp "$STORE" "$STORE.keep"
+ztc_under arduino_due -J device alias put DF78E4 upper arduino_due --remote-id r-9
+expect_rc 0 "alias put by an upper-case uid prefix"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid remote_id)" = "upper|$DUE|r-9" ] &&
+	pass "upper-case uid prefix, --remote-id (hyphen) stored" || fail "upper: $out"
+ztc_under arduino_due -J device alias put /dev/ttyACM0 byport arduino_due
+expect_rc 0 "alias put by port"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid)" = "byport|$DUE" ] && pass "the port names the Due" || fail "by port: $out"
+cp "$STORE" "$TMP/before"
+ztc_under desk device alias put /dev/ttyACM9 x arduino_due
+expect_rc 1 "alias put on a port nothing is on"
+[ "$err" = "ztc: no connected device has the port /dev/ttyACM9; ports: /dev/ttyACM2, /dev/ttyACM1, /dev/ttyACM0, /dev/ttyUSB0" ] &&
+	pass "unknown port: one line listing the ports" || fail "unknown port: [$err]"
+unchanged "unknown port"
+ztc_under desk device alias put /dev/ttyACM0 x
+expect_rc 2 "by port, TARGET missing"; expect_err "ztc: missing TARGET" "by port, TARGET missing"
+# A programmer takes only a board it can program.
+ztc_under nodemcu2 device alias put e7 x arduino_due
+expect_rc 1 "Due on a CP2102"
+want="ztc: arduino_due cannot be programmed through device 10C4:EA60 (Silicon Labs CP210x USB to UART bridge, a"
+want+=" USB-serial adapter): it has USB of its own and its flash method does not work over a serial bootloader;"
+want+=" alias the board's own USB device instead (see 'ztc device discover --matchdb')"
+[ "$err" = "$want" ] &&
+	pass "Due on a CP2102: refused, one line" || fail "Due on a CP2102: [$err]"
+unchanged "Due on a CP2102"
+ztc_under nucleo_f401re device alias put 4f x arduino_due
+expect_rc 1 "Due on an ST-Link"
+expect_err "ztc: arduino_due cannot be programmed through device 0483:374B (ST-Link V2-1, a probe): it has USB of\
+ its own and no jtag data (jtag_capable, jtag_class) for a probe" "Due on an ST-Link: refused"
+expect_one_line "Due on an ST-Link"; unchanged "Due on an ST-Link"
+ztc_under nucleo_f401re device alias put 4f x arduino_due --classname ArduinoDue
+expect_rc 1 "Due on an ST-Link with --classname"; unchanged "Due on an ST-Link with --classname"
+ztc_under nodemcu2 -J device alias put e7 wemos wemos_d1_mini
+expect_rc 0 "an ESP8266 board (flashed over its UART) on a CP2102"
+ztc_under nucleo_f401re -J device alias put 4f xpl xplained_d21
+expect_rc 0 "a jtag-capable board on an ST-Link"
+[ "$(printf '%s\n' "$out" | "$JSONL" get target classname)" = "xplained_d21|XplainedProSamD21" ] &&
+	pass "the probe pins the board's jtag_class" || fail "xplained on probe: $out"
+# alias del: -J names the alias deleted; the exact alias needs no --yes.
+ztc_run -J device alias del wemos
+expect_rc 0 "del the exact alias"; expect_out '{"alias":"wemos"}' "del -J prints the alias deleted"
+
+# alias list: every known device, connected or not, its port when connected; table and -J.
+ztc_under desk device alias put 5a photon particle_photon --chipid C0FFEE --remote-id dev-7
+ztc_under desk -J device alias list
+expect_rc 0 "alias list -J"
+# connected: a JSON boolean (jsonl reads strings), taken from the line as printed.
+connected_of() { printf '%s\n' "$out" | sed 's/.*"connected":\([a-z]*\),.*/\1/' | paste -sd' '; }
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias target chipid remote_id port)" = "byport|arduino_due|null|r-9|/dev/ttyACM0
+photon|particle_photon|C0FFEE|dev-7|/dev/ttyACM1
+xpl|xplained_d21|null|null|/dev/ttyACM2" ] && [ "$(connected_of)" = "true true true" ] && pass "alias list -J: connected devices by port" || fail "alias list -J: $out"
+[ "$(printf '%s\n' "$out" | head -1 | sed 's/"\([a-z_]*\)":[^,}]*[,}]/\1 /g')" = "{alias uid target name chipid remote_id classname usbpath connected port " ] &&
+	pass "alias list -J keys" || fail "alias list keys: $out"
+ztc_under photon -J device alias list
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias port | tr '\n' ' ')" = "photon|/dev/ttyACM0 byport|null xpl|null " ] &&
+	[ "$(connected_of)" = "true false false" ] &&
+	pass "alias list: the unplugged ones after, not connected, no port" || fail "alias list photon: $out"
+ztc_under photon device alias list
+expect_rc 0 "alias list table"
+[ "$out" = "PORT          ALIAS   UID       TARGET           CHIPID  REMOTE_ID  CONNECTED
+/dev/ttyACM0  photon  5ae5ef87  particle_photon  C0FFEE  dev-7      yes
+-             byport  df78e458  arduino_due      -       r-9        no
+-             xpl     4fdcb314  xplained_d21     -       -          no" ] &&
+	pass "alias list table: port first, short uids, connected or not" || fail "alias list table: [$out]"
+rm -f "$STORE"
+ztc_under photon device alias list
+expect_rc 0 "alias list, no store"; expect_out "No known devices: give one an alias with 'ztc device alias put UID ALIAS TARGET'." "alias list, no store"
+ztc_under photon -J device alias list
+expect_out "" "alias list -J, no store: nothing"
+[ ! -e "$STORE" ] && pass "alias list writes nothing" || fail "alias list wrote $STORE"
+# Typing the whole alias at the terminal confirms a prefix; anything else keeps it.
+mv "$STORE.keep" "$STORE"
+if script -qefc true /dev/null >/dev/null 2>&1; then
+	cp "$STORE" "$TMP/before"
+	printf 'yarn\n' | script -qefc "'$ZTC' device alias del ya" /dev/null >"$TMP/tty.out" 2>&1 || true
+	grep -q "ztc: 'ya' is the start of alias 'yarm' (acme_yarm, uid 4fdcb314426c...); type the whole alias to delete it: " "$TMP/tty.out" &&
+		grep -q "ztc: not deleted: that is not 'yarm'" "$TMP/tty.out" && pass "del by prefix at a terminal: asks, a wrong answer keeps it" ||
+		fail "del at a terminal, wrong answer: $(cat "$TMP/tty.out")"
+	unchanged "del at a terminal, wrong answer"
+	printf 'yarm\n' | script -qefc "'$ZTC' device alias del ya" /dev/null >"$TMP/tty.out" 2>&1 || true
+	grep -q "alias yarm deleted" "$TMP/tty.out" && ! grep -q '"yarm"' "$STORE" && pass "del by prefix at a terminal: the whole alias typed deletes it" ||
+		fail "del at a terminal: $(cat "$TMP/tty.out")"
+else
+	echo "skip: script(1) cannot make a terminal here: the confirmation is not checked"
+fi
 
 # A corrupt store is reported and never overwritten.
 printf '{"devices": [{"alias": ' >"$STORE"

@@ -63,17 +63,17 @@ has() {
 	pass "'$line' -> $# expected candidates among $(wc -w <<<"$got")"
 }
 
-expect 'ztc ' 'device login vm'
+expect 'ztc ' 'device help login vm'
 expect 'ztc -J d' 'device'
 expect 'ztc --' '--help --json --quiet --verbose --version'
 expect 'ztc -v device ' '--help alias discover open register supported virtualize'
-expect 'ztc device alias ' '--help del put'
+expect 'ztc device alias ' '--help del list put'
 expect 'ztc device discover --l' '--loop --looptime'
 expect 'ztc device supported --type ' 'board jtag usbtoserial'
 expect 'ztc device supported --type j' 'jtag'
 expect 'ztc device register ' 'due duo photon'
 expect 'ztc device register du' 'due duo'
-expect 'ztc device register due --' '--help --skip_burn'
+expect 'ztc device register due --' '--help --skip-burn --skip_burn'
 expect 'ztc device open ph' 'photon'
 expect 'ztc device open due --re' '--reconnect'
 has 'ztc device open due --baud ' 9600 74880 115200 921600
@@ -82,11 +82,32 @@ expect 'ztc device open due --esc' '--escape'
 expect 'ztc device alias del p' 'photon'
 expect 'ztc device virtualize due ' 'vm9f00d1'
 expect 'ztc device virtualize due vm9f00d1 ' ''
-expect 'ztc vm ' '--help create list'
+expect 'ztc vm ' '--help create download list'
 expect 'ztc vm create d' 'due duo'
 expect 'ztc vm create due r2.6.0 rtos --f' '--feat'
 expect 'ztc login --' '--help --token'
 expect 'ztc login --token ' ''
+# Issue 16: global options anywhere, ztc help, alias list / del --yes, vm list --remote / download,
+# hyphenated spellings, ports where a device is named.
+expect 'ztc device -J dis' 'discover'
+expect 'ztc device discover -J --m' '--matchdb'
+expect 'ztc device -vq alias ' '--help del list put'
+expect 'ztc help ' 'device login vm'
+expect 'ztc help device al' 'alias'
+expect 'ztc help vm d' 'download'
+expect 'ztc device alias del due --' '--help --yes'
+expect 'ztc device alias list --' '--help'
+expect 'ztc vm list --' '--from --help --remote'
+expect 'ztc vm list --remote --from ' ''
+expect 'ztc vm download --' '--help'
+expect 'ztc device alias put 5f3e due --remote-' '--remote-id'
+expect 'ztc device alias put 5f3e due --remote-id x arduino_d' 'arduino_due'
+mkdir -p "$TMP/dev"
+: >"$TMP/dev/ttyUSB7"
+expect "ztc device alias put $TMP/dev/tty" "$TMP/dev/ttyUSB7"
+expect "ztc device register $TMP/dev/tty" "$TMP/dev/ttyUSB7"
+expect "ztc -J vm create $TMP/dev/tty" "$TMP/dev/ttyUSB7"
+expect 'ztc device virtualize du' 'due duo'
 # Targets come from ztc -J device supported, so a vendor board on ZTC_DB_PATH completes too.
 has 'ztc device alias put 5f3e due ' arduino_due particle_photon stlink_v2 ztc_sim
 expect 'ztc device alias put 5f3e due arduino_d' 'arduino_due'

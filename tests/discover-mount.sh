@@ -32,7 +32,8 @@ run "$DATA/nucleo.mountinfo" -J device discover
 [ -z "$err" ] && pass "mounted: stderr empty" || fail "mounted: stderr [$err]"
 
 run "$DATA/nucleo.mountinfo" device discover
-printf '%s\n' "$out" | awk -v uid="$NUCLEO_UID" '$4 == uid && $6 == "/media/user/NODE_F401RE" { found = 1 } END { exit !found }' &&
+# The table: PORT UID VID PID SID DISK DESC, the uid as its short prefix.
+printf '%s\n' "$out" | awk -v uid="${NUCLEO_UID:0:8}" '$2 == uid && $6 == "/media/user/NODE_F401RE" { found = 1 } END { exit !found }' &&
 	pass "table: DISK column" || fail "table: [$out]"
 
 : >"$TMP/empty.mountinfo"

@@ -251,7 +251,8 @@ else
 		fail "$1: $(diff "$TMP/u.before" "$TMP/u.now")"; }
 	# ZTC_HOME not there yet, in the user's folder: as root ztc would create it (and its files) as root.
 	snap_u before
-	ZTC_HOME="$U/.local/share/ztc" ztc_run device alias del due
+	# --yes: the store is opened for writing at once (without it, del first reads the empty store).
+	ZTC_HOME="$U/.local/share/ztc" ztc_run device alias del due --yes
 	expect_rc 1 "root, ZTC_HOME to be created in another user's folder"
 	[ "$err" = "ztc: $U belongs to $owner, not to $self: ztc does not create ZTC_HOME $U/.local/share/ztc in another user's folder (run ztc as that user, or set ZTC_HOME)" ] &&
 		pass "root, ZTC_HOME to be created: exact line" || fail "root, ZTC_HOME to be created: [$err]"

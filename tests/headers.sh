@@ -43,7 +43,8 @@ done
 so="$top_builddir/core/lib/.libs/libztc.so"
 syms=$(nm -D --defined-only "$so" | awk '$2 == "T" {print $3}')
 for f in ztc_store_resolve_alias ztc_usbdev_list_resolve_uid ztc_vmstore_resolve ztc_resolve_prefix \
-	ztc_ctx_candidates ztc_alias_put ztc_alias_del ztc_vm_create; do
+	ztc_ctx_candidates ztc_alias_put ztc_alias_del ztc_vm_create ztc_store_resolve_device ztc_alias_list_new \
+	ztc_alias_list_free ztc_vm_list_remote ztc_vm_download; do
 	printf '%s\n' "$syms" | grep -qx "$f" && pass "libztc.so exports $f" || fail "libztc.so does not export $f"
 done
 printf '%s\n' "$syms" | grep -E '^ztc_(json_|buf_|strv_free|known_dup)' && fail "internal helpers exported" ||

@@ -64,10 +64,10 @@ if [ -f "$readme" ]; then
 			fail "variable $v of README.md is not in ztc(1)"
 		fi
 	done
-	for cmd in 'discover' 'alias put' 'alias del' 'supported' 'register' 'virtualize' 'open'; do
+	for cmd in 'discover' 'alias put' 'alias del' 'alias list' 'supported' 'register' 'virtualize' 'open'; do
 		printf '%s\n' "$rendered" | grep -q -e "ztc device $cmd" || fail "ztc device $cmd is in no man page"
 	done
-	for cmd in 'vm create' 'vm list' 'login'; do
+	for cmd in 'vm create' 'vm list' 'vm download' 'login' 'help'; do
 		printf '%s\n' "$rendered" | grep -q -e "ztc $cmd" || fail "ztc $cmd is in no man page"
 	done
 fi

@@ -53,6 +53,35 @@ sorted=$(printf '%s\n' "$out" | "$JSONL" get uid target)
 [ "$sorted" = "$(printf '%s\n' "$sorted" | LC_ALL=C sort)" ] && pass "desk: sorted by uid then target" ||
 	fail "desk not sorted: $sorted"
 
+# The table for people: one row per connected device (-J above: one record per candidate), its
+# candidates together, the port first, sorted by port, short uids, a hint to pin one; 100 columns.
+ztc_under desk device discover --matchdb
+expect_rc 0 "desk matchdb table"
+[ "$out" = "PORT          UID       ALIAS  NAME             TARGET
+/dev/ttyACM0  df78e458  -      one of 2         arduino_due, flipnclick_sam3x
+/dev/ttyACM1  5ae5ef87  -      Particle Photon  particle_photon
+/dev/ttyACM2  4fdcb314  -      one of 7         az3166, st_discoveryf407vg, st_nucleof401re,
+                                                st_nucleof429zi, st_nucleof746zg, st_nucleol4r5p,
+                                                stlink_v21
+/dev/ttyUSB0  e7a4bc05  -      one of 6         esp32_devkitc, esp32_pico_v4, heltec_wifikit32,
+                                                nodemcu2, silabs_cp210x, sony_spresense
+Pin one target on a device: ztc device alias put UID ALIAS TARGET (UID: df78e458, or its port)" ] &&
+	pass "desk: one row per device, candidates together, the hint" || fail "desk table: [$out]"
+for rec in arduino_due desk keyboard nodemcu2 nucleo_f401re nucleo_f401re,discovery_f407_vcp photon photon_dfu; do
+	ZTC_MOUNTINFO="$DATA/nucleo.mountinfo" ztc_under "$rec" device discover --matchdb
+	wide=$(printf '%s\n' "$out" | awk 'length($0) > 100' | head -1)
+	[ "$rc" = 0 ] && [ -z "$wide" ] && pass "$rec: --matchdb table within 100 columns" || fail "$rec: exit $rc, wide: [$wide]"
+done
+ZTC_MOUNTINFO="$DATA/nucleo.mountinfo" ztc_under nucleo_f401re device discover --matchdb
+[ "$(printf '%s\n' "$out" | head -2 | tr -s ' ')" = "PORT UID ALIAS DISK NAME TARGET
+/dev/ttyACM0 4fdcb314 - /media/user/NODE_F401RE one of 7 az3166, st_discoveryf407vg," ] &&
+	pass "a mounted disk adds the DISK column" || fail "nucleo disk table: [$out]"
+ztc_under arduino_due device alias put df due arduino_due
+ztc_under arduino_due device discover --matchdb
+[ "$out" = "PORT          UID       ALIAS  NAME         TARGET
+/dev/ttyACM0  df78e458  due    Arduino Due  arduino_due" ] && pass "an aliased device: its one target, no hint" || fail "aliased table: [$out]"
+rm -f "$ZTC_HOME/devices.json"
+
 # supported
 ztc_run -J device supported
 expect_rc 0 "supported"

@@ -23,6 +23,12 @@ expect_rc 0 "open by alias prefix, quit after --timeout"
 [ "$(lines_of HELLO0001)" = 10 ] && pass "the 10 lines the board printed" || fail "open output: [$out] $err"
 expect_err "connected to /dev/ttyACM0 (115200 8N1 RTS/CTS)" "the Due's connection: 115200 8N1 with RTS/CTS"
 
+# -J: a line of its own after the board's output says the console was closed.
+board -d "$DUE" --talk /dev/ttyACM0=HELLO0001 --talk-count 2 -- -J device open du --timeout 1
+expect_rc 0 "open -J"
+[ "$(printf '%s\n' "$out" | tail -1)" = '{"alias":"due","port":"/dev/ttyACM0","closed":true}' ] &&
+	pass "open -J: the closing record names the whole alias and the port" || fail "open -J: [$out]"
+
 board -d "$DUE" -- device open nobody --timeout 1
 expect_rc 1 "unknown alias"; expect_err "no alias matches 'nobody'" "unknown alias"
 board -d "$DATA/photon.umockdev" -- device open due --timeout 1

@@ -168,4 +168,21 @@ ztc_run vm create flip2 r2.6.0 chibi2
 expect_rc 1 "vm create on an unregistered board"; expect_err "not registered" "vm create on an unregistered board"
 board -d "$DATA/nodemcu2.umockdev" -- device virtualize flip2 abc
 expect_rc 1 "virtualize an unregistered board"; expect_err "device flip2 is not registered" "virtualize unregistered"
+
+# ---- issue 16: the port of a connected board names it; -J prints what was done ---------------------------
+board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=$SCHIP" -- -J device register /dev/ttyACM5 --skip-burn
+expect_rc 0 "register by port, --skip-burn (hyphen)"
+[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "sim|$SCHIP|$sremote" ] && pass "register by port: -J result" ||
+	fail "register by port: $out"
+vm2="${vm1:0:3}ZZsecondvm"
+board -d "$DATA/ztc_sim.umockdev" -- -J device virtualize /dev/ttyACM5 "$vm2"
+expect_rc 0 "virtualize by port"
+[ "$("$JSONL" get alias vmuid <<<"$out")" = "sim|$vm2" ] && [ -f "$("$JSONL" get path <<<"$out")" ] &&
+	pass "virtualize -J: alias, vmuid, path" || fail "virtualize -J: $out"
+snapshot
+board -d "$DATA/ztc_sim.umockdev" -- device virtualize /dev/ttyACM9 "$vm2"
+expect_rc 1 "virtualize on a port nothing is on"
+[ "$err" = "ztc: no connected device has the port /dev/ttyACM9; ports: /dev/ttyACM5" ] && pass "no such port: one line" ||
+	fail "no such port: [$err]"
+unchanged "virtualize on a port nothing is on"
 finish

@@ -74,6 +74,68 @@ expect_rc 1 "unpinned alias, twins connected"
 expect_err "alias 'ch' names 2 connected devices that share its uid (same serial number): pin it to one with 'ztc device alias put UID ch TARGET --port PORT'" "unpinned alias, twins connected"
 expect_one_line "unpinned alias, twins connected"
 
+# Tables: the raw one and --matchdb show a row per twin with its usbpath; the --matchdb hint names a port
+# (a uid names both twins).
+printf '{"devices": []}\n' >"$STORE"
+ztc_under cp2102_twins device discover --matchdb
+expect_rc 0 "matchdb table with twins"
+[ "$(printf '%s\n' "$out" | head -1 | tr -s ' ')" = "PORT UID ALIAS USBPATH NAME TARGET" ] &&
+	[ "$(printf '%s\n' "$out" | awk '$1 ~ /^\/dev\// {print $1, $2, $4}' | tr '\n' ' ')" = \
+		"/dev/ttyUSB0 e7a4bc05 1-1.2 /dev/ttyUSB1 e7a4bc05 1-1.3 " ] &&
+	pass "matchdb table: a row per twin, its usbpath" || fail "matchdb table with twins: [$out]"
+[ "$(printf '%s\n' "$out" | tail -1)" = "Pin one target on a device: ztc device alias put PORT ALIAS TARGET (PORT: /dev/ttyUSB0)" ] &&
+	pass "matchdb table: the hint names a port among twins" || fail "matchdb hint with twins: [$out]"
+[ -z "$(printf '%s\n' "$out" | awk 'length($0) > 100')" ] && pass "matchdb table with twins: within 100 columns" ||
+	fail "matchdb table with twins: wider than 100 columns: [$out]"
+ztc_under arduino_due device discover --matchdb
+printf '%s\n' "$out" | head -1 | grep -q USBPATH && fail "no twins, yet a USBPATH column: [$out]" ||
+	pass "matchdb table without twins: no USBPATH column"
+
+# A port in place of the uid names one twin: the alias is pinned to it, as with --port.
+ztc_under cp2102_twins -J device alias put /dev/ttyUSB1 one silabs_cp210x
+expect_rc 0 "twin named by its port"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid usbpath)" = "one|$CP|1-1.3" ] &&
+	pass "twin named by its port: pinned to its usbpath" || fail "twin named by its port: $out"
+ztc_under cp2102_twins -J device alias put /dev/ttyUSB0 two silabs_cp210x --port /dev/ttyUSB0
+expect_rc 0 "twin named by its port and --port alike"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "two|1-1.2" ] && pass "port and --port alike: pinned" ||
+	fail "port and --port alike: $out"
+cp "$STORE" "$TMP/before"
+ztc_under cp2102_twins device alias put /dev/ttyUSB0 three silabs_cp210x --usbpath 1-1.3
+expect_rc 1 "port and --usbpath name two twins"
+expect_err "ztc: the port /dev/ttyUSB0 and the usbpath 1-1.3 name two different devices" "port and --usbpath name two twins"
+expect_one_line "port and --usbpath name two twins"; unchanged "port and --usbpath name two twins"
+
+# alias list: each pinned twin connected on its own port, its pin shown (PINNED, -J usbpath).
+ztc_under cp2102_twins -J device alias list
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath port)" = "two|1-1.2|/dev/ttyUSB0
+one|1-1.3|/dev/ttyUSB1" ] && pass "alias list -J: pinned twins, their usbpaths and ports" || fail "alias list -J twins: $out"
+ztc_under cp2102_twins device alias list
+[ "$out" = "PORT          ALIAS  UID       TARGET         PINNED  CONNECTED
+/dev/ttyUSB0  two    e7a4bc05  silabs_cp210x  1-1.2   yes
+/dev/ttyUSB1  one    e7a4bc05  silabs_cp210x  1-1.3   yes" ] && pass "alias list table: the PINNED column" ||
+	fail "alias list table with twins: [$out]"
+# A pinned alias with no device at its usbpath is not connected (as --matchdb sees it), though devices of
+# its uid are; an alias that is not pinned is connected on each twin.
+cp "$STORE" "$TMP/pinned"
+printf '{"devices": [{"alias": "moved", "uid": "%s", "target": "silabs_cp210x", "usbpath": "1-9"},
+ {"alias": "cp", "uid": "%s", "target": "silabs_cp210x"}]}\n' "$CP" "$CP" >"$STORE"
+ztc_under cp2102_twins -J device alias list
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath port | tr '\n' ' ')" = \
+	"cp|null|/dev/ttyUSB0 cp|null|/dev/ttyUSB1 moved|1-9|null " ] &&
+	pass "alias list: a pin with nothing at its usbpath is not connected; an unpinned alias, a row per twin" ||
+	fail "alias list, pin elsewhere: $out"
+cp "$TMP/pinned" "$STORE"
+
+# Without twins a port names the device as before: no pin.
+ztc_under arduino_due -J device alias put /dev/ttyACM0 due arduino_due
+expect_rc 0 "a single device named by its port"
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "due|null" ] && pass "a single device named by its port: not pinned" ||
+	fail "single device by port: $out"
+ztc_under arduino_due device alias list
+printf '%s\n' "$out" | head -1 | grep -q PINNED && pass "alias list: PINNED shown while an alias is pinned" ||
+	fail "alias list without PINNED: [$out]"
+
 # A store whose usbpath is no port path is corrupt, and left alone.
 printf '{"devices": [{"alias": "ch", "uid": "%s", "target": "wch_ch340", "usbpath": "../../etc"}]}\n' "$CH" >"$STORE"
 cp "$STORE" "$TMP/before"

@@ -54,6 +54,19 @@ static char *read_token_line(void)
 	return line;
 }
 
+/* -J: the result of a login. */
+static void print_saved(struct cli *cli)
+{
+	static const char *const keys[] = { "saved" };
+	struct out_records o;
+	const char *row[] = { OUT_TRUE };
+
+	out_init(&o, keys, 1);
+	out_add(&o, row);
+	out_print(cli, &o, "");
+	out_free(&o);
+}
+
 int cmd_login(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -85,7 +98,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 			       "Save the backend token in $ZTC_HOME/credentials.json (mode 0600). Without --token,\n"
 			       "the token is the first line of standard input: prefer that, as a command line can be\n"
 			       "seen by other users (ztc wipes --token from it, but only once it runs).\n"
-			       "ZTC_TOKEN overrides the saved token.\n");
+			       "ZTC_TOKEN overrides the saved token. -J prints {\"saved\": true}.\n");
 			rc = 0;
 			goto out;
 		default: rc = EXIT_USAGE; goto out;
@@ -108,7 +121,9 @@ int cmd_login(struct cli *cli, int argc, char **argv)
 		rc = cli_usage_error(LOGIN_USAGE, "%s", ztc_ctx_errmsg(cli->ctx));
 	else if (rc < 0)
 		rc = cli_fail(cli, rc);
-	else if (!cli->quiet && !cli->json)
+	else if (cli->json)
+		print_saved(cli);
+	else if (!cli->quiet)
 		printf("token saved\n");
 out:
 	if (token) {

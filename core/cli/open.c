@@ -33,6 +33,7 @@ struct open_target {
 	char *port;               /* serial port node */
 	char *uid;                /* the board, to find it again by uid after an unplug; NULL: same port */
 	char *usbpath;            /* ... and by usbpath, for an alias pinned to one of twins */
+	char *alias;              /* the board's whole alias; NULL for a port given by path */
 	ztc_serial_params params; /* the board's `connection` */
 };
 
@@ -41,6 +42,7 @@ static void target_clear(struct open_target *t)
 	free(t->port);
 	free(t->uid);
 	free(t->usbpath);
+	free(t->alias);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -66,8 +68,9 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 		t->port = strdup(m->port);
 		t->uid = strdup(m->uid);
 		t->usbpath = k->usbpath ? strdup(k->usbpath) : NULL;
+		t->alias = strdup(alias);
 		ztc_target_serial_params(m->t, &t->params);
-		rc = t->port && t->uid && (t->usbpath || !k->usbpath) ? 0 : cli_error("out of memory");
+		rc = t->port && t->uid && (t->usbpath || !k->usbpath) && t->alias ? 0 : cli_error("out of memory");
 	}
 	ztc_match_list_free(ml);
 	ztc_db_free(db);
@@ -375,8 +378,9 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 			       "When stdin is a terminal it is put in raw mode. The escape key (Ctrl-]) then:\n"
 			       "  q quit   b send a break   d toggle DTR   r toggle RTS   ? list the keys\n"
 			       "  Ctrl-] again sends one Ctrl-]\n"
-			       "Exit status: 0 quit, 1 failure (port missing or busy, board unplugged, I/O error),\n"
-			       "2 usage error.\n");
+			       "-J: once the console is quit, a line of its own after the board's output:\n"
+			       "{\"alias\", \"port\", \"closed\": true}. Exit status: 0 quit, 1 failure (port missing\n"
+			       "or busy, board unplugged, I/O error), 2 usage error.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -420,6 +424,18 @@ int cmd_open(struct cli *cli, int argc, char **argv)
 	if (baud)
 		t.params.baud = baud;
 	rc = run(cli, &t, &copts, reconnect);
+	if (rc == 0 && cli->json) {
+		/* On a line of its own after whatever the board printed last. */
+		static const char *const keys[] = { "alias", "port", "closed" };
+		struct out_records o;
+		const char *row[] = { t.alias, t.port, OUT_TRUE };
+
+		fputc('\n', stdout);
+		out_init(&o, keys, 3);
+		out_add(&o, row);
+		out_print(cli, &o, "");
+		out_free(&o);
+	}
 	target_clear(&t);
 	return rc;
 }

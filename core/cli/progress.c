@@ -49,22 +49,30 @@ static void on_progress(void *userdata, int percent, const char *msg)
 {
 	bool same = strncmp(st.msg, msg, sizeof(st.msg) - 1) == 0;
 
+	(void)userdata;
+	if (!same)
+		st.last = -PLAIN_STEP; /* a new phase counts from its own start */
 	if (st.tty) {
-		/* A message alone keeps the bar where it was; a repeated percentage changes nothing. */
 		if (same && (percent < 0 || (percent == st.last && (st.open || percent == 100))))
 			return;
-		if (percent < 0)
-			percent = st.open ? st.last : -1;
-		else
-			st.last = percent;
 		snprintf(st.msg, sizeof(st.msg), "%s", msg);
+		/* A phase of its own (erasing, writing, verifying) starts a bar of its own: the last one
+		 * stays on the screen where it stopped. A message alone is a line, no bar. */
+		if (!same)
+			end_line();
+		if (percent < 0) {
+			end_line();
+			fprintf(stderr, "%s\n", msg);
+			fflush(stderr);
+			return;
+		}
+		st.last = percent;
 		draw(percent, msg);
 		return;
 	}
 	if (percent < 0) {
 		if (!same)
 			fprintf(stderr, "%s\n", msg);
-		st.last = -PLAIN_STEP;
 	} else if (!same || percent >= st.last + PLAIN_STEP || (percent == 100 && st.last != 100) ||
 		   percent < st.last) {
 		fprintf(stderr, "%s: %d%%\n", msg, percent);

@@ -517,6 +517,33 @@ static char *data_string(ztc_backend *be, yajl_val root, const char *key, const 
 	return s;
 }
 
+/* POST the object j generated to path (what names it in messages, "the registration") and take the uid the
+ * backend gives it, data.uid: *ret_uid, malloc'd. */
+static int post_for_uid(ztc_backend *be, const char *path, struct gen *j, long timeout_ms, const char *what,
+			char **ret_uid)
+{
+	yajl_val root = NULL;
+	bool bad = false;
+	size_t len = 0;
+	char *body, *uid;
+	int rc;
+
+	gen_check(j, yajl_gen_map_close(j->g));
+	if (!(body = gen_take(j, &len, &bad)))
+		return bad ? ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode %s: a field is not UTF-8", what)
+			   : ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
+	rc = call(be, "POST", path, body, len, timeout_ms, what, &root, NULL);
+	free(body);
+	if (rc < 0)
+		return rc;
+	uid = data_string(be, root, "uid", what);
+	yajl_tree_free(root);
+	if (!uid)
+		return ZTC_ERR_BACKEND;
+	*ret_uid = uid;
+	return ZTC_OK;
+}
+
 static bool nonempty_args(ztc_backend *be, const char *what, const char *const *names, const char *const *vals,
 			  size_t n)
 {
@@ -533,13 +560,7 @@ ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const
 {
 	static const char *const names[] = { "name", "chip id", "type" };
 	const char *vals[] = { name, on_chip_id, type };
-	const char *what = "the registration";
-	yajl_val root = NULL;
 	struct gen j;
-	bool bad = false;
-	char *body, *uid;
-	size_t len = 0;
-	int rc;
 
 	if (!be || !ret_remote_id)
 		return ZTC_ERR_ARG;
@@ -552,20 +573,7 @@ ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const
 	gen_kv(&j, "on_chip_id", on_chip_id);
 	gen_kv(&j, "type", type);
 	gen_kv(&j, "category", category);
-	gen_check(&j, yajl_gen_map_close(j.g));
-	if (!(body = gen_take(&j, &len, &bad)))
-		return bad ? ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the registration: a field is not UTF-8")
-			   : ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	rc = call(be, "POST", "/devices", body, len, TIMEOUT_MS, what, &root, NULL);
-	free(body);
-	if (rc < 0)
-		return rc;
-	uid = data_string(be, root, "uid", what);
-	yajl_tree_free(root);
-	if (!uid)
-		return ZTC_ERR_BACKEND;
-	*ret_remote_id = uid;
-	return ZTC_OK;
+	return post_for_uid(be, "/devices", &j, TIMEOUT_MS, "the registration", ret_remote_id);
 }
 
 ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char *dev_uid,
@@ -574,13 +582,7 @@ ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char 
 {
 	static const char *const names[] = { "name", "device uid", "version", "rtos" };
 	const char *vals[] = { name, dev_uid, version, rtos };
-	const char *what = "the VM creation";
-	yajl_val root = NULL;
 	struct gen j;
-	bool bad = false;
-	char *body, *uid;
-	size_t len = 0;
-	int rc;
 
 	if (!be || !ret_vmuid || (nfeatures && !features))
 		return ZTC_ERR_ARG;
@@ -602,20 +604,7 @@ ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char 
 		gen_str(&j, features[i]);
 	gen_check(&j, yajl_gen_array_close(j.g));
 	gen_kv(&j, "patch", ztc_str_empty(patch) ? "base" : patch);
-	gen_check(&j, yajl_gen_map_close(j.g));
-	if (!(body = gen_take(&j, &len, &bad)))
-		return bad ? ztc_fail(be->ctx, ZTC_ERR_ARG, "cannot encode the VM creation: a field is not UTF-8")
-			   : ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	rc = call(be, "POST", "/vms", body, len, CREATE_TIMEOUT_MS, what, &root, NULL);
-	free(body);
-	if (rc < 0)
-		return rc;
-	uid = data_string(be, root, "uid", what);
-	yajl_tree_free(root);
-	if (!uid)
-		return ZTC_ERR_BACKEND;
-	*ret_vmuid = uid;
-	return ZTC_OK;
+	return post_for_uid(be, "/vms", &j, CREATE_TIMEOUT_MS, "the VM creation", ret_vmuid);
 }
 
 /* ---- the `data` object as sent ------------------------------------------------------------------------ */

@@ -36,6 +36,11 @@ ztc_ctx *ztc_board_ctx(const ztc_board *b)
 	return b ? b->ctx : NULL;
 }
 
+const ztc_target *ztc_board_target(const ztc_board *b)
+{
+	return b ? b->t : NULL;
+}
+
 ZTC_API const char *ztc_board_get_str(const ztc_board *b, const char *key)
 {
 	const ztc_usbdev *d;

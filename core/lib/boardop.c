@@ -187,6 +187,8 @@ ZTC_API void ztc_board_progress(ztc_board *b, int percent, const char *msg)
 		percent = 100;
 	if (percent < 0)
 		ztc_info(ctx, "%s", msg ? msg : "");
+	else
+		ctx->progress_seen = true;
 	if (ctx->progress_fn)
 		ctx->progress_fn(ctx->progress_data, percent, msg ? msg : "");
 }
@@ -270,6 +272,10 @@ ZTC_API int ztc_board_burn(ztc_ctx *ctx, const ztc_match *m, const ztc_firmware 
 	n = ztc_firmware_image_count(fw);
 	for (size_t i = 0; i < n; i++)
 		total += ztc_firmware_image(fw, i)->len;
+	/* A flash object the database warned about stops every class, the ones that flash by themselves too. */
+	rc = m->t ? ztc_flash_refuse_bad(ctx, m->t) : ZTC_OK;
+	if (rc < 0)
+		return rc;
 	rc = start(ctx, m, &cls, &b, &o);
 	if (rc < 0)
 		return rc;
@@ -280,29 +286,48 @@ ZTC_API int ztc_board_burn(ztc_ctx *ctx, const ztc_match *m, const ztc_firmware 
 	}
 	ztc_info(ctx, "flashing %zu image%s (%zu bytes) on %s with %s.%s", n, n == 1 ? "" : "s", total,
 		 board_label(m), ztc_target_class_module(m->t, m->class_idx), m->classname);
-	ztc_board_progress(b, 0, "flashing");
+	/* No 0% before the class has found its tool: a missing tool shows no progress at all. The 100% at
+	 * the end only for a class that reported none of its own. */
+	ctx->progress_seen = false;
 	rc = cls->burn(b, ztc_firmware_image(fw, 0), n);
-	if (rc >= 0)
+	if (rc >= 0 && !ctx->progress_seen)
 		ztc_board_progress(b, 100, "flashing");
 	return finish(ctx, m, "flashing", b, o, rc);
 }
 
-ZTC_API int ztc_board_reset(ztc_ctx *ctx, const ztc_match *m)
+/* An operation whose callback takes the board alone and whose absence means nothing to do: reset, mode switch. */
+struct step {
+	bool reset;               /* the reset callback, else enter_virtualizable */
+	const char *doing, *tail; /* "resetting" BOARD "" */
+	const char *none;         /* "class X has no <none>" */
+	const char *what;         /* for finish() */
+};
+
+static int board_step(ztc_ctx *ctx, const ztc_match *m, const struct step *s)
 {
 	const ztc_class_desc *cls;
+	int (*fn)(ztc_board *b);
 	ztc_board *b;
 	struct op *o;
 	int rc = start(ctx, m, &cls, &b, &o);
 
 	if (rc < 0)
 		return rc;
-	if (cls->reset) {
-		ztc_info(ctx, "resetting %s", board_label(m));
-		rc = cls->reset(b);
+	fn = s->reset ? cls->reset : cls->enter_virtualizable;
+	if (fn) {
+		ztc_info(ctx, "%s %s%s", s->doing, board_label(m), s->tail);
+		rc = fn(b);
 	} else {
-		ztc_dbg(ctx, "class %s has no reset: nothing to do", m->classname);
+		ztc_dbg(ctx, "class %s has no %s: nothing to do", m->classname, s->none);
 	}
-	return finish(ctx, m, "reset", b, o, rc);
+	return finish(ctx, m, s->what, b, o, rc);
+}
+
+ZTC_API int ztc_board_reset(ztc_ctx *ctx, const ztc_match *m)
+{
+	static const struct step reset = { true, "resetting", "", "reset", "reset" };
+
+	return board_step(ctx, m, &reset);
 }
 
 ZTC_API int ztc_board_read_chipid(ztc_ctx *ctx, const ztc_match *m, char **ret_chipid)
@@ -353,18 +378,8 @@ ZTC_API int ztc_board_has_native_chipid(ztc_ctx *ctx, const ztc_match *m)
 
 ZTC_API int ztc_board_enter_virtualizable(ztc_ctx *ctx, const ztc_match *m)
 {
-	const ztc_class_desc *cls;
-	ztc_board *b;
-	struct op *o;
-	int rc = start(ctx, m, &cls, &b, &o);
+	static const struct step enter = { false, "switching", " to its virtualizable mode", "mode switch",
+					   "switching mode" };
 
-	if (rc < 0)
-		return rc;
-	if (cls->enter_virtualizable) {
-		ztc_info(ctx, "switching %s to its virtualizable mode", board_label(m));
-		rc = cls->enter_virtualizable(b);
-	} else {
-		ztc_dbg(ctx, "class %s has no mode switch: nothing to do", m->classname);
-	}
-	return finish(ctx, m, "switching mode", b, o, rc);
+	return board_step(ctx, m, &enter);
 }

@@ -218,6 +218,19 @@ static int put_timestamped(struct console *c, const unsigned char *data, size_t 
 
 /* Read what the port has, as long as the output queue can take it. Returns 0, or ZTC_ERR_GONE when
  * the port hung up, or another error. */
+/* After a read or write on the port failed (errno): 1 to try again (interrupted, no signal to act on), 0 to
+ * wait for the port (or act on the signal), ZTC_ERR_GONE when it went away (unplugged), else the error. */
+static int port_error(struct console *c, const char *what)
+{
+	if (errno == EINTR)
+		return signalled(c) ? 0 : 1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	if (errno == EIO || errno == ENXIO || errno == ENODEV)
+		return ZTC_ERR_GONE;
+	return ztc_fail(c->ctx, ZTC_ERR_IO, "cannot %s the serial port: %s", what, strerror(errno));
+}
+
 static int read_port(struct console *c)
 {
 	unsigned char tmp[IN_CHUNK];
@@ -235,16 +248,10 @@ static int read_port(struct console *c)
 			return 0;
 		n = read(c->port, c->o->timestamp ? tmp : c->outq.p + c->outq.tail, want);
 		if (n < 0) {
-			if (errno == EINTR) {
-				if (signalled(c))
-					return 0;
+			rc = port_error(c, "read");
+			if (rc == 1)
 				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EIO || errno == ENXIO || errno == ENODEV)
-				return ZTC_ERR_GONE;
-			return ztc_fail(c->ctx, ZTC_ERR_IO, "cannot read the serial port: %s", strerror(errno));
+			return rc;
 		}
 		if (n == 0) /* a hung-up tty reads as end of file */
 			return ZTC_ERR_GONE;
@@ -271,18 +278,13 @@ static int write_port(struct console *c)
 {
 	while (q_len(&c->txq) > 0) {
 		ssize_t w = write(c->port, c->txq.p + c->txq.head, q_len(&c->txq));
+		int rc;
 
 		if (w < 0) {
-			if (errno == EINTR) {
-				if (signalled(c))
-					return 0;
+			rc = port_error(c, "write to");
+			if (rc == 1)
 				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EIO || errno == ENXIO || errno == ENODEV)
-				return ZTC_ERR_GONE;
-			return ztc_fail(c->ctx, ZTC_ERR_IO, "cannot write to the serial port: %s", strerror(errno));
+			return rc;
 		}
 		c->txq.head += (size_t)w;
 	}

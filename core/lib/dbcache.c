@@ -23,12 +23,13 @@
  *   magic "ZTCDBC\r\n", u32 format, u32 0x01020304, str PACKAGE_VERSION, u32 ndirs, dirs, u64 FNV-1a
  *   dir:    str path, i64 mtime s, i64 mtime ns, u32 nfolders, folders (sorted by name)
  *   folder: str name, u8 kind; unless ABSENT: u64 size, i64 mtime s, i64 mtime ns; ERROR: str why;
- *           TARGET: str id, str name, str type, u32 nclasses, classes
+ *           TARGET: str id, str name, str type, str flash (the flash object's problem, "" when none),
+ *           u32 nclasses, classes
  *   class:  str module, str name, u8 has_sid [str sid], u32 nusb, nusb x 10 bytes "VID:PID\0"
  *   str:    u32 length, the bytes (no NUL among them), a NUL
  * Strings and USB ids are used where they lie in the file's contents, which the db keeps. */
 #define CACHE_MAGIC "ZTCDBC\r\n"
-#define CACHE_FORMAT 1
+#define CACHE_FORMAT 2
 #define CACHE_BOM 0x01020304u
 #define CACHE_MAX (64u * 1024 * 1024)
 #define STR_MAX 4096
@@ -51,6 +52,7 @@ struct cfolder {
 	int64_t msec, mnsec;
 	char *why;                /* F_ERROR: the warning */
 	char *id, *title, *type;  /* F_TARGET */
+	char *flashwhy;           /* F_TARGET: why its flash object cannot be used, "" when it can */
 	struct cclass *classes;
 	uint32_t nclasses;
 };
@@ -97,6 +99,7 @@ static void cfolder_clear(struct cfolder *f)
 		free(f->id);
 		free(f->title);
 		free(f->type);
+		free(f->flashwhy);
 		for (uint32_t i = 0; i < f->nclasses; i++)
 			cclass_clear(&f->classes[i]);
 	}
@@ -253,6 +256,7 @@ static void rd_folder(struct rd *r, struct cfolder *f)
 	f->id = rd_str(r);
 	f->title = rd_str(r);
 	f->type = rd_str(r);
+	f->flashwhy = rd_str(r);
 	f->nclasses = rd_count(r, 15);
 	if (r->bad)
 		return;
@@ -503,13 +507,14 @@ static int target_from_cache(const struct cfolder *f, const char *path, struct z
 	return ZTC_OK;
 }
 
-/* The cache entry of a target just parsed. */
-static int folder_from_target(const struct ztc_target *t, struct cfolder *f)
+/* The cache entry of a target just parsed, flashwhy the problem of its flash object ("" when none). */
+static int folder_from_target(const struct ztc_target *t, const char *flashwhy, struct cfolder *f)
 {
 	bool oom = false;
 
 	f->owned = true;
 	f->kind = F_TARGET;
+	f->flashwhy = dup_opt(flashwhy, &oom);
 	f->id = dup_opt(t->id, &oom);
 	f->title = dup_opt(t->name, &oom);
 	f->type = dup_opt(t->type, &oom);
@@ -533,8 +538,11 @@ static int folder_from_target(const struct ztc_target *t, struct cfolder *f)
 	return oom ? ZTC_ERR_NOMEM : ZTC_OK;
 }
 
-/* Append t to db unless an earlier folder named its target (then it is freed). Takes t. */
-static int add_target(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, struct ztc_target *t)
+/* Append t to db unless an earlier folder named its target (then it is freed). Takes t. A target added
+ * whose flash object breaks a rule (flashwhy not "") is listed and matched all the same: only flashing
+ * it is refused (flash-check.c); the warning comes from the cached entry too, so every run says it. */
+static int add_target(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, struct ztc_target *t,
+		      const char *flashwhy)
 {
 	int added;
 
@@ -557,6 +565,8 @@ static int add_target(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, st
 		ztc_db_target_clear(t);
 		return added;
 	}
+	if (*flashwhy)
+		ztc_warn(ctx, "%s/device.json: %s; the board cannot be flashed", t->path, flashwhy);
 	db->t[db->n++] = *t;
 	return ZTC_OK;
 }
@@ -608,7 +618,7 @@ static int scan_folder(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, c
 			return rc;
 		}
 		c->buf_given = true; /* the target points into it */
-		return add_target(ctx, c, db, &t);
+		return add_target(ctx, c, db, &t, f->flashwhy);
 	}
 	c->changed = true;
 	path[dlen + 1 + nlen] = '\0';
@@ -619,7 +629,9 @@ static int scan_folder(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, c
 		f->why = strdup(why);
 		return f->why ? ZTC_OK : ZTC_ERR_NOMEM;
 	}
-	rc = folder_from_target(&t, f);
+	if (ztc_flash_check(t.json, why, sizeof(why)))
+		why[0] = '\0';
+	rc = folder_from_target(&t, why, f);
 	if (rc < 0) {
 		ztc_db_target_clear(&t);
 		return rc;
@@ -627,7 +639,7 @@ static int scan_folder(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, c
 	/* A file that is not regular (a FIFO...) was read all the same: never trust a cache entry of it. */
 	if (!S_ISREG(st.st_mode))
 		f->size = UINT64_MAX;
-	return add_target(ctx, c, db, &t);
+	return add_target(ctx, c, db, &t, f->flashwhy);
 }
 
 int ztc_dbcache_scan_dir(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, const char *dir)
@@ -741,7 +753,8 @@ static bool put_folder(struct ztc_buf *b, const struct cfolder *f)
 	ok = put_u64(b, f->size) && put_i64(b, f->msec) && put_i64(b, f->mnsec);
 	if (f->kind == F_ERROR)
 		return ok && put_str(b, f->why);
-	ok = ok && put_str(b, f->id) && put_str(b, f->title) && put_str(b, f->type) && put_u32(b, f->nclasses);
+	ok = ok && put_str(b, f->id) && put_str(b, f->title) && put_str(b, f->type) && put_str(b, f->flashwhy) &&
+	     put_u32(b, f->nclasses);
 	for (uint32_t i = 0; ok && i < f->nclasses; i++) {
 		const struct cclass *k = &f->classes[i];
 

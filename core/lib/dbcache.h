@@ -56,8 +56,7 @@ int ztc_dbcache_scan_dir(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db,
 /* Write the cache back if anything changed (atomically; failures only logged), and free c; the
  * targets taken from the cache point into memory that db keeps from then on (NULL db: no target). */
 void ztc_dbcache_close(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db);
-/* The device.json of a target, read on first use for one taken from the cache; NULL if it cannot be
- * read any more. */
-yajl_val ztc_target_json(const struct ztc_target *t);
+/* ztc_target_json() (internal.h) is defined here: it reads the device.json of a target taken from the
+ * cache on first use. */
 
 #endif

@@ -23,6 +23,7 @@ struct ztc_ctx {
 	size_t nmodules;
 	ztc_progress_fn progress_fn; /* ztc_ctx_set_progress (boardop.c) */
 	void *progress_data;
+	bool progress_seen; /* a percentage was reported since the operation began (boardop.c) */
 	char **candidates; /* of the last resolver call (resolve.c), NULL-terminated */
 };
 
@@ -52,6 +53,8 @@ void ztc_clear_error(ztc_ctx *ctx);
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
 char *ztc_strdup_printf(const char *fmt, ...) ZTC_PRINTF(1, 2);
+/* s made fit for a one-line message, in place: control characters (a newline in a JSON string) as '?'. */
+char *ztc_str_oneline(char *s);
 /* Free a NULL-terminated array of malloc'd strings and the strings; accepts NULL. */
 void ztc_strv_free(char **strv);
 
@@ -111,11 +114,30 @@ struct ztc_board;
 struct ztc_board *ztc_board_new(ztc_ctx *ctx, const ztc_match *m);
 void ztc_board_free(struct ztc_board *b);
 
+/* The target a plugin callback's board is (board.c): the flash object interpreter reads its device.json. */
+const ztc_target *ztc_board_target(const struct ztc_board *b);
+
+/* The rules of the device.json `flash` object (flash-check.c), root being the whole document: true when
+ * it has none or a good one, else false with the problem ("flash: ...") in why. The database checks every
+ * board it loads and warns; a board whose object breaks them is listed and matched, but cannot be flashed:
+ * ztc_flash_refuse_bad (flash.c) fails with "<dir>/device.json: flash: ..." and is called before any
+ * class burns it and by the interpreter before it runs anything. */
+bool ztc_flash_check(yajl_val root, char *why, size_t whylen);
+int ztc_flash_refuse_bad(ztc_ctx *ctx, const ztc_target *t);
+
+/* ztc_tool_find's one line for a tool that is not on PATH: where it comes from, as the first tools.json of
+ * the database dirs (ZTC_DB_PATH, then the installed one) that names it says (toolinfo.c). */
+int ztc_tool_fail_missing(ztc_board *b, const char *tool);
+
 /* Hand devs to list: freed with it, so its records' dev pointers stay valid (match.c). */
 void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
 
 /* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
 int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
+
+/* The whole device.json of a target, owned by the database; for a target taken from the board cache it is
+ * read on first use, NULL if it cannot be read any more (dbcache.c). */
+yajl_val ztc_target_json(const ztc_target *t);
 
 /* The class index a known device resolves to in t, or -1 (match.c). */
 int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d);

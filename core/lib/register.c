@@ -92,7 +92,7 @@ static int check_virtualizable(ztc_ctx *ctx, const ztc_match *m, const char *wha
 	if (strcmp(m->classname, virt) != 0)
 		return ztc_fail(ctx, ZTC_ERR_UNSUPPORTED,
 				"%s is in %s mode, but it can be %s only in %s mode: put the board in that mode "
-				"(for example DFU or bootloader) and give that identity an alias",
+				"(for example its bootloader) and give that identity an alias",
 				m->alias, m->classname, what, virt);
 	return ZTC_OK;
 }

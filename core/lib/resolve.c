@@ -1,6 +1,8 @@
 /* resolve.c: what a user typed to the full name it stands for: aliases, device uids, VM uids by prefix. */
 #include "config.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,24 +131,74 @@ ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const 
 	return rc;
 }
 
+/* The connected device whose port is path, as given or as the node a link such as
+ * /dev/serial/by-id/... names (only compared: nothing is opened). NULL when none; the ports are then the
+ * candidates and the error says so. */
+static int dev_at_port(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *path, const ztc_usbdev **ret_dev)
+{
+	const char **ports;
+	char *real = NULL, list[LIST_ROOM + 64];
+	size_t n = 0;
+	int rc;
+
+	for (int pass = 0; pass < 2; pass++) {
+		const char *want = pass ? (real = realpath(path, NULL)) : path;
+
+		for (size_t i = 0; want && i < devs->n; i++)
+			if (devs->dev[i].port && strcmp(devs->dev[i].port, want) == 0) {
+				free(real);
+				if ((rc = keep_candidates(ctx, NULL, 0, NULL)) < 0)
+					return ztc_fail(ctx, rc, "out of memory");
+				*ret_dev = &devs->dev[i];
+				return ZTC_OK;
+			}
+	}
+	free(real);
+	if (!(ports = calloc(devs->n + 1, sizeof(*ports))))
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < devs->n; i++)
+		if (devs->dev[i].port)
+			ports[n++] = devs->dev[i].port;
+	rc = keep_candidates(ctx, ports, n, NULL);
+	free(ports);
+	if (rc < 0)
+		return ztc_fail(ctx, rc, "out of memory");
+	if (n == 0)
+		return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no connected device has the port %s (none has a serial port)",
+				path);
+	join_candidates(ctx, list, sizeof(list));
+	return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no connected device has the port %s; ports: %s", path, list);
+}
+
 ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
 					const ztc_usbdev **ret_dev)
 {
+	const ztc_usbdev *found;
 	const char **names;
-	size_t idx;
+	size_t n = 0, idx, *first;
+	char *lower;
 	int rc;
-
-	size_t n = 0, *first;
 
 	if (!ctx || !devs || !prefix)
 		return ZTC_ERR_ARG;
+	/* A port names one device, even among twins. */
+	if (strchr(prefix, '/')) {
+		if ((rc = dev_at_port(ctx, devs, prefix, &found)) == ZTC_OK && ret_dev)
+			*ret_dev = found;
+		return rc;
+	}
+	lower = strdup(prefix);
 	names = calloc(devs->n + 1, sizeof(*names));
 	first = calloc(devs->n + 1, sizeof(*first));
-	if (!names || !first) {
+	if (!lower || !names || !first) {
+		free(lower);
 		free(names);
 		free(first);
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	}
+	/* uids are lower-case hex: "DF78" is "df78". */
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
 	/* Twins share a uid (the list is sorted by uid): each uid is one candidate, standing for its first
 	 * device; the caller tells twins apart. */
 	for (size_t i = 0; i < devs->n; i++)
@@ -154,11 +206,42 @@ ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *dev
 			names[n] = devs->dev[i].uid;
 			first[n++] = i;
 		}
-	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", prefix, names, n, &idx);
+	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", lower, names, n, &idx);
 	if (rc == ZTC_OK && ret_dev)
 		*ret_dev = &devs->dev[first[idx]];
+	free(lower);
 	free(names);
 	free(first);
+	return rc;
+}
+
+ZTC_API int ztc_store_resolve_device(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,
+				     const char *name, const ztc_known **ret_known)
+{
+	ztc_usbdev_list *found = NULL;
+	const ztc_usbdev *d;
+	const ztc_known *k;
+	int rc;
+
+	if (!ctx || !store || !name)
+		return ZTC_ERR_ARG;
+	if (!strchr(name, '/'))
+		return ztc_store_resolve_alias(ctx, store, name, ret_known);
+	if (!devices && (rc = ztc_discover(ctx, &found)) < 0)
+		return rc;
+	if ((rc = dev_at_port(ctx, devices ? devices : found, name, &d)) < 0)
+		goto out;
+	/* The port names one twin: its pinned entry, else the uid's unpinned one. */
+	if (!(k = ztc_store_find_device(store, d->uid, d->usbpath))) {
+		rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "the device on %s (%s:%s, uid %s) has no alias: give it one with "
+			      "'ztc device alias put %s ALIAS TARGET'", name, d->vid ? d->vid : "?",
+			      d->pid ? d->pid : "?", d->uid, name);
+		goto out;
+	}
+	if (ret_known)
+		*ret_known = k;
+out:
+	ztc_usbdev_list_free(found);
 	return rc;
 }
 

@@ -35,6 +35,14 @@ char *ztc_strdup_printf(const char *fmt, ...)
 	return r;
 }
 
+char *ztc_str_oneline(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 static char *env_dup(const char *name)
 {
 	const char *v = getenv(name);

@@ -26,47 +26,6 @@ extern char **environ;
 #define TOOL_OUTPUT_MAX (1024 * 1024)
 #define TOOL_KILL_GRACE_MS 2000
 
-/* Where each tool the board database names comes from, for the one line a missing tool gives. Debian
- * 12 packages: bossa-cli, dfu-util, openocd, stm32flash; the others are not packaged there. */
-static const struct {
-	const char *tool;
-	const char *package; /* Debian package, or NULL */
-	const char *origin;  /* where it comes from when no package has it */
-} origins[] = {
-	{ "bossac", "bossa-cli", NULL },
-	{ "dfu-util", "dfu-util", NULL },
-	{ "openocd", "openocd", NULL },
-	{ "stm32flash", "stm32flash", NULL },
-	{ "esptool", NULL, "install it with pip (pip install esptool)" },
-	{ "esptool.py", NULL, "install it with pip (pip install esptool)" },
-	{ "edbg", NULL, "build it from https://github.com/ataradov/edbg" },
-	{ "edbg_l21", NULL, "it is the SAM L21 build of edbg shipped with the Zerynth toolchain" },
-	{ "edbg_c21n", NULL, "it is the SAM C21/E54 build of edbg shipped with the Zerynth toolchain" },
-	{ "bossac_d21", NULL, "it is the SAMD21 build of BOSSA (bossac) shipped with the Zerynth toolchain" },
-	{ "dfustm32l4", NULL, "it is the STM32L4 build of dfu-util shipped with the Zerynth toolchain" },
-	{ "jlinkexe", NULL,
-	  "it is SEGGER J-Link Commander (JLinkExe, https://www.segger.com/downloads/jlink/) under the name jlinkexe" },
-	{ "spresense_mkspk", NULL,
-	  "it is mkspk from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name spresense_mkspk" },
-	{ "spresense_flashwriter", NULL,
-	  "it is flash_writer from the Sony Spresense SDK (https://developer.sony.com/spresense/) under the name "
-	  "spresense_flashwriter" },
-};
-
-static int fail_missing(ztc_board *b, const char *tool)
-{
-	for (size_t i = 0; i < sizeof(origins) / sizeof(*origins); i++)
-		if (strcmp(origins[i].tool, tool) == 0) {
-			if (origins[i].package)
-				return ztc_board_fail(b, ZTC_ERR_TOOL,
-						      "%s not found on PATH: install the Debian package %s (apt-get install %s)",
-						      tool, origins[i].package, origins[i].package);
-			return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH: no Debian package provides it; %s",
-					      tool, origins[i].origin);
-		}
-	return ztc_board_fail(b, ZTC_ERR_TOOL, "%s not found on PATH", tool);
-}
-
 static bool is_exec_file(const char *path)
 {
 	struct stat st;
@@ -102,7 +61,7 @@ ZTC_API int ztc_tool_find(ztc_board *b, const char *tool, char **ret_path)
 		free(cand);
 	}
 	free(copy);
-	return fail_missing(b, tool);
+	return ztc_tool_fail_missing(b, tool);
 }
 
 /* The last percentage in a piece of tool output: "43%", "[ 43%]", "(43 %)"; -1 when none. */
@@ -129,6 +88,37 @@ static int find_percent(const char *s, size_t len)
 	return found;
 }
 
+/* The phase a tool's output line starts, by its first word ("Erase flash", "** Programming Started **",
+ * dfu-util's "Download  [===  ] 43%", esptool's "Writing at 0x1000... (43 %)", edbg's "Verification...");
+ * NULL when it names none. */
+static const char *phase_of(const char *line)
+{
+	static const struct {
+		const char *word, *phase;
+	} words[] = {
+		{ "erase", "erasing" }, { "erasing", "erasing" },
+		{ "write", "writing" }, { "writing", "writing" }, { "download", "writing" }, { "program", "writing" },
+		{ "programming", "writing" },
+		{ "verify", "verifying" }, { "verifying", "verifying" }, { "verified", "verifying" },
+		{ "verification", "verifying" },
+		{ "read", "reading" }, { "reading", "reading" }, { "upload", "reading" },
+	};
+	char word[16];
+	size_t n = 0;
+
+	while (*line && !((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z')))
+		line++;
+	while (n < sizeof(word) - 1 && ((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z')))
+		word[n++] = (char)(*line++ | 0x20);
+	word[n] = '\0';
+	if ((*line >= 'a' && *line <= 'z') || (*line >= 'A' && *line <= 'Z'))
+		return NULL; /* longer than any word of the table */
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strcmp(word, words[i].word) == 0)
+			return words[i].phase;
+	return NULL;
+}
+
 struct capture {
 	ztc_board *b;
 	const char *tool;
@@ -138,19 +128,48 @@ struct capture {
 	char line[1024];
 	size_t llen;
 	int last_pct;
+	const char *phase; /* the phase the output last named, NULL before any */
+	int pass;          /* 1, then 2, 3... each time the percentages start again within a phase */
+	char label[96];    /* what the progress says: the phase (or msg) and the pass after the first */
 };
+
+#define PASS_DROP 50 /* a percentage this much below the last one starts a new pass */
+
+static void set_label(struct capture *c)
+{
+	const char *what = c->phase ? c->phase : c->msg;
+
+	if (c->pass > 1)
+		snprintf(c->label, sizeof(c->label), "%s (%d)", what, c->pass);
+	else
+		snprintf(c->label, sizeof(c->label), "%s", what);
+}
 
 static void line_done(struct capture *c)
 {
+	const char *phase;
 	int pct;
 
 	c->line[c->llen] = '\0';
 	if (c->llen) {
 		ztc_board_log(c->b, ZTC_LOG_INFO, "%s: %s", c->tool, c->line);
+		/* Each phase (erase, write, verify; dfu-util's two passes) gets a label of its own, so that
+		 * the progress never runs from 0 to 100% twice under one name. */
+		if ((phase = phase_of(c->line)) && phase != c->phase) {
+			c->phase = phase;
+			c->pass = 1;
+			c->last_pct = -1;
+			set_label(c);
+			ztc_board_progress(c->b, -1, c->label);
+		}
 		pct = find_percent(c->line, c->llen);
+		if (pct >= 0 && c->last_pct >= 0 && pct + PASS_DROP <= c->last_pct) {
+			c->pass++;
+			set_label(c);
+		}
 		if (pct >= 0 && pct != c->last_pct) {
 			c->last_pct = pct;
-			ztc_board_progress(c->b, pct, c->msg);
+			ztc_board_progress(c->b, pct, c->label);
 		}
 	}
 	c->llen = 0;
@@ -306,6 +325,8 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 	c.tool = base_name(argv[0]);
 	c.msg = progress_msg ? progress_msg : c.tool;
 	c.last_pct = -1;
+	c.pass = 1;
+	set_label(&c);
 	deadline = now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };

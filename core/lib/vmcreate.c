@@ -53,7 +53,7 @@ ZTC_API int ztc_vm_create(ztc_ctx *ctx, const ztc_store *store, const ztc_db *db
 			return ztc_fail(ctx, ZTC_ERR_ARG, "a VM feature name must not be empty");
 	if (!store && (rc = ztc_store_load(ctx, &loaded)) < 0)
 		return rc;
-	if ((rc = ztc_store_resolve_alias(ctx, store ? store : loaded, alias_prefix, &k)) < 0)
+	if ((rc = ztc_store_resolve_device(ctx, store ? store : loaded, NULL, alias_prefix, &k)) < 0)
 		goto out;
 	if (!k->remote_id || !k->chipid) {
 		rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "device %s is not registered: run 'ztc device register %s'",

@@ -11,6 +11,8 @@
 
 #include <ztc/plugin.h>
 
+#include "openocd.h"
+
 /* The runtime identity of a MKR1000-style board is the running firmware's CDC port; only the bootloader
  * identity (the Virtualizable class) accepts an image, so flashing here would hit the wrong firmware. */
 static int burn_needs_bootloader(ztc_board *b, const ztc_image *img, size_t nimg)
@@ -322,34 +324,35 @@ out:
 }
 
 /* Everything else is data: each board's device.json `flash` object says which tool runs with which
- * arguments (ztc_flash_default), and `flash.reset` how to reset it. */
+ * arguments (ztc_flash_default, through openocd_flash, which takes method "probe" itself), and
+ * `flash.reset` how to reset it. */
 static const ztc_class_desc classes[] = {
 	/* 1200-baud touch, then bossac; reset: the port back to 115200; chip id over SAM-BA */
-	{ .name = "ArduinoDue", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	{ .name = "ArduinoDue", .burn = openocd_flash, .reset = ztc_flash_reset_default,
 	  .read_chipid = samba_read_chipid },
-	{ .name = "FlipNClickSAM3X", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
+	{ .name = "FlipNClickSAM3X", .burn = openocd_flash, .reset = ztc_flash_reset_default,
 	  .read_chipid = samba_read_chipid },
 	/* edbg */
-	{ .name = "GenuinoZero", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "GenuinoZero", .burn = openocd_flash, .read_chipid = openocd_chipid_default },
 	{ .name = "ArduinoMKR1000", .burn = burn_needs_bootloader },
 	/* bossac at 0x2000 (after the Arduino bootloader) on the bootloader's port; chip id over SAM-BA there */
-	{ .name = "ArduinoMKR1000Virtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
+	{ .name = "ArduinoMKR1000Virtualizable", .burn = openocd_flash, .read_chipid = samba_read_chipid },
 	{ .name = "AdafruitFeatherM0Wifi", .burn = burn_needs_bootloader },
-	{ .name = "AdafruitFeatherM0WifiVirtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
+	{ .name = "AdafruitFeatherM0WifiVirtualizable", .burn = openocd_flash, .read_chipid = samba_read_chipid },
 	{ .name = "SodaqExplorer", .burn = burn_needs_bootloader },
-	{ .name = "SodaqExplorerVirtualizable", .burn = ztc_flash_default, .read_chipid = samba_read_chipid },
+	{ .name = "SodaqExplorerVirtualizable", .burn = openocd_flash, .read_chipid = samba_read_chipid },
 	/* edbg variants; reset through edbg where the board has one */
-	{ .name = "XplainedProSamD21", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
-	  .read_chipid = ztc_openocd_chipid_default },
-	{ .name = "XplainedProSamC21N", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
-	  .read_chipid = ztc_openocd_chipid_default },
-	{ .name = "XplainedProSamL21", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
-	{ .name = "XplainedProSamG55", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
-	  .read_chipid = ztc_openocd_chipid_default },
-	{ .name = "XplainedProSamE54", .burn = ztc_flash_default, .reset = ztc_flash_reset_default,
-	  .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "XplainedProSamD21", .burn = openocd_flash, .reset = ztc_flash_reset_default,
+	  .read_chipid = openocd_chipid_default },
+	{ .name = "XplainedProSamC21N", .burn = openocd_flash, .reset = ztc_flash_reset_default,
+	  .read_chipid = openocd_chipid_default },
+	{ .name = "XplainedProSamL21", .burn = openocd_flash, .read_chipid = openocd_chipid_default },
+	{ .name = "XplainedProSamG55", .burn = openocd_flash, .reset = ztc_flash_reset_default,
+	  .read_chipid = openocd_chipid_default },
+	{ .name = "XplainedProSamE54", .burn = openocd_flash, .reset = ztc_flash_reset_default,
+	  .read_chipid = openocd_chipid_default },
 	/* No programmable USB interface: device.json says "unsupported", use a probe */
-	{ .name = "AcmeYarm", .burn = ztc_flash_default },
+	{ .name = "AcmeYarm", .burn = openocd_flash },
 	{ .name = NULL }
 };
 

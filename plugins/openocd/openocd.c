@@ -3,11 +3,13 @@
 
 #include <ztc/plugin.h>
 
+#include "openocd.h"
+
 /* The board's only way in is its KitProg probe: device.json `flash` says method "probe" (kitprog2), so
- * ztc_flash_default programs it with OpenOCD (target/psoc6.cfg), and the chip id is read through the
- * probe preferred_register_with_jtag names with the jtag_chipid_command commands. */
+ * openocd_flash programs it with OpenOCD (target/psoc6.cfg), and the chip id is read through the probe
+ * preferred_register_with_jtag names with the jtag_chipid_command commands (plugins/common/openocd.c). */
 static const ztc_class_desc classes[] = {
-	{ .name = "PSoC6WiFiBTPioneerKit", .burn = ztc_flash_default, .read_chipid = ztc_openocd_chipid_default },
+	{ .name = "PSoC6WiFiBTPioneerKit", .burn = openocd_flash, .read_chipid = openocd_chipid_default },
 	{ .name = NULL }
 };
 

@@ -3,6 +3,8 @@
 
 #include <ztc/plugin.h>
 
+#include "openocd.h"
+
 /* A probe flashes whatever chip is wired to it, with OpenOCD through its interface script
  * (device.json openocd_interface). Which chip, where, and how its id reads are the target keys of the
  * probe's folder (jtag_target, vm_start, jtag_chipid_command ...): the built-in probe folders have none,
@@ -10,12 +12,12 @@
  * without them the operation fails saying which key is missing. */
 static int probe_burn(ztc_board *b, const ztc_image *img, size_t nimg)
 {
-	return ztc_openocd_burn(b, ztc_board_get_str(b, "openocd_interface"), img, nimg);
+	return openocd_burn(b, ztc_board_get_str(b, "openocd_interface"), img, nimg);
 }
 
 static int probe_read_chipid(ztc_board *b, char **ret_chipid)
 {
-	return ztc_openocd_read_chipid(b, ztc_board_get_str(b, "openocd_interface"), ret_chipid);
+	return openocd_read_chipid(b, ztc_board_get_str(b, "openocd_interface"), ret_chipid);
 }
 
 #define PROBE(n) { .name = n, .burn = probe_burn, .read_chipid = probe_read_chipid }

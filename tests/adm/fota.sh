@@ -12,19 +12,29 @@ expect_rec() { # expect_rec WHAT JSON
 	[ "$(rec)" = "$2" ] && pass "$1" || fail "$1: record is $(rec), expected $2"
 }
 last_login() { grep -F '"type":"login","uid":"dev1"' "$SB_OUT" | tail -1 | sed 's/.*"ota"://'; }
+# expect_login WHAT SLOTS: the sandbox prints a login record from its session thread, which may come just
+# after the control reply that the login (or the confirmed update) allowed: wait up to 5 s for it.
+expect_login() {
+	local i
+	for i in $(seq 50); do
+		[ "$(last_login)" = "$2" ] && break
+		sleep 0.1
+	done
+	[ "$(last_login)" = "$2" ] && pass "$1" || fail "$1: login $(last_login), expected $2"
+}
 demo() { start_demo "$1" --uid dev1 --token tok1 --fota-dir "$FOTA" "${@:2}"; }
 stop_demo() { kill "$DM_PID" 2>/dev/null; wait "$DM_PID" 2>/dev/null; }
 
 start_sandbox sb || finish
 demo d1
 expect_ctl "login" '{"ok":true}' wait dev1 5
-[ "$(last_login)" = 'true,"bc":0,"vm":0}' ] && pass "login reports ota and slots 0/0" || fail "login: $(last_login)"
+expect_login "login reports ota and slots 0/0" 'true,"bc":0,"vm":0}'
 
 # Bytecode only, 10 blocks of 1 KiB: recorded, restarted in-process, confirmed.
 expect_ctl "bytecode-only update" '{"ok":true,"bc":1,"vm":-1}' fota dev1 "$TMP/bc.bin" chunk=1024 timeout=10
 cmp -s "$TMP/bc.bin" "$FOTA/bc1.bin" && pass "bytecode slot 1 holds the update" || fail "bc1.bin differs"
 expect_rec "record after the bytecode update" '{"bc":1,"vm":0,"last_bc":1,"last_vm":0,"state":"ok","chunk":4096}'
-[ "$(last_login)" = 'true,"bc":1,"vm":0}' ] && pass "re-login reports the new bytecode slot" || fail "login: $(last_login)"
+expect_login "re-login reports the new bytecode slot" 'true,"bc":1,"vm":0}'
 expect_has "callback steps 0, 1, 2" "$DM_ERR" "FOTA step 2"
 
 # Bytecode and VM.
@@ -126,7 +136,7 @@ demo rolledback
 wait "$F"; r=$?
 [ "$(cat "$TMP/fota2.out")" = '{"ok":false,"error":"not ready"}' ] && pass "the server learns the update did not stick" ||
 	fail "rollback confirm: $(cat "$TMP/fota2.out")"
-[ "$(last_login)" = 'true,"bc":0,"vm":1}' ] && pass "rolled back to the last working slots" || fail "login: $(last_login)"
+expect_login "rolled back to the last working slots" 'true,"bc":0,"vm":1}'
 expect_rec "record after the rollback" '{"bc":0,"vm":1,"last_bc":0,"last_vm":1,"state":"ok","chunk":4096}'
 stop_demo
 

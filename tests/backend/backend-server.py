@@ -18,6 +18,7 @@ prefix (after /v1, or *) match the request decides the reply:
     vmdel KEY             GET /vms/<uid>: the .vm without KEY
     vmset KEY JSON        GET /vms/<uid>: the .vm with KEY set to the JSON value
     echo                  HTTP 200 {"status": "fail", "message": "<the Authorization header>"}
+    endless               GET /vms?from=N: a full page of made-up VMs whatever N (a list that never ends)
     deep CODE             HTTP CODE with {"status": "success", "data": {"uid": "deep", "x": [[[...]]]}},
                           the list nested 300,000 deep
 "N*SCENARIO" applies to the first N matching requests only (counted per control line); later ones
@@ -211,6 +212,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.register(parsed)
         if method == "POST" and path == "/vms":
             return self.create(parsed, arg if what == "vmuid" else None)
+        if method == "GET" and path == "/vms" and what == "endless":
+            start = int(parse_qs(url.query).get("from", ["0"])[0])
+            return self.ok({"list": [{"uid": "endless-%d" % (start + i), "name": "e", "core_dep": "r1", "version": "r1",
+                                      "dev_type": "arduino_due", "rtos": "chibi2", "features": []}
+                                     for i in range(st.args.page)]})
         if method == "GET" and path == "/vms":
             return self.list(parse_qs(url.query))
         if method == "GET" and path.startswith("/vms/"):

@@ -25,7 +25,8 @@ ls -a "$ZTC_HOME" | grep -q 'credentials.json\.' && fail "temporary file left: $
 	pass "no temporary file left"
 ztc_run -q -J login --token "$TOKEN"
 expect_rc 0 "login -q -J"
-expect_out "" "login -q -J prints nothing"
+expect_out '{"saved":true}' "login -J prints its result, -q nothing on stderr"
+[ -z "$err" ] && pass "login -q -J: stderr empty" || fail "login -q -J: stderr [$err]"
 
 # On a terminal: a prompt on stderr, and the token typed is not echoed.
 python3 - "$ZTC" "$TMP/tty.out" <<'PY'

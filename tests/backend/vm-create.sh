@@ -89,8 +89,8 @@ check_err "unregistered device" 1 "ztc: device dup is not registered: run 'ztc d
 ztc_run vm create n r2.0.10 chibi2
 check_err "device without chip id, by unique prefix" 1 "ztc: device nochip is not registered: run 'ztc device register nochip'"
 ztc_run vm create due r2.0.10
-check_err "missing RTOS" 2 "ztc: missing arguments: ALIAS VERSION RTOS
-Usage: ztc vm create ALIAS VERSION RTOS [--feat F]... [--name NAME] [--patch P]"
+check_err "missing RTOS" 2 "ztc: missing RTOS
+Usage: ztc vm create ALIAS|PORT VERSION RTOS [--feat F]... [--name NAME] [--patch P]"
 ztc_run vm create due r2.0.10 chibi2 extra
 expect_rc 2 "extra argument"; expect_err "ztc: unexpected argument 'extra'" "extra argument"; norequest "extra argument"
 ztc_run vm create due "" chibi2

@@ -80,8 +80,13 @@ expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "Due: bossac got the image 
 	fail "Due: port speed when bossac ran: $(cat "$REC/speed" 2>/dev/null)"
 [ "$(printf '%s\n' "$out" | grep '^speed:' | tr '\n' ' ')" = "speed: 38400 speed: 1200 " ] &&
 	pass "Due: the touch set the port to 1200 baud" || fail "Due: speeds: $out"
-expect_line "progress: 43 flashing" "Due: bossac's percentages reach the progress callback"
-expect_line "progress: 100 flashing" "Due: 100% reported"
+expect_line "progress: 43 writing" "Due: bossac's percentages reach the progress callback, labelled by phase"
+expect_line "progress: 100 writing" "Due: 100% reported"
+want="progress: -1 starting the bootloader (1200-baud touch)|progress: -1 flashing|progress: -1 erasing|"
+want+="progress: -1 writing|progress: 25 writing|progress: 43 writing|progress: 75 writing|progress: 100 writing|"
+[ "$(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')" = "$want" ] &&
+	pass "Due: each phase bossac names (Erase flash, Write) is a label of its own, no 100% twice" ||
+	fail "Due: progress: $(printf '%s\n' "$out" | grep '^progress' | tr '\n' '|')"
 expect_tmp_removed "Due"
 
 board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm" reset speed
@@ -94,6 +99,8 @@ expect_line "burn: error -13: bossac not found on PATH: install the Debian packa
 	"Due: missing bossac"
 expect_line "speed: 38400" "Due: no touch when bossac is missing"
 expect_calls "" "Due: nothing ran without bossac"
+printf '%s\n' "$out" | grep -q '^progress' && fail "Due: progress before bossac was found: $out" ||
+	pass "Due: no progress at all when bossac is missing"
 
 # Failing tool: its last output line.
 STANDIN_MODE=fail board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
@@ -190,6 +197,22 @@ expect_calls "" "Photon DFU: no flashing tool ran"
 flashed 133120
 expect_same "$TMP/photon.padded" "$TMP/photon.flashed" "Photon DFU: image padded with zeros to 130 KiB, at 0x08020000"
 expect_line "progress: 50 flashing" "Photon DFU: progress from the bytes written reaches the callback"
+# dfu-util's two passes (Erase, then Download) under a label each: a vendor folder flashing through the
+# dfu-util stand-in with a flash object (the atmel module's default class runs ztc_flash_default).
+mkdir -p "$TMP/dfudb/dfutool"
+cat >"$TMP/dfudb/dfutool/device.json" <<'JSON'
+{"name": "DFU tool board", "target": "dfutool", "type": "board",
+ "classes": [{"class": "atmel.DfuToolBoard", "usb": ["2B04:D006"]}],
+ "flash": {"method": "tool", "tool": "dfu-util", "args": ["-d", "2B04:D006", "-a", "0", "-s", "0x08020000:leave", "-D", "{file}"],
+           "ok_when": "exit_or_text", "ok_text": "File downloaded successfully"}}
+JSON
+ZTC_DB_PATH="$TMP/dfudb:$top_srcdir/db" board photon_dfu dfutool DfuToolBoard burn "$TMP/photon.vm"
+expect_line "burn: ok" "dfu-util stand-in: burn succeeds"
+expect_line "progress: 77 erasing" "dfu-util's erase pass is labelled erasing"
+expect_line "progress: 77 writing" "dfu-util's download pass is labelled writing"
+[ "$(printf '%s\n' "$out" | grep -c '^progress: 100 ')" = 2 ] && [ "$(printf '%s\n' "$out" | grep '^progress: 100 ' | sort -u | wc -l)" = 2 ] &&
+	pass "dfu-util: each pass reaches 100% once, under its own label" || fail "dfu-util passes: $out"
+rm -rf "$TMP/dfudb"
 
 img "$TMP/photon-big.bin" "big photon image" 140000
 vm "$TMP/photon-big.vm" "$TMP/photon-big.bin"
@@ -224,7 +247,8 @@ expect_same "$TMP/rom.bin" "$REC/files/part0.bin" "NodeMCU: part 0 bytes"
 expect_same "$TMP/irom.bin" "$REC/files/part1.bin" "NodeMCU: part 1 bytes"
 expect_same "$TMP/blob.bin" "$REC/files/part2.bin" "NodeMCU: part 2 bytes"
 expect_same "$TMP/store.bin" "$REC/files/part3.bin" "NodeMCU: part 3 bytes"
-expect_line "progress: 43 flashing" "NodeMCU: esptool's \"(43 %)\" reaches the progress callback"
+expect_line "progress: 43 writing" "NodeMCU: esptool's \"(43 %)\" reaches the progress callback"
+expect_line "progress: 43 writing (2)" "NodeMCU: the next image written (0 to 100% again) is labelled writing (2)"
 expect_tmp_removed "NodeMCU"
 
 board nodemcu2 nodemcu2 NodeMCU2 burn "$TMP/due.vm"
@@ -369,7 +393,7 @@ expect_line "chipid: 00C0FF0C00C0FF4000C0FF4400C0FF48" "Genuino Zero: the SAMD21
 STANDIN_MODE=access ZTC_DB_PATH="$TMP/db:$top_srcdir/db" board arduino_due genuino_zero GenuinoZero chipid
 expect_line "chipid: error -5: permission denied on the USB probe of Arduino/Genuino Zero (2341:003D): openocd may not open it; install the udev rules the ztc package installs (60-ztc.rules) and run 'udevadm trigger' as root, or replug the board" \
 	"Genuino Zero: EDBG may not be opened"
-# ztc_openocd_chipid_default: no probe named declines (register then wants register.vm); an unknown
+# openocd_chipid_default (plugins/common): no probe named declines (register then wants register.vm); an unknown
 # probe name is bad data. Neither runs OpenOCD.
 mkdir -p "$TMP/db/st_nucleof401re"
 grep -v '"preferred_register_with_jtag"' "$top_srcdir/db/st_nucleof401re/device.json" >"$TMP/db/st_nucleof401re/device.json"
@@ -482,11 +506,26 @@ expect_calls "" "bad firmware: nothing ran"
 # ---- the ztc progress output (core/cli/progress.c) -----------------------------------------------------
 ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress burn "$TMP/sim.vm"
 plain=$(grep -v '^log ' "$TMP/err" || true)
-[ "$plain" = "flashing: 0%
-flashing: 40%
+[ "$plain" = "flashing: 40%
 flashing: 81%
 flashing: 100%" ] && pass "progress: plain lines at most every 10% when stderr is not a terminal" ||
 	fail "progress plain lines: [$plain]"
+STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue --cli-progress burn "$TMP/due.vm"
+plain=$(grep -v '^log ' "$TMP/err" || true)
+[ "$plain" = "starting the bootloader (1200-baud touch)
+flashing
+erasing
+writing
+writing: 25%
+writing: 43%
+writing: 75%
+writing: 100%" ] && pass "progress: bossac's phases as plain lines, each counted from its start" ||
+	fail "progress plain lines, bossac: [$plain]"
+BOARD_PATH="$TMP/empty-bin" board arduino_due arduino_due ArduinoDue --cli-progress burn "$TMP/due.vm"
+expect_line "burn: error -13: bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)" \
+	"progress: bossac missing"
+grep -E '%|^(starting|flashing|erasing|writing)' "$TMP/err" && fail "progress without bossac: $(cat "$TMP/err")" ||
+	pass "progress: nothing when the tool is missing"
 ZTC_SIM_FLASH="$TMP/simflash" board "$TMP/sim.umockdev" ztc_sim SimBoard --cli-progress-quiet burn "$TMP/sim.vm"
 [ -z "$(grep -v '^log ' "$TMP/err" || true)" ] && pass "progress: nothing with -q" || fail "progress with -q: $err"
 if script -qefc true /dev/null >/dev/null 2>&1; then
@@ -517,5 +556,83 @@ board nucleo_f401re acme_yarm AcmeYarm burn "$TMP/nucleo.vm"
 expect_line "burn: error -15: not supported, use a JTAG probe" "YARM: burning through its class is refused, saying why"
 expect_calls "" "YARM: nothing ran"
 rm -f "$ZTC_HOME/devices.json"
+
+
+# ---- the flash object's rules: a bad one is a warning naming the file when the database loads; the board
+# is listed and matched, but cannot be flashed; the other boards flash as before -------------------------
+mkdir -p "$TMP/db/acme_bad" "$TMP/db/acme_probe"
+BAD="$TMP/db/acme_bad/device.json"
+cat >"$BAD" <<'JSON'
+{"name": "Acme Bad", "target": "acme_bad", "type": "board",
+ "classes": [{"class": "atmel.AcmeBad", "usb": ["2341:003D"]}], "virtualizable": "AcmeBad",
+ "flash": {"version": 1, "method": "tool", "tool": "bossac", "args": ["-w", "{firmware}"]}}
+JSON
+WARN="warning: $BAD: flash: unknown placeholder {firmware} in flash.args; the board cannot be flashed"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due -J device discover --matchdb
+expect_rc 0 "bad flash object: discover --matchdb"
+[ "$err" = "ztc: $WARN" ] && pass "bad flash object: one warning naming the file (--matchdb)" ||
+	fail "--matchdb stderr: $err"
+[ "$(printf '%s\n' "$out" | "$JSONL" get target | tr '\n' ' ')" = "acme_bad arduino_due flipnclick_sam3x " ] &&
+	pass "bad flash object: the board is listed and matched" || fail "--matchdb: $out"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_run device supported
+printf '%s\n' "$out" | grep -q '^acme_bad ' && [ "$err" = "ztc: $WARN" ] &&
+	pass "bad flash object: supported lists it, warning" || fail "supported: $err"
+set +e
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" "$top_builddir/tests/tools/plugin-check" resolve acme_bad >"$TMP/out" 2>"$TMP/err"
+rc=$?
+set -e
+[ "$rc" = 0 ] && [ "$(cat "$TMP/out")" = "acme_bad atmel.ArduinoDue
+loaded 1 modules" ] && [ "$(cat "$TMP/err")" = "plugin-check: ${WARN#warning: }" ] &&
+	pass "bad flash object: the plugin check warns and resolves its class" ||
+	fail "plugin-check: $rc $(cat "$TMP/out" "$TMP/err")"
+export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
+STANDIN_PORT=/dev/ttyACM0 board arduino_due acme_bad AcmeBad burn "$TMP/due.vm" speed
+expect_line "burn: error -8: $BAD: flash: unknown placeholder {firmware} in flash.args" "bad flash object: burn refused"
+expect_line "speed: 38400" "bad flash object: the board was not touched"
+expect_calls "" "bad flash object: nothing ran"
+STANDIN_PORT=/dev/ttyACM0 board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+expect_line "burn: ok" "bad flash object: the Due beside it still flashes"
+expect_same "$TMP/due.bin" "$REC/files/firmware.bin" "bad flash object: the Due's bossac got its image"
+
+# A vendor board of a probe-driving family (mbed's default class) flashed through its probe: method probe.
+cat >"$TMP/db/acme_probe/device.json" <<'JSON'
+{"name": "Acme Probe Board", "target": "acme_probe", "type": "board",
+ "classes": [{"class": "mbed.AcmeProbeBoard", "usb": ["0483:374B"]}], "virtualizable": "AcmeProbeBoard",
+ "jtag_target": "stm32f4x", "vm_start": "0x08000000",
+ "flash": {"version": 1, "method": "probe", "probe": "stlink"}}
+JSON
+board nucleo_f401re acme_probe AcmeProbeBoard burn "$TMP/nucleo.vm"
+expect_line "burn: ok" "vendor probe board: burn through the probe"
+expect_calls "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c 'program {tmp}/firmware.bin verify reset 0x08000000' -c shutdown" \
+	"vendor probe board: OpenOCD through the ST-Link"
+sed -i 's/"probe": "stlink"/"probe": "stlink9"/' "$TMP/db/acme_probe/device.json"
+board nucleo_f401re acme_probe AcmeProbeBoard burn "$TMP/nucleo.vm"
+expect_line "burn: error -8: $TMP/db/acme_probe/device.json: flash: probe \"stlink9\" is not one of stlink, jlink, cmsis_dap, atmel_ice, atmel_edbg, kitprog2" \
+	"vendor probe board: unknown probe name"
+expect_calls "" "vendor probe board: unknown probe name: OpenOCD did not run"
+export ZTC_DB_PATH="$top_srcdir/db"
+rm -rf "$TMP/db"
+
+# ---- tools.json: a vendor dir adds where its tools come from; a malformed one is a warning ------------
+mkdir -p "$TMP/db/acme_tool"
+sed 's/"tool": "bossac",/"tool": "acmeflash",/' "$top_srcdir/db/arduino_due/device.json" |
+	sed 's/"target": "arduino_due"/"target": "acme_tool"/; s/"atmel.ArduinoDue"/"atmel.AcmeTool"/; s/"virtualizable": "ArduinoDue"/"virtualizable": "AcmeTool"/' \
+	>"$TMP/db/acme_tool/device.json"
+printf '{"version": 1, "tools": {"acmeflash": {"origin": "it comes with the Acme SDK (https://acme.example/sdk)"}}}\n' \
+	>"$TMP/db/tools.json"
+export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
+board arduino_due acme_tool AcmeTool burn "$TMP/due.vm"
+expect_line "burn: error -13: acmeflash not found on PATH: no Debian package provides it; it comes with the Acme SDK (https://acme.example/sdk)" \
+	"tools.json: a vendor dir's hint"
+printf '{"version": 1, "tools": {"acmeflash": {"package": "acme flash"}}}\n' >"$TMP/db/tools.json"
+board arduino_due acme_tool AcmeTool burn "$TMP/due.vm"
+expect_line "burn: error -13: acmeflash not found on PATH" "tools.json: a malformed vendor file gives no hint"
+grep -qxF "log 2: $TMP/db/tools.json: tools.acmeflash.package is not a Debian package name; its tool hints are ignored" "$TMP/err" &&
+	pass "tools.json: a malformed vendor file is a warning naming it" || fail "tools.json warning: $err"
+BOARD_PATH="$TMP/empty-bin" board arduino_due arduino_due ArduinoDue burn "$TMP/due.vm"
+expect_line "burn: error -13: bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)" \
+	"tools.json: the built-in hints still apply beside a malformed vendor file"
+export ZTC_DB_PATH="$top_srcdir/db"
+rm -rf "$TMP/db"
 
 finish

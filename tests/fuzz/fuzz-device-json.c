@@ -1,6 +1,7 @@
 /* fuzz-device-json.c: libFuzzer target for a board's device.json, read through ztc_db_load from a
  * database dir (ZTC_DB_PATH) and then used as discovery and registration use it: accessors, serial
- * parameters, class matching and ztc_match_devices with and without a stored alias. */
+ * parameters, the flash object's rules, class matching and ztc_match_devices with and without a stored
+ * alias. */
 #include "config.h"
 
 #include <ctype.h>
@@ -153,6 +154,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(ztc_db_find(db, ztc_target_get_id(t)) == t);
 	FUZZ_CHECK(*ztc_target_get_id(t) && *ztc_target_get_name(t) && ztc_target_get_type(t));
 	check_numbers(t, data, size);
+	/* The flash object's rules (flash-check.c): a reason is one line that says it is about the flash object. */
+	{
+		char why[512];
+
+		if (!ztc_flash_check(ztc_target_json(t), why, sizeof(why))) {
+			FUZZ_CHECK(strncmp(why, "flash: ", 7) == 0);
+			for (const char *p = why; *p; p++)
+				FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+		}
+	}
 	(void)ztc_target_get_str(t, "family_name");
 	(void)ztc_target_get_str(t, "virtualizable");
 	(void)ztc_target_get_int(t, "reset_after_register", 0);

@@ -23,6 +23,29 @@ shutil.rmtree(out, ignore_errors=True)
 for p in sorted(glob.glob(os.path.join(top, "db", "*", "device.json"))):
     put("device-json", os.path.basename(os.path.dirname(p)), open(p, "rb").read())
 
+# device.json flash objects (core/lib/flash-check.c): every part of the format once, and shapes it refuses.
+flash_board = {"name": "F", "target": "flash_seed", "type": "board",
+               "classes": [{"class": "sim.SimBoard", "usb": ["1D6B:0104"]}]}
+flash_seeds = {
+    "flash-full": {"version": 1, "method": "tool", "tool": "t", "args": ["-p", "{port}", "{images}", "{script}"],
+                   "script": ["load {address}", "{tmpdir}"], "address": "0x0", "ok_when": "exit_and_text",
+                   "ok_text": "OK", "timeout_s": 5, "touch1200": True, "touch_wait_ms": 10,
+                   "pre": [{"tool": "p", "args": ["{sid}", "{vid}:{pid}"]}],
+                   "images": [{"part": 0, "address": "0x1000"}, {"part": 1, "follows": 0, "align": 4096}],
+                   "reset": {"method": "serial", "baud": 1200, "steps": [{"dtr": True, "rts": False},
+                                                                         {"sleep_ms": 5}, {"close": True}]},
+                   "enter_virtualizable": {"method": "tool", "args": ["{port}"]},
+                   "erase": {"method": "tool", "tool": "e", "ok_when": "text", "ok_text": "erased"}},
+    "flash-disk": {"method": "disk", "file": "x.bin", "pad_to": 1024, "pad_if_below": 512, "max_size": 4096,
+                   "append_zeros": 4, "sleep_ms": 1, "sleep_ms_per_mib": 100},
+    "flash-cycle": {"method": "tool", "tool": "t", "args": ["{images}"],
+                    "images": [{"part": 0, "follows": 1}, {"part": 1, "follows": 0}]},
+    "flash-placeholders": {"method": "tool", "tool": "t", "args": ["{file}{", "}{x}", "{" + "k" * 64 + "}"]},
+    "flash-version-2": {"version": 2, "method": "probe", "probe": "stlink"},
+}
+for name, flash in flash_seeds.items():
+    put("device-json", name, json.dumps(dict(flash_board, flash=flash)))
+
 # devices.json: the shapes ztc writes and a few it must refuse.
 entry = {"alias": "due", "uid": "5a41b0f0e1b4b1e2f6c3c6bd1a4d4ac8f0a0c2c1", "name": "Arduino Due",
          "target": "arduino_due", "chipid": "ABCDEF0123456789", "remote_id": "dev-1234",

@@ -1,4 +1,5 @@
 /* plugin-check.c: a test tool: load plugin modules or resolve every class of the board database. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@ static void log_stderr(void *userdata, int level, const char *msg)
 }
 
 /* plugin-check open FILE...   : load each module and print "module class class ... [(default class)]"
- * plugin-check resolve [TARGET] : resolve every class of every (or one) target of the database */
+ * plugin-check resolve [TARGET]... : resolve every class of every target of the database (or of those named) */
 int main(int argc, char **argv)
 {
 	ztc_ctx *ctx;
@@ -49,7 +50,11 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < ztc_db_count(db); i++) {
 			const ztc_target *t = ztc_db_get(db, i);
 
-			if (argc > 2 && strcmp(argv[2], ztc_target_get_id(t)) != 0)
+			bool named = argc <= 2;
+
+			for (int k = 2; k < argc && !named; k++)
+				named = strcmp(argv[k], ztc_target_get_id(t)) == 0;
+			if (!named)
 				continue;
 			for (size_t c = 0; c < ztc_target_class_count(t); c++) {
 				const ztc_class_desc *cd;

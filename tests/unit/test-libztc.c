@@ -1,8 +1,11 @@
 /* test-libztc.c: the Check runner of libztc's API, one suite per area: resolvers, alias policy, VM
- * creation (what fails before the backend), known-device store, board database, matching, loader. */
+ * creation and the account's VMs (what fails before or without the backend), known-device store, board
+ * database, matching, loader, the flash object (its rules, checked when the database loads) and
+ * tools.json. */
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +226,92 @@ START_TEST(resolve_device_uid)
 }
 END_TEST
 
+START_TEST(resolve_device_uid_any_case_and_port)
+{
+	const ztc_usbdev *d = NULL, *a, *b;
+
+	reset_devs();
+	a = due();
+	b = stlink();
+	/* uids are hex: a prefix in capitals is the same prefix. */
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "DF78E4", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, a);
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "4FdC", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, b);
+	/* A path is a port. */
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyACM1", &d), ZTC_OK);
+	ck_assert_ptr_eq(d, b);
+	expect_candidates("");
+	d = NULL;
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyUSB7", &d), ZTC_ERR_NOT_FOUND);
+	ck_assert_ptr_null(d);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx),
+			 "no connected device has the port /dev/ttyUSB7; ports: /dev/ttyACM0, /dev/ttyACM1");
+	expect_candidates("/dev/ttyACM0,/dev/ttyACM1");
+	reset_devs();
+	add_dev("046D", "C31C", "no_sid", NULL);
+	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "/dev/ttyACM0", &d), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no connected device has the port /dev/ttyACM0 (none has a serial port)");
+}
+END_TEST
+
+START_TEST(resolve_store_device)
+{
+	ztc_known k1 = { .alias = "due", .uid = "df78e45849d9f7d1c9b29def5b9ffb7bf0b74429", .target = "arduino_due" };
+	const ztc_known *k = (const ztc_known *)0x1;
+	ztc_store *s;
+
+	reset_devs();
+	due();
+	stlink();
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &k1), ZTC_OK);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "du", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "due");
+	k = NULL;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyACM0", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "due");
+	k = (const ztc_known *)0x1;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyACM1", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_ptr_eq(k, (const ztc_known *)0x1);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the device on /dev/ttyACM1 (0483:374B, uid "
+			 "4fdcb314426cd95b56e470797a2538176b9ea771) has no alias: give it one with 'ztc device alias "
+			 "put /dev/ttyACM1 ALIAS TARGET'");
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyS0", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "zz", &k), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "no alias matches 'zz'; candidates: due");
+	ztc_store_free(s);
+}
+END_TEST
+
+/* Twins (one uid, two boards): a port names one of them, so it resolves to the alias pinned to that
+ * twin's usbpath, else to the uid's alias that is not pinned. */
+START_TEST(resolve_store_device_twins)
+{
+	ztc_known pinned = { .alias = "one", .uid = NULL, .target = "silabs_cp210x", .usbpath = "1-1.3" };
+	ztc_known loose = { .alias = "any", .uid = NULL, .target = "silabs_cp210x" };
+	ztc_usbdev *a, *b;
+	const ztc_known *k = NULL;
+	ztc_store *s;
+
+	reset_devs();
+	a = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB0");
+	b = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB1");
+	a->usbpath = "1-1.2";
+	b->usbpath = "1-1.3";
+	pinned.uid = loose.uid = a->uid;
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &pinned), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &loose), ZTC_OK);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyUSB1", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "one");
+	k = NULL;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyUSB0", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "any");
+	ztc_store_free(s);
+}
+END_TEST
+
 static void store_vm(const char *vmuid, const char *target, const char *chip)
 {
 	char json[512], *path = NULL;
@@ -273,6 +362,9 @@ static Suite *resolvers_suite(void)
 	tcase_add_test(tc, resolve_long_list_stays_one_line);
 	tcase_add_test(tc, resolve_store_alias);
 	tcase_add_test(tc, resolve_device_uid);
+	tcase_add_test(tc, resolve_device_uid_any_case_and_port);
+	tcase_add_test(tc, resolve_store_device);
+	tcase_add_test(tc, resolve_store_device_twins);
 	tcase_add_test(tc, resolve_vm_uid);
 	suite_add_tcase(s, tc);
 	return s;
@@ -436,6 +528,103 @@ START_TEST(alias_board_through_probe)
 }
 END_TEST
 
+/* A CP2102 USB-serial adapter (silabs_cp210x and the boards with a CP2102 on them match it). */
+static const ztc_usbdev *cp2102(void) { return add_dev("10C4", "EA60", "0001", "/dev/ttyUSB0"); }
+
+START_TEST(alias_programmer_policy)
+{
+	ztc_known *k = NULL;
+
+	stlink();
+	cp2102();
+	/* A board with USB of its own and nothing a probe or an adapter programs it with. */
+	ck_assert_int_eq(put("4f", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 0483:374B "
+			 "(ST-Link V2-1, a probe): it has USB of its own and no jtag data (jtag_capable, jtag_class) "
+			 "for a probe; alias the board's own USB device instead (see 'ztc device discover --matchdb')");
+	ck_assert_int_eq(put("e7", "x", "arduino_due", NULL, &k), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "arduino_due cannot be programmed through device 10C4:EA60 "
+			 "(Silicon Labs CP210x USB to UART bridge, a USB-serial adapter): it has USB of its own and "
+			 "its flash method does not work over a serial bootloader; alias the board's own USB device "
+			 "instead (see 'ztc device discover --matchdb')");
+	ck_assert_int_eq(put("4f", "x", "arduino_due", &(ztc_alias_opts){ .classname = "ArduinoDue" }, &k),
+			 ZTC_ERR_ARG);
+	ck_assert_ptr_null(k);
+	ck_assert_uint_eq(ztc_store_count(mem), 0);
+	/* A jtag-capable board on the probe: its jtag_class. */
+	ck_assert_int_eq(put("4f", "xpl", "xplained_d21", NULL, &k), ZTC_OK);
+	ck_assert_str_eq(k->classname, "XplainedProSamD21");
+	ztc_known_free(k);
+	/* J-Link boards have jtag data too. */
+	ck_assert_int_eq(put("4f", "nrf", "nordic_pca10040", NULL, NULL), ZTC_OK);
+	/* An ESP8266 board flashed over its UART ({port}, no 1200-baud touch) through any adapter. */
+	ck_assert_int_eq(put("e7", "wemos", "wemos_d1_mini", NULL, &k), ZTC_OK);
+	ck_assert_str_eq(k->target, "wemos_d1_mini");
+	ztc_known_free(k);
+	/* ...but not through a probe. */
+	ck_assert_int_eq(put("4f", "w2", "wemos_d1_mini", NULL, NULL), ZTC_ERR_ARG);
+	/* A board without USB of its own goes on either. */
+	ck_assert_int_eq(put("e7", "yarm", "acme_yarm", NULL, NULL), ZTC_OK);
+}
+END_TEST
+
+/* The warnings libztc logged, one per line. */
+static char logged[4096];
+
+static void keep_log(void *userdata, int level, const char *msg)
+{
+	size_t off = strlen(logged);
+
+	(void)userdata;
+	if (level == ZTC_LOG_WARN)
+		snprintf(logged + off, sizeof(logged) - off, "%s\n", msg);
+}
+
+START_TEST(alias_put_says_replaced)
+{
+	due();
+	logged[0] = '\0';
+	ztc_ctx_set_log(ctx, keep_log, NULL);
+	ck_assert_int_eq(put("df", "due", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(put("df", "due", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_str_eq(logged, "");
+	ck_assert_int_eq(put("df", "due2", "flipnclick_sam3x", NULL, NULL), ZTC_OK);
+	ck_assert_str_eq(logged, "due2 replaces due as the alias of device df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\n");
+	/* A refused put says nothing of the kind. */
+	logged[0] = '\0';
+	ck_assert_int_eq(put("df", "x", "no_such_board", NULL, NULL), ZTC_ERR_NOT_FOUND);
+	ck_assert_str_eq(logged, "");
+	ztc_ctx_set_log(ctx, NULL, NULL);
+}
+END_TEST
+
+START_TEST(alias_list_connected_or_not)
+{
+	ztc_known gone = { .alias = "gone", .uid = "0123456789abcdef0123456789abcdef01234567",
+			   .target = "arduino_due" };
+	ztc_alias_list *l = NULL;
+	const ztc_usbdev *s, *d;
+
+	s = stlink();
+	d = due();
+	ck_assert_int_eq(ztc_store_put(ctx, mem, &gone), ZTC_OK);
+	ck_assert_int_eq(put("4f", "nucleo", "st_nucleof401re", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(put("df", "adue", "arduino_due", NULL, NULL), ZTC_OK);
+	ck_assert_int_eq(ztc_alias_list_new(ctx, mem, &devlist, &l), ZTC_OK);
+	ck_assert_uint_eq(l->n, 3);
+	/* Connected by port (ttyACM0 the Due, ttyACM1 the ST-Link), then the others. */
+	ck_assert_str_eq(l->e[0].known->alias, "adue");
+	ck_assert_ptr_eq(l->e[0].dev, d);
+	ck_assert_str_eq(l->e[1].known->alias, "nucleo");
+	ck_assert_ptr_eq(l->e[1].dev, s);
+	ck_assert_str_eq(l->e[2].known->alias, "gone");
+	ck_assert_ptr_null(l->e[2].dev);
+	ztc_alias_list_free(l);
+	ztc_alias_list_free(NULL);
+	ck_assert_int_eq(ztc_alias_list_new(ctx, mem, NULL, &l), ZTC_ERR_ARG);
+}
+END_TEST
+
 START_TEST(alias_file_and_del)
 {
 	char path[256], *deleted = NULL;
@@ -478,6 +667,9 @@ static Suite *alias_suite(void)
 	tcase_add_test(tc, alias_classname);
 	tcase_add_test(tc, alias_board_through_probe);
 	tcase_add_test(tc, alias_file_and_del);
+	tcase_add_test(tc, alias_programmer_policy);
+	tcase_add_test(tc, alias_put_says_replaced);
+	tcase_add_test(tc, alias_list_connected_or_not);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -515,6 +707,35 @@ START_TEST(vm_create_checks)
 }
 END_TEST
 
+START_TEST(vm_remote_checks)
+{
+	ztc_backend_vm_list *l = (ztc_backend_vm_list *)0x1;
+	char *uid = (char *)0x1, *path = (char *)0x1;
+
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, -1, &l), ZTC_ERR_ARG);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "the first VM to list must be 0 to 10000, not -1");
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, ZTC_VM_LIST_REMOTE_MAX + 1, &l), ZTC_ERR_ARG);
+	/* No token: refused before any request. */
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, 0, &l), ZTC_ERR_BACKEND);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), "not logged in: run 'ztc login'");
+	ck_assert_ptr_eq(l, (ztc_backend_vm_list *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, "abc", &uid, &path), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(uid, (char *)0x1);
+	ck_assert_ptr_eq(path, (char *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, NULL, &uid, &path), ZTC_ERR_ARG);
+	/* A backend that does not answer (port 1): a backend error, nothing set, nothing stored. */
+	setenv("ZTC_TOKEN", "tok-1", 1);
+	setenv("ZTC_BACKEND_TIMEOUT_MS", "200", 1);
+	ck_assert_int_eq(ztc_vm_list_remote(ctx, 0, &l), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(l, (ztc_backend_vm_list *)0x1);
+	ck_assert_int_eq(ztc_vm_download(ctx, "abc", &uid, &path), ZTC_ERR_BACKEND);
+	ck_assert_ptr_eq(uid, (char *)0x1);
+	unsetenv("ZTC_TOKEN");
+	unsetenv("ZTC_BACKEND_TIMEOUT_MS");
+	ck_assert_int_eq(access(home, F_OK), -1);
+}
+END_TEST
+
 static Suite *vm_suite(void)
 {
 	Suite *s = suite_create("vm create");
@@ -522,6 +743,7 @@ static Suite *vm_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, vm_create_checks);
+	tcase_add_test(tc, vm_remote_checks);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -738,6 +960,369 @@ static Suite *loader_suite(void)
 	return s;
 }
 
+/* ==== flash object ==================================================================================== */
+
+/* The warnings libztc logged, one line each. */
+static char warnings[64][1024];
+static size_t nwarnings;
+
+static void collect(void *userdata, int level, const char *msg)
+{
+	(void)userdata;
+	if (level <= ZTC_LOG_WARN && nwarnings < sizeof(warnings) / sizeof(*warnings))
+		snprintf(warnings[nwarnings++], sizeof(*warnings), "%s", msg);
+}
+
+/* mkdir that accepts a directory already there (a test calling a helper twice). */
+static void mkdir_ok(const char *path)
+{
+	ck_assert_msg(mkdir(path, 0700) == 0 || errno == EEXIST, "mkdir %s", path);
+}
+
+/* dir/target/device.json: a board of class cls (USB 1D6B:0104, the simulated board's) whose flash object
+ * is flash (JSON text, NULL for none). */
+static void board_dir(const char *dir, const char *target, const char *cls, const char *flash)
+{
+	char path[512], text[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, target);
+	mkdir_ok(path);
+	snprintf(path, sizeof(path), "%s/%s/device.json", dir, target);
+	snprintf(text, sizeof(text), "{\"name\": \"%s\", \"target\": \"%s\", \"type\": \"board\", \"classes\": "
+		 "[{\"class\": \"%s\", \"usb\": [\"1D6B:0104\"]}]%s%s}", target, target, cls, flash ? ", \"flash\": " : "",
+		 flash ? flash : "");
+	write_file(path, text);
+}
+
+/* A fresh context on ZTC_DB_PATH=<tmp>/db:<source db>, logging into warnings; <tmp>/db is made. */
+static void vendor_db(char *dir, size_t size)
+{
+	char path[512];
+
+	snprintf(dir, size, "%s/db", tmp);
+	mkdir_ok(dir);
+	snprintf(path, sizeof(path), "%s:%s/db", dir, TOP_SRCDIR);
+	setenv("ZTC_DB_PATH", path, 1);
+	ztc_ctx_free(ctx);
+	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
+	ztc_ctx_set_log(ctx, collect, NULL);
+	nwarnings = 0;
+}
+
+static bool warned(const char *want)
+{
+	for (size_t i = 0; i < nwarnings; i++)
+		if (strcmp(warnings[i], want) == 0)
+			return true;
+	return false;
+}
+
+static const struct {
+	const char *flash, *why;
+} bad_flash[] = {
+	{ "[1]", "not an object" },
+	{ "{\"version\": 2, \"method\": \"plugin\"}", "version must be 1 (the flash object this ztc reads)" },
+	{ "{\"version\": \"1\", \"method\": \"plugin\"}", "version must be 1 (the flash object this ztc reads)" },
+	{ "{\"version\": 1}", "no method (tool, disk, probe, unsupported or plugin)" },
+	{ "{\"method\": \"copy\\nit\"}", "unknown method \"copy?it\" (tool, disk, probe, unsupported or plugin)" },
+	{ "{\"method\": \"tool\"}", "flash has no tool" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": \"{file}\"}", "flash.args must be a list of strings" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{nope}\"]}", "unknown placeholder {nope} in flash.args" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{file}\"], \"images\": [{\"part\": 0, \"address\": \"0x0\"}]}",
+	  "{file} in flash.args, but there is no single image there (only method tool without an images list has one)" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{images}\"]}",
+	  "{images} in flash.args, but the flash object has no images list" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"script\": [\"{script}\"]}",
+	  "{script} in flash.script, but the object has no script" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"ok_when\": \"sometimes\"}",
+	  "flash.ok_when must be exit, exit_and_text, exit_or_text or text" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"ok_when\": \"text\"}", "flash.ok_when is text but ok_text is missing" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"timeout_s\": 0}", "timeout_s must be a number of seconds (1 to 86400)" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"pre\": [{\"tool\": \"p\", \"ok_when\": \"exit\"}]}",
+	  "pre[0]: a preparation step takes no ok_when" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"pre\": {\"tool\": \"p\"}}", "pre must be a list of command objects" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"touch1200\": \"yes\"}",
+	  "touch1200 must be true or false and touch_wait_ms a number of milliseconds" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": []}", "images must be a non-empty list of objects" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"address\": \"0x0\"}]}", "images[0] needs a part index" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"address\": \"1000\"}]}",
+	  "images[0].address \"1000\" is not a hexadecimal address" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"address\": \"0x0\"}, {\"part\": 1, "
+	  "\"follows\": 2}]}", "images[1] follows part 2, which no other entry of the list places" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 0, \"follows\": 1}, {\"part\": 1, "
+	  "\"follows\": 0}]}", "images[0] follows part 1, which no other entry of the list places" },
+	{ "{\"method\": \"tool\", \"tool\": \"t\", \"images\": [{\"part\": 1, \"follows\": 0, \"align\": 0}]}",
+	  "images[0]: follows must be a part index and align a positive byte count" },
+	{ "{\"method\": \"disk\", \"file\": \"x.bin\", \"pad_to\": -1}",
+	  "pad_to, pad_if_below, max_size and append_zeros must be byte counts (pad_to and append_zeros at most 67108864)" },
+	{ "{\"method\": \"disk\", \"file\": \"x.bin\", \"sleep_ms\": \"6 s\"}",
+	  "sleep_ms and sleep_ms_per_mib must be numbers of milliseconds" },
+	{ "{\"method\": \"disk\"}", "method disk needs a file name (file) without '/'" },
+	{ "{\"method\": \"disk\", \"file\": \"../x.bin\"}", "method disk needs a file name (file) without '/'" },
+	{ "{\"method\": \"probe\"}", "method probe needs the name of the probe (probe)" },
+	{ "{\"method\": \"unsupported\", \"message\": 3}", "message must be a string" },
+	{ "{\"method\": \"plugin\", \"reset\": \"x\"}", "reset is not an object" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}", "reset.method must be serial or tool" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"baud\": 0}}", "reset.baud must be a baud rate" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": {\"dtr\": true}}}",
+	  "reset.steps must be a list" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"dtr\": 1}]}}",
+	  "reset.steps[0]: dtr and rts must be true (asserted) or false" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"wait\": 1}]}}",
+	  "reset.steps[0] is not one of dtr/rts, sleep_ms, close" },
+	{ "{\"method\": \"plugin\", \"reset\": {\"method\": \"serial\", \"steps\": [{\"close\": true}, {\"rts\": false}]}}",
+	  "reset.steps[1] sets a line after the port was closed" },
+	{ "{\"method\": \"plugin\", \"enter_virtualizable\": {\"method\": \"tool\", \"tool\": \"t\", \"args\": [\"{file}\"]}}",
+	  "{file} in enter_virtualizable.args, but there is no single image there (only method tool without an images "
+	  "list has one)" },
+	{ "{\"method\": \"plugin\", \"erase\": {\"method\": \"tool\", \"tool\": \"t\", \"pre\": []}}",
+	  "erase.pre: only the flash object itself runs preparation steps" },
+};
+
+/* Each bad shape: one warning naming the file and the rule, and the board is listed all the same. */
+START_TEST(flash_object_rules)
+{
+	char dir[256], target[32], want[1024];
+	const size_t n = sizeof(bad_flash) / sizeof(*bad_flash);
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	for (size_t i = 0; i < n; i++) {
+		snprintf(target, sizeof(target), "bad%02zu", i);
+		board_dir(dir, target, "sim.SimBoard", bad_flash[i].flash);
+	}
+	board_dir(dir, "good_v1", "sim.SimBoard", "{\"version\": 1, \"method\": \"plugin\"}");
+	board_dir(dir, "good_unversioned", "sim.SimBoard", "{\"method\": \"disk\", \"file\": \"x.bin\"}");
+	board_dir(dir, "good_none", "sim.SimBoard", NULL);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(target, sizeof(target), "bad%02zu", i);
+		snprintf(want, sizeof(want), "%s/%s/device.json: flash: %s; the board cannot be flashed", dir, target,
+			 bad_flash[i].why);
+		ck_assert_msg(warned(want), "no warning [%s]; first one: [%s]", want, nwarnings ? warnings[0] : "");
+		ck_assert_ptr_nonnull(ztc_db_find(d, target));
+	}
+	/* Nothing else: the built-in boards and the good ones are quiet. */
+	ck_assert_uint_eq(nwarnings, n);
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_v1"));
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_unversioned"));
+	ck_assert_ptr_nonnull(ztc_db_find(d, "good_none"));
+	ztc_db_free(d);
+}
+END_TEST
+
+/* The matches of the simulated board's USB id (1D6B:0104) in db, by target. */
+static const ztc_match *sim_match(ztc_match_list *ml, const char *target)
+{
+	for (size_t i = 0; i < ml->n; i++)
+		if (strcmp(ml->m[i].target, target) == 0)
+			return &ml->m[i];
+	ck_abort_msg("%s not matched", target);
+	return NULL;
+}
+
+static ztc_firmware *small_firmware(void)
+{
+	static const char vm[] = "{\"bin\": \"aGVsbG8=\"}"; /* "hello" */
+	ztc_firmware *fw = NULL;
+
+	ck_assert_int_eq(ztc_firmware_parse(ctx, "test.vm", vm, strlen(vm), &fw), ZTC_OK);
+	return fw;
+}
+
+/* A board whose flash object breaks a rule is matched but refuses to be flashed, whatever its class does
+ * (the simulated board's class flashes by itself), and the interpreter refuses its sub-objects too; the
+ * other boards still flash. */
+START_TEST(flash_object_bad_cannot_flash)
+{
+	char dir[256], simflash[300], want[512];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	board_dir(dir, "bad_sim", "sim.SimBoard", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
+	board_dir(dir, "bad_reset", "spresense.AcmeReset", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
+	snprintf(simflash, sizeof(simflash), "%s/simflash", tmp);
+	setenv("ZTC_SIM_FLASH", simflash, 1);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_uint_eq(nwarnings, 2);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	snprintf(want, sizeof(want), "%s/bad_sim/device.json: flash: reset.method must be serial or tool", dir);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "bad_sim"), fw), ZTC_ERR_PARSE);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ck_assert_int_eq(access(simflash, F_OK), -1); /* nothing flashed */
+	snprintf(want, sizeof(want), "%s/bad_reset/device.json: flash: reset.method must be serial or tool", dir);
+	ck_assert_int_eq(ztc_board_reset(ctx, sim_match(ml, "bad_reset")), ZTC_ERR_PARSE);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "ztc_sim"), fw), ZTC_OK);
+	ck_assert_str_eq(read_text(simflash), "hello");
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+}
+END_TEST
+
+/* ztc_flash_default takes tool, disk, unsupported; "probe" belongs to the modules that drive probes. */
+START_TEST(flash_object_probe_needs_a_probe_module)
+{
+	char dir[256], want[512];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	board_dir(dir, "acme_probe", "spresense.AcmeProbe", "{\"version\": 1, \"method\": \"probe\", \"probe\": \"stlink\"}");
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_uint_eq(nwarnings, 0);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	snprintf(want, sizeof(want), "%s/acme_probe/device.json: flash method \"probe\": class AcmeProbe flashes no probe "
+		 "(its module must take the method itself, see ztc-plugin(7))", dir);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_probe"), fw), ZTC_ERR_UNSUPPORTED);
+	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+}
+END_TEST
+
+/* ---- tools.json: where a missing tool comes from ---- */
+
+/* Burn a board of class spresense.* (ztc_flash_default) whose flash runs tool, with PATH empty: the
+ * line ztc_tool_find gives. tools_json: written as <tmp>/db/tools.json unless NULL. */
+static const char *missing_tool_line(const char *tool, const char *tools_json)
+{
+	static char line[1024];
+	char dir[256], path[512], flash[256];
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+	ztc_store *s;
+	ztc_db *d;
+
+	vendor_db(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/tools.json", dir);
+	if (tools_json)
+		write_file(path, tools_json);
+	else
+		unlink(path);
+	snprintf(flash, sizeof(flash), "{\"version\": 1, \"method\": \"tool\", \"tool\": \"%s\", \"args\": [\"{file}\"]}",
+		 tool);
+	board_dir(dir, "acme_tool", "spresense.AcmeTool", flash);
+	snprintf(path, sizeof(path), "%s/empty-bin", tmp);
+	mkdir_ok(path);
+	setenv("PATH", path, 1);
+	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
+	fw = small_firmware();
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_tool"), fw), ZTC_ERR_TOOL);
+	snprintf(line, sizeof(line), "%s", ztc_ctx_errmsg(ctx));
+	ztc_firmware_free(fw);
+	ztc_match_list_free(ml);
+	ztc_store_free(s);
+	ztc_db_free(d);
+	return line;
+}
+
+START_TEST(tools_json_builtin)
+{
+	ck_assert_str_eq(missing_tool_line("bossac", NULL),
+			 "bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)");
+	ck_assert_str_eq(missing_tool_line("esptool", NULL),
+			 "esptool not found on PATH: no Debian package provides it; install it with pip (pip install esptool)");
+	ck_assert_str_eq(missing_tool_line("acmeflash", NULL), "acmeflash not found on PATH");
+	ck_assert_uint_eq(nwarnings, 0);
+}
+END_TEST
+
+START_TEST(tools_json_vendor_adds_and_overrides)
+{
+	static const char vendor[] = "{\"version\": 1, \"tools\": {\"acmeflash\": {\"package\": \"acme-flash\"}, "
+				     "\"bossac\": {\"origin\": \"use the BOSSA build of the Acme SDK\"}, "
+				     "\"brackets\": {\"origin\": \"[[[[[[[[[[ {{{{{{{{{{ \\\" in a string\"}}}";
+
+	ck_assert_str_eq(missing_tool_line("acmeflash", vendor),
+			 "acmeflash not found on PATH: install the Debian package acme-flash (apt-get install acme-flash)");
+	/* The database's search order: ZTC_DB_PATH's dirs before the installed one. */
+	ck_assert_str_eq(missing_tool_line("bossac", vendor),
+			 "bossac not found on PATH: no Debian package provides it; use the BOSSA build of the Acme SDK");
+	/* Brackets in strings are no nesting. */
+	ck_assert_str_eq(missing_tool_line("brackets", vendor),
+			 "brackets not found on PATH: no Debian package provides it; [[[[[[[[[[ {{{{{{{{{{ \" in a string");
+	/* What the vendor does not list still comes from the built-in tools.json. */
+	ck_assert_str_eq(missing_tool_line("esptool", vendor),
+			 "esptool not found on PATH: no Debian package provides it; install it with pip (pip install esptool)");
+	ck_assert_uint_eq(nwarnings, 0);
+}
+END_TEST
+
+static const struct {
+	const char *json, *why;
+} bad_tools[] = {
+	{ "{\"tools\": {\"bossac\": {\"origin\": \"x\"}", "invalid JSON: parse error: premature EOF" },
+	{ "[]", "not a JSON object" },
+	{ "{\"version\": 2, \"tools\": {}}", "version must be 1" },
+	{ "{\"tools\": []}", "\"tools\" must be an object of tool names" },
+	{ "{\"tools\": {\"bossac\": \"bossa-cli\"}}", "tools.bossac must be an object with either \"package\" or \"origin\"" },
+	{ "{\"tools\": {\"bossac\": {\"package\": \"a\", \"origin\": \"b\"}}}",
+	  "tools.bossac must be an object with either \"package\" or \"origin\"" },
+	{ "{\"tools\": {\"bossac\": {\"package\": \"bossa-cli; rm -rf ~\"}}}",
+	  "tools.bossac.package is not a Debian package name" },
+	{ "{\"tools\": {\"bossac\": {\"origin\": \"two\\nlines\"}}}",
+	  "tools.bossac.origin must be one line of 1 to 400 characters" },
+	{ NULL, "invalid JSON: nested deeper than 64 levels" }, /* 200,000 levels, built below */
+};
+
+/* A bad vendor tools.json: one warning naming it, and the hints of the other dirs as before. */
+START_TEST(tools_json_malformed_is_a_warning)
+{
+	char want[1024], *deep = calloc(1, 200001);
+
+	ck_assert_ptr_nonnull(deep);
+	memset(deep, '[', 200000);
+	for (size_t i = 0; i < sizeof(bad_tools) / sizeof(*bad_tools); i++) {
+		ck_assert_str_eq(missing_tool_line("bossac", bad_tools[i].json ? bad_tools[i].json : deep),
+				 "bossac not found on PATH: install the Debian package bossa-cli (apt-get install bossa-cli)");
+		snprintf(want, sizeof(want), "%s/db/tools.json: %s; its tool hints are ignored", tmp, bad_tools[i].why);
+		ck_assert_uint_eq(nwarnings, 1);
+		ck_assert_str_eq(warnings[0], want);
+		teardown();
+		setup();
+	}
+	free(deep);
+}
+END_TEST
+
+static Suite *flash_object_suite(void)
+{
+	Suite *s = suite_create("flash object");
+	TCase *tc = tcase_create("flash object");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, flash_object_rules);
+	tcase_add_test(tc, flash_object_bad_cannot_flash);
+	tcase_add_test(tc, flash_object_probe_needs_a_probe_module);
+	tcase_add_test(tc, tools_json_builtin);
+	tcase_add_test(tc, tools_json_vendor_adds_and_overrides);
+	tcase_add_test(tc, tools_json_malformed_is_a_warning);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
 int main(void)
 {
 	SRunner *sr = srunner_create(resolvers_suite());
@@ -748,6 +1333,7 @@ int main(void)
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, db_suite());
 	srunner_add_suite(sr, loader_suite());
+	srunner_add_suite(sr, flash_object_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -137,7 +137,8 @@ typedef struct ztc_vm_create_opts {
 } ztc_vm_create_opts;
 
 /* `ztc vm create`: ask the backend for a VM for the registered device whose alias is (or uniquely
- * starts with) alias_prefix, download it, validate it and store it in the VM store. The device must
+ * starts with) alias_prefix, or that is connected on the port alias_prefix names (a path, as
+ * ztc_store_resolve_device() takes it), download it, validate it and store it in the VM store. The device must
  * have a chip id and a remote id (ZTC_ERR_NOT_FOUND "device X is not registered: run 'ztc device
  * register X'"); version and rtos must not be empty, nor opts' name and patch when given (ZTC_ERR_ARG).
  * A VM made for another target or chip id than the device's is stored all the same, under its own,
@@ -147,6 +148,26 @@ typedef struct ztc_vm_create_opts {
 ZTC_API int ztc_vm_create(ztc_ctx *ctx, const ztc_store *store, const ztc_db *db, const char *alias_prefix,
 			  const char *version, const char *rtos, const ztc_vm_create_opts *opts, char **ret_vmuid,
 			  char **ret_path);
+
+/* ---- the account's VMs ----------------------------------------------------------------------------- */
+
+/* At most this many VMs are listed by ztc_vm_list_remote() (a backend that never ends its list). */
+#define ZTC_VM_LIST_REMOTE_MAX 10000
+
+/* `ztc vm list --remote [--from N]`: the VMs the account owns, from the from-th on (0 to
+ * ZTC_VM_LIST_REMOTE_MAX), page after page (GET /vms?from=N) until an empty page or one shorter than
+ * the one before; at ZTC_VM_LIST_REMOTE_MAX VMs the list ends with a warning (there may be more: the
+ * warning says which --from lists them). Needs a
+ * token, like every backend call. *ret_list is set only on success; free it with
+ * ztc_backend_vm_list_free(). */
+ZTC_API int ztc_vm_list_remote(ztc_ctx *ctx, int from, ztc_backend_vm_list **ret_list);
+
+/* `ztc vm download VMUID`: the account's VM whose uid is (or uniquely starts with) prefix, among those
+ * ztc_vm_list_remote() lists (errors as for the resolvers of ztc/device.h: "no VM of the account
+ * matches 'x'; candidates: ..."), downloaded (GET /vms/<uid>) and saved in the VM store as
+ * ztc_vmstore_save() does (under the VM's own dev_type and on_chip_id). *ret_vmuid and *ret_path
+ * (either may be NULL): malloc'd, set only on success. Nothing is written on failure. */
+ZTC_API int ztc_vm_download(ztc_ctx *ctx, const char *prefix, char **ret_vmuid, char **ret_path);
 
 #ifdef __cplusplus
 }

@@ -185,9 +185,20 @@ ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats
 ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
 				    const ztc_known **ret_known);
 /* A uid of a discovered device ("connected device uid", ztc device alias put). *ret_dev is owned by
- * devs; for twins (devices sharing the uid), the first of them. */
+ * devs. The prefix is hex, taken in either case ("DF78" is "df78"); twins (devices sharing the uid) are
+ * one candidate, and *ret_dev is the first of them. A prefix holding '/' is a port instead: the device
+ * whose port is that path (one twin), or the node a link to it names (/dev/serial/by-id/...); none is
+ * ZTC_ERR_NOT_FOUND "no connected device has the port P; ports: A, B" with the ports as candidates. */
 ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
 					const ztc_usbdev **ret_dev);
+/* A known device named as the user may name one (ztc device register, virtualize, vm create): an alias
+ * as ztc_store_resolve_alias() takes it, or, when name holds '/', the port of a connected device (as
+ * above), whose uid must have an entry in the store, the one pinned to its usbpath else the uid's
+ * unpinned one (ztc_store_find_device(); ZTC_ERR_NOT_FOUND "the device on P (VID:PID, uid U) has no
+ * alias: give it one with 'ztc device alias put P ALIAS TARGET'"). devices: NULL to
+ * discover them (only for a port). *ret_known is owned by the store. */
+ZTC_API int ztc_store_resolve_device(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,
+				     const char *name, const ztc_known **ret_known);
 
 /* ---- aliases: the policy of `ztc device alias put` and `del` --------------------------------------- */
 
@@ -212,10 +223,17 @@ typedef struct ztc_alias_opts {
  *    else, for a programmer or adapter (a device matching a class of a target whose type is not
  *    "board"), the target's jtag_class, or its last class: a board without USB circuitry of its own is
  *    reached through it;
+ *    a programmer or adapter takes a target that has USB of its own only when it can program it: a
+ *    probe (type "jtag") a target with jtag data (jtag_capable or jtag_class), a USB-serial adapter
+ *    (type "usbtoserial") a target whose flash tool works over the serial port ({port} in its args, no
+ *    touch1200); otherwise ZTC_ERR_ARG "T cannot be programmed through device VID:PID (NAME, a probe)";
+ *  - uid_prefix may be a port path instead (ztc_usbdev_list_resolve_uid());
  *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it); twins,
  *    connected devices that share the uid (the same serial number, or none), are told apart by
- *    opts->port or opts->usbpath, which pin the alias to that device's usbpath (each twin can have
- *    its own alias); without either, twins are ZTC_ERR_AMBIGUOUS, naming their ports;
+ *    opts->port or opts->usbpath, or by a port path as uid_prefix, which pin the alias to that
+ *    device's usbpath (each twin can have its own alias); without one, twins are ZTC_ERR_AMBIGUOUS,
+ *    naming their ports; a put that gives a device a new alias logs the warning "NEW replaces OLD as
+ *    the alias of device UID";
  *  - re-aliasing a device to the target it had keeps the stored chip id, remote id and name unless
  *    opts gives new ones; a new target drops them.
  * store: the store to change in memory (for instance inside a ztc_store_update() callback), or NULL to
@@ -231,6 +249,27 @@ ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, cons
 ZTC_API int ztc_alias_del(ztc_ctx *ctx, ztc_store *store, const char *prefix, char **ret_alias);
 /* Accepts NULL. */
 ZTC_API void ztc_known_free(ztc_known *k);
+
+/* `ztc device alias list`: every known device, with the connected device it names if there is one. */
+typedef struct ztc_alias_entry {
+	const ztc_known *known; /* owned by the store */
+	const ztc_usbdev *dev;  /* owned by the device list; NULL when the device is not connected */
+} ztc_alias_entry;
+
+typedef struct ztc_alias_list {
+	size_t n;
+	ztc_alias_entry *e; /* connected devices first, by port (ttyACM2 before ttyACM10), then by alias */
+} ztc_alias_list;
+
+/* One entry per known device of store, or per connected device it names (ztc_store_find_device(): an
+ * entry pinned to a usbpath names the device there; twins, two boards with one serial number, both
+ * answer to an alias that is not pinned: an entry each). The entries borrow from store and
+ * devices, which must outlive the list. *ret_list is set only on success; free it with
+ * ztc_alias_list_free(). */
+ZTC_API int ztc_alias_list_new(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,
+			       ztc_alias_list **ret_list);
+/* Accepts NULL. */
+ZTC_API void ztc_alias_list_free(ztc_alias_list *list);
 
 #ifdef __cplusplus
 }

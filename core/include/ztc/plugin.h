@@ -117,8 +117,9 @@ ZTC_API void ztc_board_wait(ztc_board *b, long ms);
 
 /* The full path of an external tool: tool itself when it holds a '/', else the first executable
  * file of that name in PATH. *ret_path: malloc'd. A missing tool fails with ZTC_ERR_TOOL and one line
- * naming it and where it comes from: "bossac not found on PATH: install the Debian package bossa-cli
- * (apt-get install bossa-cli)". */
+ * naming it and where it comes from, as the first tools.json of the database dirs that lists it says
+ * (ztc-plugin(7)): "bossac not found on PATH: install the Debian package bossa-cli (apt-get install
+ * bossa-cli)". */
 ZTC_API int ztc_tool_find(ztc_board *b, const char *tool, char **ret_path);
 /* Run argv[0] (found as by ztc_tool_find) with the arguments argv[1..] (NULL-terminated), stdin from
  * /dev/null, in a process group of its own, and wait for it at most timeout_ms (0: 300 s). Its stdout
@@ -154,34 +155,15 @@ ZTC_API const char *ztc_board_temp_dir(ztc_board *b);
 ZTC_API int ztc_image_pad(const unsigned char *data, size_t len, size_t pad_to, unsigned char **ret_data,
 			  size_t *ret_len);
 
-/* The board's device.json `flash` object, interpreted as ztc-plugin(7) documents it (methods tool,
- * disk, probe, unsupported). So most classes need no code: .burn = ztc_flash_default. */
+/* The board's device.json `flash` object, interpreted as ztc-plugin(7) documents it (methods tool, disk,
+ * unsupported; "probe" and "plugin" are the class's own). So most classes need no code: .burn =
+ * ztc_flash_default. A flash object that breaks the rules of ztc-plugin(7) was a warning when the
+ * database loaded, and every call here refuses it (ZTC_ERR_PARSE) before anything runs. */
 ZTC_API int ztc_flash_default(ztc_board *b, const ztc_image *img, size_t nimg);
 /* The `flash.reset` sub-object (method serial or tool); nothing when absent. */
 ZTC_API int ztc_flash_reset_default(ztc_board *b);
 /* The `flash.enter_virtualizable` sub-object (method serial or tool); nothing when absent. */
 ZTC_API int ztc_flash_enter_virtualizable_default(ztc_board *b);
-/* The chip id of a board flashed through a probe (method probe) whose device.json has
- * jtag_chipid_command, through OpenOCD; otherwise ZTC_ERR_UNSUPPORTED. *ret_chipid: malloc'd. */
-ZTC_API int ztc_flash_chipid_default(ztc_board *b, char **ret_chipid);
-
-/* OpenOCD through the probe whose interface script is interface_cfg ("interface/stlink.cfg"):
- * `openocd -f INTERFACE [-c JTAG_TARGET_OPTIONS] -f TARGET -c "program FILE verify reset ADDRESS"
- * [-c JTAG_BURN_END] -c shutdown`, one program command per image. TARGET is device.json jtag_target
- * (a name without '/' means target/NAME.cfg), else openocd.cfg in the board's folder; ADDRESS is the
- * image's loc, else device.json vm_start. Success needs exit 0 and "** Verified OK"; jtag_timeout
- * (seconds, default 30) bounds it. */
-ZTC_API int ztc_openocd_burn(ztc_board *b, const char *interface_cfg, const ztc_image *img, size_t nimg);
-/* The chip id through OpenOCD: the jtag_chipid_command commands (';'-separated) are run after init;
- * of the output lines "ADDRESS: VALUE..." that start with jtag_chipid_prefix (default "0x"), the first
- * jtag_chipid_len (1 to 64) give their values, each 1 to 8 hexadecimal digits, concatenated as
- * jtag_chipid_format says: "words", each as 8 upper-case digits (the id SAM-BA and DfuSe give the same
- * chip), or "reversed" (the default), each value's characters reversed as the Zerynth toolchain did.
- * A probe OpenOCD may not open fails with ZTC_ERR_IO, naming the udev rules (60-ztc.rules). */
-ZTC_API int ztc_openocd_read_chipid(ztc_board *b, const char *interface_cfg, char **ret_chipid);
-/* The OpenOCD interface script of a probe name of device.json (stlink, jlink, cmsis_dap, atmel_ice,
- * atmel_edbg, kitprog2, as the Zerynth toolchain's probes.yaml), or NULL. */
-ZTC_API const char *ztc_openocd_probe_interface(const char *probe);
 
 /* ---- ABI 1.1 helpers: a bootloader's protocol over the board's serial port ---------------------- */
 
@@ -208,14 +190,12 @@ ZTC_API void ztc_board_serial_discard(ztc_board *b, int fd);
 ZTC_API int ztc_board_serial_set_lines(ztc_board *b, int fd, int dtr, int rts);
 ZTC_API void ztc_board_serial_close(ztc_board *b, int fd);
 
-/* ---- ABI 1.1 helpers: the chip id through the board's on-board probe ------------------------------ */
+/* ---- ABI 1.1 helpers: the flash object's own keys ------------------------------------------------ */
 
-/* ztc_openocd_read_chipid through the probe device.json preferred_register_with_jtag names (stlink,
- * atmel_edbg, cmsis_dap, kitprog2, ...: ztc_openocd_probe_interface), with its jtag_target and
- * jtag_chipid_* keys: the read_chipid of a board reachable through its on-board probe. Without that
- * key, or without jtag_chipid_command, it declines with ZTC_ERR_UNSUPPORTED before anything runs (so
- * `register` flashes register.vm instead); an unknown probe name is ZTC_ERR_PARSE. */
-ZTC_API int ztc_openocd_chipid_default(ztc_board *b, char **ret_chipid);
+/* A string member of the board's device.json `flash` object ("method", "probe", a key of the module's
+ * own), or NULL: for a class that takes a method itself (a probe driver takes "probe") and hands the
+ * others to ztc_flash_default. Valid while the board is. */
+ZTC_API const char *ztc_board_get_flash_str(const ztc_board *b, const char *key);
 
 #ifdef __cplusplus
 }
