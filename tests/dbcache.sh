@@ -16,7 +16,8 @@ mkdir "$DB/badflash" && cat >"$DB/badflash/device.json" <<'JSON'
  "classes": [{"class": "atmel.BadFlash", "usb": ["2341:0BAD"]}],
  "flash": {"version": 1, "method": "tool", "tool": "bossac", "args": ["-w", "{firmware}"]}}
 JSON
-FLASHWARN="ztc: warning: $DB/badflash/device.json: flash: unknown placeholder {firmware} in flash.args; the board cannot be flashed"
+FLASHWARN="ztc: warning: $DB/badflash/device.json: flash: unknown placeholder {firmware} in flash.args;"
+FLASHWARN="$FLASHWARN the board cannot be flashed"
 
 # What ztc lists without any cache (the reference), with its one warning.
 XDG_CACHE_HOME=/dev/null ztc_run -J device supported

@@ -83,7 +83,8 @@ expect_rc 0 "matchdb table with twins"
 	[ "$(printf '%s\n' "$out" | awk '$1 ~ /^\/dev\// {print $1, $2, $4}' | tr '\n' ' ')" = \
 		"/dev/ttyUSB0 e7a4bc05 1-1.2 /dev/ttyUSB1 e7a4bc05 1-1.3 " ] &&
 	pass "matchdb table: a row per twin, its usbpath" || fail "matchdb table with twins: [$out]"
-[ "$(printf '%s\n' "$out" | tail -1)" = "Pin one target on a device: ztc device alias put PORT ALIAS TARGET (PORT: /dev/ttyUSB0)" ] &&
+hint="Pin one target on a device: ztc device alias put PORT ALIAS TARGET (PORT: /dev/ttyUSB0)"
+[ "$(printf '%s\n' "$out" | tail -1)" = "$hint" ] &&
 	pass "matchdb table: the hint names a port among twins" || fail "matchdb hint with twins: [$out]"
 [ -z "$(printf '%s\n' "$out" | awk 'length($0) > 100')" ] && pass "matchdb table with twins: within 100 columns" ||
 	fail "matchdb table with twins: wider than 100 columns: [$out]"
@@ -103,13 +104,15 @@ expect_rc 0 "twin named by its port and --port alike"
 cp "$STORE" "$TMP/before"
 ztc_under cp2102_twins device alias put /dev/ttyUSB0 three silabs_cp210x --usbpath 1-1.3
 expect_rc 1 "port and --usbpath name two twins"
-expect_err "ztc: the port /dev/ttyUSB0 and the usbpath 1-1.3 name two different devices" "port and --usbpath name two twins"
+expect_err "ztc: the port /dev/ttyUSB0 and the usbpath 1-1.3 name two different devices" \
+	"port and --usbpath name two twins"
 expect_one_line "port and --usbpath name two twins"; unchanged "port and --usbpath name two twins"
 
 # alias list: each pinned twin connected on its own port, its pin shown (PINNED, -J usbpath).
 ztc_under cp2102_twins -J device alias list
 [ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath port)" = "two|1-1.2|/dev/ttyUSB0
-one|1-1.3|/dev/ttyUSB1" ] && pass "alias list -J: pinned twins, their usbpaths and ports" || fail "alias list -J twins: $out"
+one|1-1.3|/dev/ttyUSB1" ] && pass "alias list -J: pinned twins, their usbpaths and ports" ||
+	fail "alias list -J twins: $out"
 ztc_under cp2102_twins device alias list
 [ "$out" = "PORT          ALIAS  UID       TARGET         PINNED  CONNECTED
 /dev/ttyUSB0  two    e7a4bc05  silabs_cp210x  1-1.2   yes
@@ -130,7 +133,8 @@ cp "$TMP/pinned" "$STORE"
 # Without twins a port names the device as before: no pin.
 ztc_under arduino_due -J device alias put /dev/ttyACM0 due arduino_due
 expect_rc 0 "a single device named by its port"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "due|null" ] && pass "a single device named by its port: not pinned" ||
+[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "due|null" ] &&
+	pass "a single device named by its port: not pinned" ||
 	fail "single device by port: $out"
 ztc_under arduino_due device alias list
 printf '%s\n' "$out" | head -1 | grep -q PINNED && pass "alias list: PINNED shown while an alias is pinned" ||
