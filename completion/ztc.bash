@@ -74,7 +74,7 @@ _ztc()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
 	--looptime | --timeout | --name | --chipid | --remote_id | --remote-id | --classname | --feat | --patch | \
-	--token | --from)
+	--token | --from | --usbpath)
 		return 0 ;;
 	esac
 
@@ -98,7 +98,7 @@ _ztc()
 		if ((skip)); then skip=0; continue; fi
 		case $w in
 		--type | --baud | --log | --port | --looptime | --timeout | --name | --chipid | --remote_id | \
-		--remote-id | --classname | --feat | --patch | --token | --from) skip=1 ;;
+		--remote-id | --classname | --feat | --patch | --token | --from | --usbpath) skip=1 ;;
 		-*) ;;
 		*) args+=("$w") ;;
 		esac
@@ -143,7 +143,7 @@ _ztc()
 			fi
 			case ${words[2]} in
 			put)
-				opts='--name --chipid --remote_id --remote-id --classname --help'
+				opts='--name --chipid --remote_id --remote-id --classname --port --usbpath --help'
 				if [[ $cur != -* ]]; then
 					case $nargs in
 					0)

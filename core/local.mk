@@ -10,6 +10,8 @@ core_lib_libztc_la_SOURCES = \
 	core/lib/board.c \
 	core/lib/chipid.c \
 	core/lib/db.c \
+	core/lib/dbcache.c \
+	core/lib/dbcache.h \
 	core/lib/discover.c \
 	core/lib/error.c \
 	core/lib/json.c \
@@ -38,4 +40,21 @@ core_cli_ztc_SOURCES = \
 	core/cli/output.c \
 	core/cli/register.c
 core_cli_ztc_CPPFLAGS = $(AM_CPPFLAGS) $(YAJL_CFLAGS)
-core_cli_ztc_LDADD = core/lib/libztc.la $(YAJL_LIBS)
+core_cli_ztc_LDADD = core/lib/libztc.la $(YAJL_LIBS) $(PTHREAD_LIBS)
+
+# The serial console (ztc device open).
+core_lib_libztc_la_SOURCES += core/lib/serial.c core/lib/serial-baud.c core/lib/console.c
+ztcinclude_HEADERS += core/include/ztc/console.h
+core_cli_ztc_SOURCES += core/cli/open.c
+
+# Firmware files, board operations, the flashing helpers and the CLI progress bar.
+core_lib_libztc_la_SOURCES += core/lib/firmware.c core/lib/boardop.c core/lib/boardserial.c core/lib/tool.c \
+	core/lib/toolinfo.c core/lib/flash.h core/lib/flash.c core/lib/flash-check.c core/lib/flash-tool.c \
+	core/lib/flash-image.c core/lib/flash-disk.c core/lib/flash-serial.c
+ztcinclude_HEADERS += core/include/ztc/firmware.h
+core_cli_ztc_SOURCES += core/cli/progress.c
+
+# The backend client, credentials, the VM store, `ztc vm` and `ztc login`.
+core_lib_libztc_la_SOURCES += core/lib/backend.c core/lib/vmstore.c core/lib/vmcreate.c core/lib/vmremote.c
+ztcinclude_HEADERS += core/include/ztc/backend.h
+core_cli_ztc_SOURCES += core/cli/vm.c core/cli/login.c

@@ -1,5 +1,5 @@
 # installcheck.sh: make installcheck: the example plugin builds against the installed libztc.pc and the installed ztc lists and loads it.
-# Run by the installcheck-local rule of packaging.mk, which passes the install dirs in the environment.
+# Run by the installcheck-local rule of packaging/local.mk, which passes the install dirs in the environment.
 set -u
 : "${bindir:?run through make installcheck}" "${libdir:?}" "${pkgconfigdir:?}" "${plugindir:?}" \
 	"${boarddbdir:?}" "${plugin_abi:?}" "${srcdir:?}"

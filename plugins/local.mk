@@ -8,8 +8,6 @@ noinst_LTLIBRARIES += plugins/common/libopenocd.la
 plugins_common_libopenocd_la_SOURCES = plugins/common/openocd.c plugins/common/openocd.h
 plugins_common_libopenocd_la_CFLAGS = $(AM_CFLAGS)
 
-BUILTIN_PLUGIN_MODULES = atmel dfu mbed jlink esp openocd spresense sim probe usbserial
-
 plugin_LTLIBRARIES =
 
 plugin_LTLIBRARIES += plugins/atmel/atmel.la

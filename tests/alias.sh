@@ -154,7 +154,7 @@ connected_of() { printf '%s\n' "$out" | sed 's/.*"connected":\([a-z]*\),.*/\1/' 
 [ "$(printf '%s\n' "$out" | "$JSONL" get alias target chipid remote_id port)" = "byport|arduino_due|null|r-9|/dev/ttyACM0
 photon|particle_photon|C0FFEE|dev-7|/dev/ttyACM1
 xpl|xplained_d21|null|null|/dev/ttyACM2" ] && [ "$(connected_of)" = "true true true" ] && pass "alias list -J: connected devices by port" || fail "alias list -J: $out"
-[ "$(printf '%s\n' "$out" | head -1 | sed 's/"\([a-z_]*\)":[^,}]*[,}]/\1 /g')" = "{alias uid target name chipid remote_id classname connected port " ] &&
+[ "$(printf '%s\n' "$out" | head -1 | sed 's/"\([a-z_]*\)":[^,}]*[,}]/\1 /g')" = "{alias uid target name chipid remote_id classname usbpath connected port " ] &&
 	pass "alias list -J keys" || fail "alias list keys: $out"
 ztc_under photon -J device alias list
 [ "$(printf '%s\n' "$out" | "$JSONL" get alias port | tr '\n' ' ')" = "photon|/dev/ttyACM0 byport|null xpl|null " ] &&

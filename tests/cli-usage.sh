@@ -59,7 +59,8 @@ usage_error "--looptime needs a positive number of milliseconds, not '0'" "$DISC
 # ---- issue 16: suggestions, global options anywhere, help at every level, exact missing arguments ----
 VM_USAGE="Usage: ztc vm COMMAND [ARGS] (see 'ztc vm --help')"
 ALIAS_USAGE="Usage: ztc device alias COMMAND [ARGS] (see 'ztc device alias --help')"
-PUT_USAGE='Usage: ztc device alias put UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]'
+PUT_USAGE='Usage: ztc device alias put UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] '\
+'[--classname CLASS] [--port PORT | --usbpath PATH]'
 REGISTER_USAGE='Usage: ztc device register ALIAS|PORT [--skip_burn]'
 VIRT_USAGE='Usage: ztc device virtualize ALIAS|PORT VMUID'
 CREATE_USAGE='Usage: ztc vm create ALIAS|PORT VERSION RTOS [--feat F]... [--name NAME] [--patch P]'

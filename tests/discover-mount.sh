@@ -11,7 +11,7 @@ pass() { echo "ok: $*"; }
 
 NUCLEO_UID=4fdcb314426cd95b56e470797a2538176b9ea771
 nucleo_json() { # $1: the disk value as JSON
-	printf '{"vid":"0483","pid":"374B","sid":"0671FF485550755187101620","uid":"%s","port":"/dev/ttyACM0","disk":%s,"desc":"STMicroelectronics_STM32_STLink_0671FF485550755187101620"}' \
+	printf '{"vid":"0483","pid":"374B","sid":"0671FF485550755187101620","uid":"%s","port":"/dev/ttyACM0","disk":%s,"desc":"STMicroelectronics_STM32_STLink_0671FF485550755187101620","usbpath":"1-1"}' \
 		"$NUCLEO_UID" "$1"
 }
 

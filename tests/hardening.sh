@@ -221,7 +221,8 @@ LD_PRELOAD="$PROBE" ztc_run vm create due r2.0.10 chibi2
 expect_rc 1 "vm create (no backend) under the probe"
 ZTC_TOKEN=$TOKEN LD_PRELOAD="$PROBE" ztc_run vm create due r2.0.10 chibi2
 unset SECRET_PROBE_OUT
-[ "$(grep -c '^rename ' "$TMP/probe")" = 3 ] && [ "$(grep -c '^curl_easy_perform ' "$TMP/probe")" -ge 2 ] &&
+# (vm create renames the board cache into place on its first database load: only login's renames count.)
+[ "$(grep -c '^rename .*ztc login' "$TMP/probe")" = 3 ] && [ "$(grep -c '^curl_easy_perform ' "$TMP/probe")" -ge 2 ] &&
 	pass "the probe saw 3 logins and the backend requests" || fail "probe: $(cat "$TMP/probe")"
 grep -v ' dumpable=0 core=0 ' "$TMP/probe" >"$TMP/dumpable" || true
 [ ! -s "$TMP/dumpable" ] && pass "ztc is not dumpable and has no core size while it holds the token" ||

@@ -7,6 +7,7 @@ UMOCKDEV_RUN=${UMOCKDEV_RUN:-umockdev-run}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ztc-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 export ZTC_HOME="$TMP/home"
+export XDG_CACHE_HOME="$TMP/cache" # the board cache: never the user's
 # The built database and plugins, never the installed ones.
 export ZTC_DB_PATH="$top_srcdir/db"
 export ZTC_PLUGIN_PATH="$top_builddir/plugins"

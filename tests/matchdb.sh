@@ -10,7 +10,7 @@ expect_rc 0 "due matchdb"
 [ "$(targets_of)" = "arduino_due|ArduinoDue|null flipnclick_sam3x|FlipNClickSAM3X|null " ] &&
 	pass "unknown Due is ambiguous: arduino_due and flipnclick_sam3x" || fail "due: $(targets_of)"
 keys=$(printf '%s\n' "$out" | head -1 | sed 's/"\([a-z_]*\)":[^,}]*[,}]/\1 /g')
-[ "$keys" = "{name alias target uid chipid remote_id classname port disk " ] &&
+[ "$keys" = "{name alias target uid chipid remote_id classname port disk usbpath " ] &&
 	pass "matched record keys" || fail "matched record keys: $keys"
 [ "$(printf '%s\n' "$out" | "$JSONL" get name uid port | head -1)" = \
   "Arduino Due|df78e45849d9f7d1c9b29def5b9ffb7bf0b74429|/dev/ttyACM0" ] &&
@@ -118,6 +118,16 @@ expect_rc 0 "supported with malformed boards"
 [ "$(printf '%s\n' "$out" | wc -l)" = "$n_db" ] && pass "the other boards still work" || fail "count with broken: $out"
 ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due -J device discover --matchdb
 expect_rc 0 "matchdb with a malformed board"
+# The database loads in a thread with a context of its own: -q and -v reach it wherever they are given.
+[ "$(printf '%s\n' "$err" | grep -c "$TMP/db/broken/device.json: invalid JSON")" = 1 ] &&
+	pass "matchdb: the loader's warning" || fail "matchdb loader warning: $err"
+ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due device discover --matchdb -q
+expect_rc 0 "matchdb -q after the command"
+[ -z "$err" ] && pass "matchdb -q after the command: the loader is quiet too" || fail "matchdb -q: $err"
+# (a new cache dir: the loader says in a debug message that it writes the cache)
+XDG_CACHE_HOME="$TMP/cache-vv" ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due -vv device discover --matchdb
+printf '%s\n' "$err" | grep -q "^ztc: debug: board cache " && pass "matchdb -vv: the loader's debug messages" ||
+	fail "matchdb -vv: $err"
 
 # ZTC_DB_PATH dirs come first: a board folder there overrides the installed target of the same name.
 mkdir -p "$TMP/over/arduino_due"

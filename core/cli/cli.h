@@ -36,6 +36,8 @@ int cli_missing(const char *usage, int given, const char *const *names, int n);
 /* The name closest to word (edit distance at most a third of its length, at least 1; or the only
  * name word starts), for "did you mean" suggestions; NULL when none is close. */
 const char *cli_suggest(const char *word, const char *const *names, size_t n);
+/* A libztc context logging to stderr at the level of -q/-v, for another thread of the command. */
+int cli_ctx_new(const struct cli *cli, ztc_ctx **ret_ctx);
 /* Print "ztc: <what libztc said failed>" on stderr; returns 1. */
 int cli_fail(struct cli *cli, int err);
 /* Print "ztc: <message>" on stderr; returns 1. */

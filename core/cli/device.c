@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,10 @@
 #include "cli.h"
 
 #define DISCOVER_USAGE "ztc device discover [--matchdb] [--loop] [--looptime MS]"
-/* After a udev event, wait this long for the rest of the burst (a board adds a usb device, its
- * interfaces, a tty and a disk within milliseconds) so one plug prints one new set. */
-#define SETTLE_MS 50
 
-static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc" };
+static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc", "usbpath" };
 static const char *const match_keys[] = { "name", "alias", "target", "uid", "chipid", "remote_id",
-					   "classname", "port", "disk" };
+					   "classname", "port", "disk", "usbpath" };
 
 /* Strings a table borrows until it is printed. */
 struct owned {
@@ -60,14 +58,21 @@ static const char *short_uid(struct owned *o, const char *uid, const char *const
 	return uid ? own(o, strndup(uid, out_uid_len(uid, uids, n))) : NULL;
 }
 
-/* Port order for tables: /dev/ttyACM2 before /dev/ttyACM10, devices without a port last, then uid. */
-static int cmp_port_uid(const char *pa, const char *ua, const char *pb, const char *ub)
+/* Port order for tables: /dev/ttyACM2 before /dev/ttyACM10, devices without a port last, then uid, then
+ * usbpath (twins without a port: 1-1.2 before 1-1.10). */
+static int cmp_port_uid(const ztc_usbdev *a, const char *pa, const char *ua, const ztc_usbdev *b, const char *pb,
+			const char *ub)
 {
+	const char *sa = a ? a->usbpath : NULL, *sb = b ? b->usbpath : NULL;
+	int c;
+
 	if (!pa != !pb)
 		return !pa - !pb;
 	if (pa && strverscmp(pa, pb))
 		return strverscmp(pa, pb);
-	return strcmp(ua ? ua : "", ub ? ub : "");
+	if ((c = strcmp(ua ? ua : "", ub ? ub : "")) != 0)
+		return c;
+	return strverscmp(sa ? sa : "", sb ? sb : "");
 }
 
 static const ztc_usbdev_list *sort_list;
@@ -76,7 +81,7 @@ static int cmp_dev_idx(const void *a, const void *b)
 {
 	const ztc_usbdev *x = &sort_list->dev[*(const size_t *)a], *y = &sort_list->dev[*(const size_t *)b];
 
-	return cmp_port_uid(x->port, x->uid, y->port, y->uid);
+	return cmp_port_uid(x, x->port, x->uid, y, y->port, y->uid);
 }
 
 /* ID_SERIAL ends with "_<serial number>", which the SID column shows already. */
@@ -95,9 +100,10 @@ static char *desc_without_sid(const ztc_usbdev *d)
 
 static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 {
-	static const char *const tkeys[] = { "port", "uid", "vid", "pid", "sid", "disk", "desc" };
+	static const char *const tkeys[] = { "port", "uid", "vid", "pid", "sid", "disk", "usbpath", "desc" };
 	static const struct out_col cols[] = { { "PORT", 0 }, { "UID", 0 }, { "VID", 0 }, { "PID", 0 }, { "SID", 0 },
-					       { "DISK", OUT_OPTIONAL }, { "DESC", OUT_CUT } };
+					       { "DISK", OUT_OPTIONAL }, { "USBPATH", OUT_OPTIONAL },
+					       { "DESC", OUT_CUT } };
 	struct out_records o;
 	struct owned own_s = { 0 };
 	const char **uids = calloc(list->n + 1, sizeof(*uids));
@@ -109,7 +115,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 		out_init(&o, raw_keys, sizeof(raw_keys) / sizeof(*raw_keys));
 		for (size_t i = 0; i < list->n; i++) {
 			const ztc_usbdev *d = &list->dev[i];
-			const char *row[] = { d->vid, d->pid, d->sid, d->uid, d->port, d->disk, d->desc };
+			const char *row[] = { d->vid, d->pid, d->sid, d->uid, d->port, d->disk, d->desc, d->usbpath };
 
 			out_add(&o, row);
 		}
@@ -127,7 +133,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	for (size_t i = 0; i < list->n; i++) {
 		const ztc_usbdev *d = &list->dev[idx[i]];
 		const char *row[] = { d->port, short_uid(&own_s, d->uid, uids, list->n), d->vid, d->pid, d->sid,
-				      d->disk, own(&own_s, desc_without_sid(d)) };
+				      d->disk, d->usbpath, own(&own_s, desc_without_sid(d)) };
 
 		out_add(&o, row);
 	}
@@ -148,13 +154,14 @@ struct match_row {
 	const ztc_match *first;
 	char *targets; /* "a, b, c" */
 	size_t n;
+	bool twin;     /* another row is another device with the same uid */
 };
 
 static int cmp_row(const void *a, const void *b)
 {
 	const ztc_match *x = ((const struct match_row *)a)->first, *y = ((const struct match_row *)b)->first;
 
-	return cmp_port_uid(x->port, x->uid, y->port, y->uid);
+	return cmp_port_uid(x->dev, x->port, x->uid, y->dev, y->port, y->uid);
 }
 
 static bool same_device(const ztc_match *a, const ztc_match *b)
@@ -166,13 +173,15 @@ static bool same_device(const ztc_match *a, const ztc_match *b)
 
 static void print_match_table(const ztc_match_list *ml)
 {
-	static const char *const tkeys[] = { "port", "uid", "alias", "disk", "name", "target" };
+	static const char *const tkeys[] = { "port", "uid", "alias", "disk", "usbpath", "name", "target" };
 	static const struct out_col cols[] = { { "PORT", 0 }, { "UID", 0 }, { "ALIAS", 0 }, { "DISK", OUT_OPTIONAL },
-					       { "NAME", OUT_CUT }, { "TARGET", OUT_WRAP } };
+					       { "USBPATH", OUT_OPTIONAL }, { "NAME", OUT_CUT },
+					       { "TARGET", OUT_WRAP } };
 	struct match_row *rows = calloc(ml->n + 1, sizeof(*rows));
 	const char **uids = calloc(ml->n + 1, sizeof(*uids));
 	struct owned own_s = { 0 };
-	const char *example = NULL;
+	const char *example = NULL, *example_port = NULL;
+	bool any_twin = false;
 	struct out_records o;
 	size_t nrows = 0;
 
@@ -199,25 +208,40 @@ static void print_match_table(const ztc_match_list *ml)
 		rows[r].n++;
 	}
 	qsort(rows, nrows, sizeof(*rows), cmp_row);
+	/* Twins: other devices with the uid (not the other identity of a has_double_dev board, which is the
+	 * same device on another port). */
+	for (size_t r = 0; r < nrows; r++)
+		for (size_t k = 0; k < nrows; k++)
+			if (k != r && rows[k].first->dev != rows[r].first->dev &&
+			    strcmp(rows[k].first->uid, rows[r].first->uid) == 0)
+				rows[r].twin = any_twin = true;
 	out_init(&o, tkeys, sizeof(tkeys) / sizeof(*tkeys));
 	for (size_t r = 0; r < nrows; r++) {
 		const ztc_match *m = rows[r].first;
 		const char *uid = short_uid(&own_s, m->uid, uids, ml->n);
 		char many[32];
-		const char *row[] = { m->port, uid, m->alias, m->disk, m->name, rows[r].targets };
+		/* The usbpath tells twins apart (and is what --usbpath takes): shown when twins are here,
+		 * else the room goes to the targets. */
+		const char *row[] = { m->port, uid, m->alias, m->disk, any_twin && m->dev ? m->dev->usbpath : NULL,
+				      m->name, rows[r].targets };
 
 		if (rows[r].n > 1) {
 			snprintf(many, sizeof(many), "one of %zu", rows[r].n);
-			row[4] = own(&own_s, strdup(many));
+			row[5] = own(&own_s, strdup(many));
 		}
-		if (!m->alias && !example)
+		/* A twin's uid names two devices: its port is the example then. */
+		if (!m->alias && !example && !rows[r].twin)
 			example = uid;
+		else if (!m->alias && !example_port && rows[r].twin && m->port)
+			example_port = m->port;
 		out_add(&o, row);
 	}
 	out_table(&o, cols, out_width());
 	if (example)
 		printf("Pin one target on a device: ztc device alias put UID ALIAS TARGET (UID: %s, or its port)\n",
 		       example);
+	else if (example_port)
+		printf("Pin one target on a device: ztc device alias put PORT ALIAS TARGET (PORT: %s)\n", example_port);
 	out_free(&o);
 out:
 	for (size_t r = 0; rows && r < nrows; r++)
@@ -250,7 +274,7 @@ static int print_matched(struct cli *cli, const ztc_db *db, const ztc_usbdev_lis
 		for (size_t i = 0; i < ml->n; i++) {
 			const ztc_match *m = &ml->m[i];
 			const char *row[] = { m->name, m->alias, m->target, m->uid, m->chipid, m->remote_id,
-					      m->classname, m->port, m->disk };
+					      m->classname, m->port, m->disk, m->dev ? m->dev->usbpath : NULL };
 
 			out_add(&o, row);
 		}
@@ -288,6 +312,8 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 {
 	ztc_usbdev_list *prev = NULL, *cur = NULL;
 	ztc_monitor *mon = NULL;
+	bool rescan = true;
+	int wait = -1;
 	sigset_t oldmask;
 	int sfd, rc;
 
@@ -306,25 +332,28 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 		struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { mon ? ztc_monitor_get_fd(mon) : -1, POLLIN, 0 } };
 		int n;
 
-		rc = ztc_discover(cli->ctx, &cur);
-		if (rc < 0) {
-			rc = cli_fail(cli, rc);
-			break;
-		}
-		if (!prev || !ztc_usbdev_list_equal(prev, cur)) {
-			if (print_set(cli, db, cur) != 0) {
-				ztc_usbdev_list_free(cur);
-				rc = 1;
+		if (rescan) {
+			/* After events, only the devices they concern are read again. */
+			rc = mon && prev ? ztc_monitor_discover(mon, prev, &cur) : ztc_discover(cli->ctx, &cur);
+			if (rc < 0) {
+				rc = cli_fail(cli, rc);
 				break;
 			}
-			fputc('\n', stdout);
-			fflush(stdout);
+			if (!prev || !ztc_usbdev_list_equal(prev, cur)) {
+				if (print_set(cli, db, cur) != 0) {
+					ztc_usbdev_list_free(cur);
+					rc = 1;
+					break;
+				}
+				fputc('\n', stdout);
+				fflush(stdout);
+			}
+			ztc_usbdev_list_free(prev);
+			prev = cur;
+			cur = NULL;
 		}
-		ztc_usbdev_list_free(prev);
-		prev = cur;
-		cur = NULL;
 
-		n = poll(pfd, 2, mon ? -1 : looptime);
+		n = poll(pfd, 2, mon ? wait : looptime);
 		if (n < 0 && errno != EINTR) {
 			rc = cli_error("poll failed: %s", strerror(errno));
 			break;
@@ -338,17 +367,60 @@ static int discover_loop(struct cli *cli, const ztc_db *db, int looptime)
 			rc = 0;
 			break;
 		}
-		if (mon && (pfd[1].revents & POLLIN)) {
-			/* Drain the whole burst of events before looking again. */
-			do {
-				ztc_monitor_drain(mon);
-			} while (poll(&pfd[1], 1, SETTLE_MS) > 0 && !(pfd[1].revents & (POLLERR | POLLHUP)));
-		}
+		/* With the monitor, look again as soon as a plug's or unplug's burst of events is complete
+		 * (one plug prints one new set); after a timeout too, which ends a burst that never completes. */
+		rescan = !mon || ztc_monitor_settle(mon, &wait) == 1;
 	}
 	ztc_usbdev_list_free(prev);
 	ztc_monitor_free(mon);
 	close(sfd);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return rc;
+}
+
+/* --matchdb: the database is loaded while udev is read. Both mostly wait on the kernel (even cached,
+ * a thousand board folders are a thousand stat() calls): in a thread of its own, with a context of its
+ * own, the load costs no time on a machine with a spare core. */
+struct db_job {
+	ztc_ctx *ctx;
+	ztc_db *db;
+	int rc;
+};
+
+static void *load_db(void *userdata)
+{
+	struct db_job *j = userdata;
+
+	j->rc = ztc_db_load(j->ctx, &j->db);
+	return NULL;
+}
+
+static int discover_matchdb(struct cli *cli)
+{
+	struct db_job job = { NULL, NULL, ZTC_OK };
+	ztc_usbdev_list *list = NULL;
+	bool threaded = false;
+	pthread_t th;
+	int rc;
+
+	if (cli_ctx_new(cli, &job.ctx) == ZTC_OK)
+		threaded = pthread_create(&th, NULL, load_db, &job) == 0;
+	if (!threaded)
+		job.rc = ztc_db_load(cli->ctx, &job.db); /* its error is then in cli->ctx */
+	rc = ztc_discover(cli->ctx, &list);
+	if (threaded)
+		pthread_join(th, NULL);
+	/* The database's error first, as when it was loaded first. */
+	if (job.rc < 0)
+		rc = threaded ? cli_error("%s", *ztc_ctx_errmsg(job.ctx) ? ztc_ctx_errmsg(job.ctx) : ztc_strerror(job.rc))
+			      : cli_fail(cli, job.rc);
+	else if (rc < 0)
+		rc = cli_fail(cli, rc);
+	else
+		rc = print_set(cli, job.db, list);
+	ztc_usbdev_list_free(list);
+	ztc_db_free(job.db);
+	ztc_ctx_free(job.ctx);
 	return rc;
 }
 
@@ -378,7 +450,7 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: " DISCOVER_USAGE "\n\n"
-			       "List the USB devices connected now: vid pid sid uid port disk desc.\n"
+			       "List the USB devices connected now, one per board: vid pid sid uid port disk desc usbpath.\n"
 			       "  --matchdb      match them against the board database\n"
 			       "  --loop         print the set again each time it changes (udev events)\n"
 			       "  --looptime MS  poll interval if udev events are unavailable (default 2000)\n");
@@ -388,6 +460,8 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(DISCOVER_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (matchdb && !loop)
+		return discover_matchdb(cli);
 	if (matchdb && (rc = ztc_db_load(cli->ctx, &db)) < 0)
 		return cli_fail(cli, rc);
 	if (loop) {
@@ -404,18 +478,20 @@ static int cmd_discover(struct cli *cli, int argc, char **argv)
 
 
 #define ALIAS_PUT_USAGE \
-	"ztc device alias put UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]"
+	"ztc device alias put UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS] " \
+	"[--port PORT | --usbpath PATH]"
 #define ALIAS_DEL_USAGE "ztc device alias del ALIAS [--yes]"
 #define ALIAS_LIST_USAGE "ztc device alias list"
 #define SUPPORTED_USAGE "ztc device supported [--type board|jtag|usbtoserial]"
 
 static const char *const known_keys[] = { "alias", "uid", "name", "target", "chipid", "remote_id",
-					   "classname" };
+					   "classname", "usbpath" };
 
 static void print_known(struct cli *cli, const ztc_known *k)
 {
 	struct out_records o;
-	const char *row[] = { k->alias, k->uid, k->name, k->target, k->chipid, k->remote_id, k->classname };
+	const char *row[] = { k->alias, k->uid, k->name, k->target, k->chipid, k->remote_id, k->classname,
+			      k->usbpath };
 
 	out_init(&o, known_keys, sizeof(known_keys) / sizeof(*known_keys));
 	out_add(&o, row);
@@ -430,6 +506,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		{ "chipid", required_argument, NULL, 'c' },
 		{ "remote_id", required_argument, NULL, 'r' },
 		{ "classname", required_argument, NULL, 'k' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "usbpath", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -444,13 +522,17 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		case 'c': ao.chipid = optarg; break;
 		case 'r': ao.remote_id = optarg; break;
 		case 'k': ao.classname = optarg; break;
+		case 'p': ao.port = optarg; break;
+		case 'u': ao.usbpath = optarg; break;
 		case 'h':
 			printf("Usage: " ALIAS_PUT_USAGE "\n\n"
 			       "Give the connected device whose uid starts with UID (any case), or that is on the\n"
 			       "port PORT (/dev/ttyUSB0), the alias ALIAS and the target TARGET. A probe or\n"
 			       "USB-serial adapter takes a board that is programmed through it. A device that had\n"
 			       "another alias loses it (said on stderr). --classname picks the class when several\n"
-			       "classes of TARGET match the device. -J prints the entry as stored.\n");
+			       "classes of TARGET match the device. When several connected devices share the uid\n"
+			       "(the same serial number, or none), --port or --usbpath picks one, as PORT in place\n"
+			       "of UID does, and pins the alias to its usbpath. -J prints the entry as stored.\n");
 			return 0;
 		default: return EXIT_USAGE;
 		}
@@ -459,6 +541,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 		return cli_missing(ALIAS_PUT_USAGE, argc - optind, args, 3);
 	if (argc - optind > 3)
 		return cli_usage_error(ALIAS_PUT_USAGE, "unexpected argument '%s'", argv[optind + 3]);
+	if (ao.port && ao.usbpath)
+		return cli_usage_error(ALIAS_PUT_USAGE, "give --port or --usbpath, not both");
 	if (!ztc_alias_valid(argv[optind + 1]))
 		return cli_usage_error(ALIAS_PUT_USAGE, "invalid alias '%s': it must be non-empty, without spaces, "
 				       "and not start with '-'", argv[optind + 1]);
@@ -468,7 +552,8 @@ static int cmd_alias_put(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		print_known(cli, k);
 	else if (!cli->quiet)
-		printf("%s is now the alias of %s (%s, class %s)\n", k->alias, k->uid, k->target, k->classname);
+		printf("%s is now the alias of %s%s%s (%s, class %s)\n", k->alias, k->uid, k->usbpath ? " at usbpath " : "",
+		       k->usbpath ? k->usbpath : "", k->target, k->classname);
 	ztc_known_free(k);
 	return 0;
 }
@@ -593,13 +678,15 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* usbpath: the one the alias is pinned to (twins), not the device's. */
 	static const char *const keys[] = { "alias", "uid", "target", "name", "chipid", "remote_id", "classname",
-					    "connected", "port" };
-	static const char *const tkeys[] = { "port", "alias", "uid", "target", "chipid", "remote_id", "connected",
-					     "name" };
+					    "usbpath", "connected", "port" };
+	static const char *const tkeys[] = { "port", "alias", "uid", "target", "chipid", "remote_id", "usbpath",
+					     "connected", "name" };
 	static const struct out_col cols[] = { { "PORT", 0 }, { "ALIAS", 0 }, { "UID", 0 }, { "TARGET", 0 },
 					       { "CHIPID", OUT_OPTIONAL }, { "REMOTE_ID", OUT_OPTIONAL | OUT_CUT },
-					       { "CONNECTED", 0 }, { "NAME", OUT_OPTIONAL | OUT_CUT } };
+					       { "PINNED", OUT_OPTIONAL }, { "CONNECTED", 0 },
+					       { "NAME", OUT_OPTIONAL | OUT_CUT } };
 	ztc_usbdev_list *devs = NULL;
 	struct owned own_s = { 0 };
 	ztc_alias_list *l = NULL;
@@ -612,7 +699,8 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 		if (c == 'h') {
 			printf("Usage: " ALIAS_LIST_USAGE "\n\n"
 			       "List every known device: its alias, uid, target, chip id and remote id once\n"
-			       "registered, custom name, class, whether it is connected now and its port then.\n");
+			       "registered, custom name, class, the usbpath it is pinned to (twins), whether it\n"
+			       "is connected now and its port then.\n");
 			return 0;
 		}
 		return EXIT_USAGE;
@@ -630,19 +718,19 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 	}
 	for (size_t i = 0; i < l->n; i++)
 		uids[i] = l->e[i].known->uid;
-	out_init(&o, cli->json ? keys : tkeys, cli->json ? 9 : 8);
+	out_init(&o, cli->json ? keys : tkeys, cli->json ? sizeof(keys) / sizeof(*keys) : sizeof(tkeys) / sizeof(*tkeys));
 	for (size_t i = 0; i < l->n; i++) {
 		const ztc_known *k = l->e[i].known;
 		const char *port = l->e[i].dev ? l->e[i].dev->port : NULL, *conn = l->e[i].dev ? OUT_TRUE : OUT_FALSE;
 
 		if (cli->json) {
 			const char *row[] = { k->alias, k->uid, k->target, k->name, k->chipid, k->remote_id,
-					      k->classname, conn, port };
+					      k->classname, k->usbpath, conn, port };
 
 			out_add(&o, row);
 		} else {
 			const char *row[] = { port, k->alias, short_uid(&own_s, k->uid, uids, l->n), k->target,
-					      k->chipid, k->remote_id, conn, k->name };
+					      k->chipid, k->remote_id, k->usbpath, conn, k->name };
 
 			out_add(&o, row);
 		}
@@ -665,7 +753,8 @@ out:
 
 static const struct cli_cmd alias_cmds[] = {
 	{ "put", cmd_alias_put,
-	  "UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS]",
+	  "UID|PORT ALIAS TARGET [--name NAME] [--chipid ID] [--remote_id ID] [--classname CLASS] "
+	  "[--port PORT | --usbpath PATH]",
 	  "give a connected device an alias and a target" },
 	{ "del", cmd_alias_del, "ALIAS [--yes]", "forget an aliased device" },
 	{ "list", cmd_alias_list, "", "list the known devices, connected or not" },

@@ -170,16 +170,23 @@ static int unknown(const char *usage, const char *what, const char *word, const 
 	return cli_usage_error(usage, "unknown %s", what);
 }
 
-static void apply_loglevel(struct cli *cli)
+/* The log level -q and -v ask for, else the default, set on ctx (the command's, or one of its own that a
+ * command's thread logs through: cli_ctx_new). */
+static void loglevel_to(const struct cli *cli, ztc_ctx *ctx)
 {
-	if (!cli->ctx)
+	if (!ctx)
 		return;
 	if (cli->quiet)
-		ztc_ctx_set_loglevel(cli->ctx, ZTC_LOG_ERR);
+		ztc_ctx_set_loglevel(ctx, ZTC_LOG_ERR);
 	else if (cli->verbose)
-		ztc_ctx_set_loglevel(cli->ctx, cli->verbose > 1 ? ZTC_LOG_DBG : ZTC_LOG_INFO);
+		ztc_ctx_set_loglevel(ctx, cli->verbose > 1 ? ZTC_LOG_DBG : ZTC_LOG_INFO);
 	else
-		ztc_ctx_set_loglevel(cli->ctx, default_loglevel);
+		ztc_ctx_set_loglevel(ctx, default_loglevel);
+}
+
+static void apply_loglevel(struct cli *cli)
+{
+	loglevel_to(cli, cli->ctx);
 }
 
 static void set_global(struct cli *cli, int c)
@@ -386,6 +393,21 @@ static void log_to_stderr(void *userdata, int level, const char *msg)
 	fprintf(stderr, "ztc: %s%s\n", level >= 0 && level <= ZTC_LOG_DBG ? prefix[level] : "", msg);
 }
 
+int cli_ctx_new(const struct cli *cli, ztc_ctx **ret_ctx)
+{
+	ztc_ctx *ctx;
+	int rc = ztc_ctx_new(&ctx);
+
+	if (rc < 0)
+		return rc;
+	ztc_ctx_set_log(ctx, log_to_stderr, NULL);
+	/* Else the new context's own default, which is default_loglevel (ZTC_DEBUG is read by each). */
+	if (cli->quiet || cli->verbose)
+		loglevel_to(cli, ctx);
+	*ret_ctx = ctx;
+	return ZTC_OK;
+}
+
 /* A group: argv[0] is its name. */
 static int run_group(struct cli *cli, int argc, char **argv)
 {
@@ -415,10 +437,9 @@ int main(int argc, char **argv)
 
 	if ((rc = harden_process()) >= 0)
 		return rc;
-	rc = ztc_ctx_new(&cli.ctx);
+	rc = cli_ctx_new(&cli, &cli.ctx);
 	if (rc < 0)
 		return cli_error("cannot start: %s", ztc_strerror(rc));
-	ztc_ctx_set_log(cli.ctx, log_to_stderr, NULL);
 	default_loglevel = ztc_ctx_get_loglevel(cli.ctx);
 	current = &cli;
 

@@ -32,6 +32,7 @@
 struct open_target {
 	char *port;               /* serial port node */
 	char *uid;                /* the board, to find it again by uid after an unplug; NULL: same port */
+	char *usbpath;            /* ... and by usbpath, for an alias pinned to one of twins */
 	char *alias;              /* the board's whole alias; NULL for a port given by path */
 	ztc_serial_params params; /* the board's `connection` */
 };
@@ -40,6 +41,7 @@ static void target_clear(struct open_target *t)
 {
 	free(t->port);
 	free(t->uid);
+	free(t->usbpath);
 	free(t->alias);
 	memset(t, 0, sizeof(*t));
 }
@@ -65,9 +67,10 @@ static int resolve_alias(struct cli *cli, const char *prefix, struct open_target
 	} else {
 		t->port = strdup(m->port);
 		t->uid = strdup(m->uid);
+		t->usbpath = k->usbpath ? strdup(k->usbpath) : NULL;
 		t->alias = strdup(alias);
 		ztc_target_serial_params(m->t, &t->params);
-		rc = t->port && t->uid && t->alias ? 0 : cli_error("out of memory");
+		rc = t->port && t->uid && (t->usbpath || !k->usbpath) && t->alias ? 0 : cli_error("out of memory");
 	}
 	ztc_match_list_free(ml);
 	ztc_db_free(db);
@@ -96,8 +99,8 @@ static bool parse_seconds(const char *s, int *ret_ms)
 	return true;
 }
 
-/* The port of the board with this uid, if it is connected now. */
-static char *port_of_uid(struct cli *cli, const char *uid)
+/* The port of the board with this uid (at this usbpath, unless NULL), if it is connected now. */
+static char *port_of_uid(struct cli *cli, const char *uid, const char *usbpath)
 {
 	ztc_usbdev_list *list;
 	char *port = NULL;
@@ -105,7 +108,8 @@ static char *port_of_uid(struct cli *cli, const char *uid)
 	if (ztc_discover(cli->ctx, &list) < 0)
 		return NULL;
 	for (size_t i = 0; i < list->n; i++)
-		if (list->dev[i].uid && strcmp(list->dev[i].uid, uid) == 0 && list->dev[i].port)
+		if (list->dev[i].uid && strcmp(list->dev[i].uid, uid) == 0 && list->dev[i].port &&
+		    (!usbpath || (list->dev[i].usbpath && strcmp(list->dev[i].usbpath, usbpath) == 0)))
 			port = strdup(list->dev[i].port);
 	ztc_usbdev_list_free(list);
 	return port;
@@ -158,7 +162,7 @@ static int wait_reconnect(struct cli *cli, struct open_target *t, const sigset_t
 			if (mon)
 				ztc_monitor_drain(mon);
 			last_scan = now;
-			port = port_of_uid(cli, t->uid);
+			port = port_of_uid(cli, t->uid, t->usbpath);
 			if (!port)
 				continue;
 			free(t->port);

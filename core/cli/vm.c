@@ -16,6 +16,26 @@
 #define VM_LIST_USAGE "ztc vm list [--remote [--from N]]"
 #define VM_DOWNLOAD_USAGE "ztc vm download VMUID"
 
+/* A VM now in the store (vm create, vm download): its uid on stdout, or {"uid", "path"} with -J. */
+static void print_stored(struct cli *cli, const char *vmuid, const char *path)
+{
+	static const char *const keys[] = { "uid", "path" };
+
+	if (cli->json) {
+		struct out_records o;
+		const char *row[] = { vmuid, path };
+
+		out_init(&o, keys, 2);
+		out_add(&o, row);
+		out_print(cli, &o, "");
+		out_free(&o);
+	} else {
+		printf("%s\n", vmuid);
+		if (!cli->quiet)
+			fprintf(stderr, "ztc: VM %s stored as %s\n", vmuid, path);
+	}
+}
+
 static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -25,7 +45,6 @@ static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const keys[] = { "uid", "path" };
 	const char *name_opt = NULL, *patch = "base", *version, *rtos;
 	const char **feats = calloc((size_t)argc + 1, sizeof(*feats));
 	char *vmuid = NULL, *path = NULL;
@@ -84,19 +103,7 @@ static int cmd_vm_create(struct cli *cli, int argc, char **argv)
 		rc = cli_fail(cli, rc);
 		goto out;
 	}
-	if (cli->json) {
-		struct out_records o;
-		const char *row[] = { vmuid, path };
-
-		out_init(&o, keys, 2);
-		out_add(&o, row);
-		out_print(cli, &o, "");
-		out_free(&o);
-	} else {
-		printf("%s\n", vmuid);
-		if (!cli->quiet)
-			fprintf(stderr, "ztc: VM %s stored as %s\n", vmuid, path);
-	}
+	print_stored(cli, vmuid, path);
 	rc = 0;
 out:
 	free(path);
@@ -279,20 +286,7 @@ static int cmd_vm_download(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(VM_DOWNLOAD_USAGE, "unexpected argument '%s'", argv[optind + 1]);
 	if ((rc = ztc_vm_download(cli->ctx, argv[optind], &vmuid, &path)) < 0)
 		return cli_fail(cli, rc);
-	if (cli->json) {
-		static const char *const keys[] = { "uid", "path" };
-		struct out_records o;
-		const char *row[] = { vmuid, path };
-
-		out_init(&o, keys, 2);
-		out_add(&o, row);
-		out_print(cli, &o, "");
-		out_free(&o);
-	} else {
-		printf("%s\n", vmuid);
-		if (!cli->quiet)
-			fprintf(stderr, "ztc: VM %s stored as %s\n", vmuid, path);
-	}
+	print_stored(cli, vmuid, path);
 	free(vmuid);
 	free(path);
 	return 0;

@@ -156,6 +156,73 @@ static int pick_class(ztc_ctx *ctx, const ztc_db *db, const ztc_target *t, const
 			d->pid, id);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The device to alias among those connected with first's uid: the one at opts->port or opts->usbpath
+ * (then the alias is pinned to it), else the only one; twins must be told apart. by_port: first was
+ * named by its port (uid_prefix a port path), which names one twin: among twins, the alias is pinned
+ * to it as with --port. *ret_pin: pin the alias to (*ret_dev)->usbpath. */
+static int pick_device(ztc_ctx *ctx, const ztc_usbdev_list *devs, const ztc_usbdev *first, bool by_port,
+		       const ztc_alias_opts *opts, const ztc_usbdev **ret_dev, bool *ret_pin)
+{
+	const char *want = opts->port ? opts->port : opts->usbpath, *how = opts->port ? "port" : "usbpath";
+	const ztc_usbdev *pick = NULL;
+	char list[768];
+	size_t n = 0, off = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < devs->n; i++) {
+		const ztc_usbdev *d = &devs->dev[i];
+
+		if (strcmp(d->uid, first->uid) != 0)
+			continue;
+		n++;
+		if (want && same_str(opts->port ? d->port : d->usbpath, want))
+			pick = d;
+		/* How to name each twin: its port, else (no serial port) its usbpath. */
+		if (off < sizeof(list))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s--%s %s", off ? " or " : "",
+						d->port ? "port" : "usbpath", d->port ? d->port : d->usbpath ? d->usbpath : "?");
+	}
+	if (want && !pick)
+		return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "no connected device with uid %s has the %s %s (%s)", first->uid,
+				how, want, list);
+	if (want && by_port && pick != first)
+		return ztc_fail(ctx, ZTC_ERR_ARG, "the port %s and the %s %s name two different devices", first->port,
+				how, want);
+	if (!want && by_port && n > 1) {
+		/* The port given as the device is the twin's own: pinned as with --port. */
+		pick = first;
+		want = first->port;
+		how = "port";
+	}
+	if (want && !pick->usbpath)
+		return ztc_fail(ctx, ZTC_ERR_UNSUPPORTED, "the device at %s %s has no usbpath to pin the alias to", how,
+				want);
+	if (!want && n > 1)
+		return ztc_fail(ctx, ZTC_ERR_AMBIGUOUS,
+				"connected device uid %s: %zu devices share this uid (same serial number): add %s",
+				first->uid, n, list);
+	*ret_dev = pick ? pick : first;
+	*ret_pin = want != NULL;
+	return ZTC_OK;
+}
+
+/* The entry of exactly this uid and usbpath (none: the unpinned one). */
+static const ztc_known *find_entry(const ztc_store *store, const char *uid, const char *usbpath)
+{
+	for (size_t i = 0; i < ztc_store_count(store); i++) {
+		const ztc_known *k = ztc_store_get(store, i);
+
+		if (strcmp(k->uid, uid) == 0 && same_str(k->usbpath, usbpath))
+			return k;
+	}
+	return NULL;
+}
+
 struct alias_put {
 	ztc_known k;          /* the entry asked for; strings borrowed */
 	ztc_known *stored;    /* a copy of the entry as stored */
@@ -166,9 +233,16 @@ struct alias_put {
 static int do_alias_put(ztc_ctx *ctx, ztc_store *store, void *userdata)
 {
 	struct alias_put *ap = userdata;
-	const ztc_known *old = ztc_store_find_uid(store, ap->k.uid);
+	const ztc_known *old = find_entry(store, ap->k.uid, ap->k.usbpath), *same = ztc_store_find_alias(store, ap->k.alias);
 	ztc_known k = ap->k;
 	int rc;
+
+	/* The alias of this uid pinned now, or unpinned, or moved to the other twin: the entry moves. */
+	if (same && same != old && strcmp(same->uid, k.uid) == 0) {
+		if ((rc = ztc_store_del(ctx, store, k.alias)) < 0)
+			return rc;
+		old = find_entry(store, k.uid, k.usbpath);
+	}
 
 	if (old && old->target && strcmp(old->target, k.target) == 0) {
 		if (!k.chipid)
@@ -186,7 +260,7 @@ static int do_alias_put(ztc_ctx *ctx, ztc_store *store, void *userdata)
 		return rc;
 	ztc_known_free(ap->stored);
 	ap->stored = NULL;
-	if (ztc_known_dup(ztc_store_find_uid(store, k.uid), &ap->stored) < 0)
+	if (ztc_known_dup(find_entry(store, k.uid, k.usbpath), &ap->stored) < 0)
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	return ZTC_OK;
 }
@@ -202,6 +276,7 @@ ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, cons
 	const ztc_usbdev *dev;
 	const ztc_target *t;
 	size_t ci = 0;
+	bool pin = false;
 	int rc;
 
 	if (!ctx || !uid_prefix || !target)
@@ -223,7 +298,12 @@ ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, cons
 		goto out;
 	if (!devices)
 		devices = found;
+	if (opts->port && opts->usbpath) {
+		rc = ztc_fail(ctx, ZTC_ERR_ARG, "give --port or --usbpath, not both");
+		goto out;
+	}
 	if ((rc = ztc_usbdev_list_resolve_uid(ctx, devices, uid_prefix, &dev)) < 0 ||
+	    (rc = pick_device(ctx, devices, dev, strchr(uid_prefix, '/') != NULL, opts, &dev, &pin)) < 0 ||
 	    (rc = pick_class(ctx, db, t, dev, opts->classname, &ci)) < 0)
 		goto out;
 	ap.k.alias = (char *)alias;
@@ -233,6 +313,7 @@ ZTC_API int ztc_alias_put(ztc_ctx *ctx, ztc_store *store, const ztc_db *db, cons
 	ap.k.chipid = (char *)opts->chipid;
 	ap.k.remote_id = (char *)opts->remote_id;
 	ap.k.classname = (char *)ztc_target_class_name(t, ci);
+	ap.k.usbpath = pin ? dev->usbpath : NULL;
 	rc = store ? do_alias_put(ctx, store, &ap) : ztc_store_update(ctx, do_alias_put, &ap);
 	if (rc == ZTC_OK && ap.replaced)
 		ztc_warn(ctx, "%s replaces %s as the alias of device %s", alias, ap.replaced, dev->uid);
@@ -300,7 +381,10 @@ static int cmp_entry(const void *pa, const void *pb)
 		return c;
 	if (!a->dev != !b->dev)
 		return !a->dev - !b->dev; /* connected without a port before not connected */
-	return strcmp(a->known->alias, b->known->alias);
+	if ((c = strcmp(a->known->alias, b->known->alias)) != 0 || !a->dev)
+		return c;
+	/* Twins without a port answering to one alias: by usbpath. */
+	return cmp_port(a->dev->usbpath, b->dev->usbpath);
 }
 
 ZTC_API int ztc_alias_list_new(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,
@@ -319,9 +403,12 @@ ZTC_API int ztc_alias_list_new(ztc_ctx *ctx, const ztc_store *store, const ztc_u
 		const ztc_known *k = ztc_store_get(store, i);
 		bool seen = false;
 
-		/* Twins (one uid on two boards) both answer to the alias: a row each. */
+		/* The devices the entry names, as --matchdb finds them: the one at its usbpath when it is
+		 * pinned, else each device of its uid without an entry pinned to it (twins without pins both
+		 * answer to the alias: a row each). */
 		for (size_t j = 0; j < devices->n; j++)
-			if (devices->dev[j].uid && k->uid && strcmp(devices->dev[j].uid, k->uid) == 0 && l->n < cap) {
+			if (devices->dev[j].uid && k->uid && l->n < cap &&
+			    ztc_store_find_device(store, devices->dev[j].uid, devices->dev[j].usbpath) == k) {
 				l->e[l->n++] = (ztc_alias_entry){ k, &devices->dev[j] };
 				seen = true;
 			}

@@ -14,46 +14,26 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "dbcache.h"
 #include "internal.h"
 #include "ztc/register.h"
 
 #define DEVICE_JSON_MAX (1024 * 1024)
 
-struct ztc_class {
-	char *module;
-	char *name;
-	char (*usb)[10]; /* "VID:PID" */
-	size_t nusb;
-	char *sid;       /* constraint, or NULL */
-};
-
-struct ztc_target {
-	char *id;
-	char *name;
-	char *type;
-	char *path;
-	yajl_val json;
-	struct ztc_class *classes;
-	size_t nclasses;
-};
-
-struct ztc_db {
-	struct ztc_target *t;
-	size_t n, cap;
-};
-
 static void target_clear(struct ztc_target *t)
 {
-	for (size_t i = 0; i < t->nclasses; i++) {
+	for (size_t i = 0; i < t->nclasses && !t->borrowed; i++) {
 		free(t->classes[i].module);
 		free(t->classes[i].name);
 		free(t->classes[i].usb);
 		free(t->classes[i].sid);
 	}
 	free(t->classes);
-	free(t->id);
-	free(t->name);
-	free(t->type);
+	if (!t->borrowed) {
+		free(t->id);
+		free(t->name);
+		free(t->type);
+	}
 	free(t->path);
 	yajl_tree_free(t->json);
 }
@@ -288,116 +268,47 @@ static int cmp_target(const void *a, const void *b)
 	return strcmp(((const struct ztc_target *)a)->id, ((const struct ztc_target *)b)->id);
 }
 
-static int cmp_name(const void *a, const void *b)
+/* What the cache (dbcache.c) builds on: the same parse, the same cleanup, the same class-name rule. */
+bool ztc_db_load_target(const char *dir, struct ztc_target *t, char *why, size_t whylen)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return load_target(dir, t, why, whylen);
 }
 
-/* Has a target with this id been loaded already (from an earlier dir)? Earlier dirs win. */
-static bool have_target(const struct ztc_db *db, size_t upto, const char *id)
+void ztc_db_target_clear(struct ztc_target *t)
 {
-	for (size_t i = 0; i < upto; i++)
-		if (strcmp(db->t[i].id, id) == 0)
-			return true;
-	return false;
+	target_clear(t);
 }
 
-static int scan_dir(ztc_ctx *ctx, struct ztc_db *db, const char *dir)
+bool ztc_db_identifier(const char *s)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = ZTC_OK;
-
-	if (!d) {
-		ztc_dbg(ctx, "board database dir %s: %s", dir, strerror(errno));
-		return ZTC_OK;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
-
-			if (!nn) {
-				rc = ZTC_ERR_NOMEM;
-				break;
-			}
-			names = nn;
-		}
-		names[n] = strdup(e->d_name);
-		if (!names[n]) {
-			rc = ZTC_ERR_NOMEM;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	/* Sorted, so which of two same-id folders of one dir wins does not depend on readdir order. */
-	if (n) /* names is NULL for an empty dir */
-		qsort(names, n, sizeof(*names), cmp_name);
-	for (size_t i = 0; i < n && rc == ZTC_OK; i++) {
-		char *sub = ztc_strdup_printf("%s/%s", dir, names[i]);
-		char *json = ztc_strdup_printf("%s/device.json", sub);
-		struct ztc_target t;
-		char why[512];
-
-		if (!sub || !json) {
-			rc = ZTC_ERR_NOMEM;
-		} else if (access(json, F_OK) == 0) {
-			if (!load_target(sub, &t, why, sizeof(why))) {
-				ztc_warn(ctx, "%s: %s; board skipped", json, why);
-				target_clear(&t);
-			} else if (have_target(db, db->n, t.id)) {
-				ztc_dbg(ctx, "%s: target %s already defined earlier in the search path", json, t.id);
-				target_clear(&t);
-			} else {
-				/* Listed and matched all the same: only flashing it is refused (flash-check.c). */
-				if (!ztc_flash_check(t.json, why, sizeof(why)))
-					ztc_warn(ctx, "%s: %s; the board cannot be flashed", json, why);
-				if (db->n == db->cap) {
-					struct ztc_target *nt = realloc(db->t, (db->cap = db->cap ? db->cap * 2 : 64) *
-										       sizeof(*db->t));
-					if (!nt) {
-						target_clear(&t);
-						rc = ZTC_ERR_NOMEM;
-					} else
-						db->t = nt;
-				}
-				if (rc == ZTC_OK)
-					db->t[db->n++] = t;
-			}
-		}
-		free(sub);
-		free(json);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return rc;
+	return s && identifier(s, strlen(s));
 }
 
 ZTC_API int ztc_db_load(ztc_ctx *ctx, ztc_db **ret_db)
 {
+	struct ztc_dbcache *cache;
 	struct ztc_db *db;
 	int rc = ZTC_OK;
 
 	if (!ctx || !ret_db)
 		return ZTC_ERR_ARG;
 	db = calloc(1, sizeof(*db));
-	if (!db)
+	cache = db ? ztc_dbcache_open(ctx) : NULL;
+	if (!cache) {
+		free(db);
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	}
 	if (ctx->db_path) {
 		char *copy = strdup(ctx->db_path), *save = NULL;
 
 		for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && rc == ZTC_OK;
 		     dir = strtok_r(NULL, ":", &save))
-			rc = scan_dir(ctx, db, dir);
+			rc = ztc_dbcache_scan_dir(ctx, cache, db, dir);
 		free(copy);
 	}
 	if (rc == ZTC_OK)
-		rc = scan_dir(ctx, db, ZTC_BOARD_DB_DIR);
+		rc = ztc_dbcache_scan_dir(ctx, cache, db, ZTC_BOARD_DB_DIR);
+	ztc_dbcache_close(ctx, cache, db);
 	if (rc < 0) {
 		ztc_db_free(db);
 		return ztc_fail(ctx, rc, "cannot load the board database: %s", ztc_strerror(rc));
@@ -420,6 +331,7 @@ ZTC_API void ztc_db_free(ztc_db *db)
 	for (size_t i = 0; i < db->n; i++)
 		target_clear(&db->t[i]);
 	free(db->t);
+	free(db->cache_buf);
 	free(db);
 }
 
@@ -449,12 +361,7 @@ ZTC_API const char *ztc_target_get_path(const ztc_target *t) { return t->path; }
 
 ZTC_API const char *ztc_target_get_str(const ztc_target *t, const char *key)
 {
-	return t && key ? ztc_json_get_str(t->json, key) : NULL;
-}
-
-yajl_val ztc_target_json(const ztc_target *t)
-{
-	return t ? t->json : NULL;
+	return t && key ? ztc_json_get_str(ztc_target_json(t), key) : NULL;
 }
 
 ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)
@@ -463,7 +370,7 @@ ZTC_API long ztc_target_get_int(const ztc_target *t, const char *key, long def)
 
 	if (!t || !key)
 		return def;
-	v = ztc_json_get(t->json, key, yajl_t_any);
+	v = ztc_json_get(ztc_target_json(t), key, yajl_t_any);
 	if (v && YAJL_IS_INTEGER(v))
 		return (long)YAJL_GET_INTEGER(v);
 	/* A number beyond long (or NaN) has no conversion (undefined behaviour): it counts as absent. */
@@ -492,16 +399,15 @@ ZTC_API const char *ztc_target_class_module(const ztc_target *t, size_t i)
 ZTC_API int ztc_target_class_matches(const ztc_target *t, size_t i, const ztc_usbdev *dev)
 {
 	const struct ztc_class *c;
-	char id[10];
 
-	if (!t || i >= t->nclasses || !dev || !dev->vid || !dev->pid)
+	if (!t || i >= t->nclasses || !dev || !dev->vid || !dev->pid || strlen(dev->vid) != 4)
 		return 0;
 	c = &t->classes[i];
 	if (c->sid && (!dev->sid || strcmp(c->sid, dev->sid) != 0))
 		return 0;
-	snprintf(id, sizeof(id), "%s:%s", dev->vid, dev->pid);
+	/* Called for every class of every target for each device: no snprintf of "VID:PID" here. */
 	for (size_t k = 0; k < c->nusb; k++)
-		if (strcmp(c->usb[k], id) == 0)
+		if (memcmp(c->usb[k], dev->vid, 4) == 0 && strcmp(c->usb[k] + 5, dev->pid) == 0)
 			return 1;
 	return 0;
 }
@@ -526,7 +432,7 @@ ZTC_API int ztc_target_class_find(const ztc_target *t, const char *name)
 
 ZTC_API void ztc_target_serial_params(const ztc_target *t, ztc_serial_params *p)
 {
-	yajl_val conn = t ? ztc_json_get(t->json, "connection", yajl_t_object) : NULL;
+	yajl_val conn = t ? ztc_json_get(ztc_target_json(t), "connection", yajl_t_object) : NULL;
 	yajl_val v;
 
 	ztc_serial_params_init(p);

@@ -135,7 +135,8 @@ void ztc_match_list_attach(ztc_match_list *list, ztc_usbdev_list *devs);
 /* A malloc'd copy of k with its strings, freed with ztc_known_free() (store.c). */
 int ztc_known_dup(const ztc_known *k, ztc_known **ret_known);
 
-/* The whole device.json of a target, owned by the database (db.c). */
+/* The whole device.json of a target, owned by the database; for a target taken from the board cache it is
+ * read on first use, NULL if it cannot be read any more (dbcache.c). */
 yajl_val ztc_target_json(const ztc_target *t);
 
 /* The class index a known device resolves to in t, or -1 (match.c). */
@@ -156,5 +157,10 @@ bool ztc_backend_data_span(const char *text, size_t len, size_t *ret_start, size
 bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5]);
 bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
 		     ztc_ctx *ctx, ztc_usbdev *r);
+/* discover.c: the usbpath of a node (the sysname of the deepest usb_device on its syspath), malloc'd,
+ * or NULL when there is none. */
+char *ztc_usbpath_of(const char *syspath);
+/* discover.c: is s a usbpath as the kernel names USB devices ("1-1.2", "usb1")? */
+bool ztc_usbpath_valid(const char *s);
 
 #endif

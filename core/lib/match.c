@@ -104,7 +104,7 @@ int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d
 static int match_one(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, const ztc_usbdev *d,
 		     struct mlist *l)
 {
-	const ztc_known *k = ztc_store_find_uid(store, d->uid);
+	const ztc_known *k = ztc_store_find_device(store, d->uid, d->usbpath);
 	int rc = ZTC_OK;
 
 	if (k) {
@@ -141,7 +141,8 @@ static void fuse_double_devs(struct mlist *l)
 		ztc_match *main_rec = NULL;
 		char *ser_uid;
 
-		if (!ztc_target_get_int(ser->t, "has_double_dev", 0) || !is_ser_class(ser->classname))
+		/* The class name first: the flag may have to be read from the device.json (dbcache.c). */
+		if (!is_ser_class(ser->classname) || !ztc_target_get_int(ser->t, "has_double_dev", 0))
 			continue;
 		for (size_t j = 0; j < l->n; j++)
 			if (l->m[j].t == ser->t && !is_ser_class(l->m[j].classname) && !main_rec)
@@ -178,6 +179,9 @@ static int cmp_match(const void *a, const void *b)
 		c = strcmp(x->target, y->target);
 	if (!c)
 		c = strcmp(x->classname, y->classname);
+	/* Twins: by usbpath, so that the order does not depend on qsort. */
+	if (!c && x->dev && y->dev && x->dev->usbpath && y->dev->usbpath)
+		c = strcmp(x->dev->usbpath, y->dev->usbpath);
 	return c;
 }
 

@@ -52,13 +52,29 @@ ZTC_API int ztc_find_alias(ztc_ctx *ctx, const ztc_db *db, const ztc_store *stor
 		ztc_usbdev_list_free(devs);
 		return rc;
 	}
-	for (size_t i = 0; i < ml->n; i++)
-		if (ml->m[i].alias && strcmp(ml->m[i].alias, alias) == 0) {
+	{
+		const ztc_match *hit = NULL;
+		size_t nhits = 0;
+
+		for (size_t i = 0; i < ml->n; i++)
+			if (ml->m[i].alias && strcmp(ml->m[i].alias, alias) == 0 && nhits++ == 0)
+				hit = &ml->m[i];
+		/* An alias not pinned to a usbpath stands for every twin that shares its uid. */
+		if (nhits > 1) {
+			ztc_match_list_free(ml);
+			ztc_usbdev_list_free(devs);
+			return ztc_fail(ctx, ZTC_ERR_AMBIGUOUS,
+					"alias '%s' names %zu connected devices that share its uid (same serial number): "
+					"pin it to one with 'ztc device alias put UID %s TARGET --port PORT'", alias, nhits,
+					alias);
+		}
+		if (hit) {
 			ztc_match_list_attach(ml, devs);
 			*ret_list = ml;
-			*ret_match = &ml->m[i];
+			*ret_match = hit;
 			return ZTC_OK;
 		}
+	}
 	ztc_match_list_free(ml);
 	ztc_usbdev_list_free(devs);
 	return ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "device '%s' is not connected (see 'ztc device discover --matchdb')",
@@ -92,7 +108,10 @@ static int find_again(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, co
 		      const ztc_register_opts *o, ztc_match_list **ret_list, const ztc_match **ret_found)
 {
 	const char *alter = ztc_target_get_str(m->t, "has_alter_ego");
+	const ztc_known *entry = m->alias ? ztc_store_find_alias(store, m->alias) : NULL;
 	char *uid = strdup(m->uid), *target = strdup(m->target);
+	/* A pinned twin comes back on its own port: among twins, the one at its usbpath. */
+	const char *pin = entry ? entry->usbpath : NULL;
 	int rc = ZTC_ERR_NOT_FOUND;
 
 	if (!uid || !target) {
@@ -116,7 +135,9 @@ static int find_again(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, co
 
 			if (strcmp(r->target, target) != 0)
 				continue;
-			if (alter ? strcmp(r->classname, alter) == 0 : strcmp(r->uid, uid) == 0) {
+			if (alter ? strcmp(r->classname, alter) == 0
+				  : strcmp(r->uid, uid) == 0 && (!pin || (r->dev && r->dev->usbpath &&
+									  strcmp(r->dev->usbpath, pin) == 0))) {
 				found = r;
 				nfound++;
 			}

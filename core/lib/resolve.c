@@ -175,31 +175,43 @@ ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *dev
 {
 	const ztc_usbdev *found;
 	const char **names;
+	size_t n = 0, idx, *first;
 	char *lower;
-	size_t idx;
 	int rc;
 
 	if (!ctx || !devs || !prefix)
 		return ZTC_ERR_ARG;
+	/* A port names one device, even among twins. */
 	if (strchr(prefix, '/')) {
 		if ((rc = dev_at_port(ctx, devs, prefix, &found)) == ZTC_OK && ret_dev)
 			*ret_dev = found;
 		return rc;
 	}
-	/* uids are lower-case hex: "DF78" is "df78". */
-	if (!(lower = strdup(prefix)))
-		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-	for (char *p = lower; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (!(names = names_of(devs->dev, devs->n, sizeof(*devs->dev), offsetof(ztc_usbdev, uid)))) {
+	lower = strdup(prefix);
+	names = calloc(devs->n + 1, sizeof(*names));
+	first = calloc(devs->n + 1, sizeof(*first));
+	if (!lower || !names || !first) {
 		free(lower);
+		free(names);
+		free(first);
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	}
-	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", lower, names, devs->n, &idx);
-	free(names);
-	free(lower);
+	/* uids are lower-case hex: "DF78" is "df78". */
+	for (char *p = lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	/* Twins share a uid (the list is sorted by uid): each uid is one candidate, standing for its first
+	 * device; the caller tells twins apart. */
+	for (size_t i = 0; i < devs->n; i++)
+		if (!n || strcmp(names[n - 1], devs->dev[i].uid) != 0) {
+			names[n] = devs->dev[i].uid;
+			first[n++] = i;
+		}
+	rc = ztc_resolve_prefix(ctx, "connected device uid", "connected device uids", lower, names, n, &idx);
 	if (rc == ZTC_OK && ret_dev)
-		*ret_dev = &devs->dev[idx];
+		*ret_dev = &devs->dev[first[idx]];
+	free(lower);
+	free(names);
+	free(first);
 	return rc;
 }
 
@@ -219,7 +231,8 @@ ZTC_API int ztc_store_resolve_device(ztc_ctx *ctx, const ztc_store *store, const
 		return rc;
 	if ((rc = dev_at_port(ctx, devices ? devices : found, name, &d)) < 0)
 		goto out;
-	if (!(k = ztc_store_find_uid(store, d->uid))) {
+	/* The port names one twin: its pinned entry, else the uid's unpinned one. */
+	if (!(k = ztc_store_find_device(store, d->uid, d->usbpath))) {
 		rc = ztc_fail(ctx, ZTC_ERR_NOT_FOUND, "the device on %s (%s:%s, uid %s) has no alias: give it one with "
 			      "'ztc device alias put %s ALIAS TARGET'", name, d->vid ? d->vid : "?",
 			      d->pid ? d->pid : "?", d->uid, name);

@@ -37,6 +37,7 @@ static const struct {
 	{ "chipid", offsetof(ztc_known, chipid) },
 	{ "remote_id", offsetof(ztc_known, remote_id) },
 	{ "classname", offsetof(ztc_known, classname) },
+	{ "usbpath", offsetof(ztc_known, usbpath) }, /* written only when set: pinned twins */
 };
 #define NFIELDS (sizeof(fields) / sizeof(*fields))
 
@@ -106,9 +107,15 @@ static const char *shown(const char *v, char buf[68])
 	return buf;
 }
 
-static int cmp_uid_ptr(const void *a, const void *b)
+/* A device is a uid and a usbpath (none for an unpinned alias): twins share the uid. */
+static int cmp_device_ptr(const void *a, const void *b)
 {
-	return strcmp((*(const ztc_known *const *)a)->uid, (*(const ztc_known *const *)b)->uid);
+	const ztc_known *x = *(const ztc_known *const *)a, *y = *(const ztc_known *const *)b;
+	int c = strcmp(x->uid, y->uid);
+
+	if (c || !x->usbpath || !y->usbpath)
+		return c ? c : !!x->usbpath - !!y->usbpath;
+	return strcmp(x->usbpath, y->usbpath);
 }
 
 /* What every command relies on: an alias names one device and a device has one entry. A store that
@@ -142,9 +149,9 @@ static bool check_invariants(const struct ztc_store *s, char *why, size_t whylen
 	}
 	for (size_t i = 0; i < s->n; i++)
 		by_uid[i] = &s->k[i];
-	qsort(by_uid, s->n, sizeof(*by_uid), cmp_uid_ptr);
+	qsort(by_uid, s->n, sizeof(*by_uid), cmp_device_ptr);
 	for (size_t i = 1; i < s->n && ok; i++)
-		if (strcmp(by_uid[i - 1]->uid, by_uid[i]->uid) == 0) {
+		if (cmp_device_ptr(&by_uid[i - 1], &by_uid[i]) == 0) {
 			snprintf(why, whylen, "device %s is listed twice, as '%s' and '%s'", shown(by_uid[i]->uid, b1),
 				 shown(by_uid[i - 1]->alias, b2), shown(by_uid[i]->alias, b3));
 			ok = false;
@@ -193,6 +200,11 @@ static bool parse_store(const char *text, struct ztc_store *s, char *why, size_t
 		if (ztc_str_empty(k.alias) || ztc_str_empty(k.uid) || ztc_str_empty(k.target)) {
 			known_clear(&k);
 			snprintf(why, whylen, "devices[%zu] lacks alias, uid or target", i);
+			goto out;
+		}
+		if (k.usbpath && !ztc_usbpath_valid(k.usbpath)) {
+			known_clear(&k);
+			snprintf(why, whylen, "devices[%zu].usbpath is not a USB port path such as 1-1.2", i);
 			goto out;
 		}
 		if (store_append(s, &k) < 0) {
@@ -278,6 +290,25 @@ ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *s, const char *uid)
 	return NULL;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+ZTC_API const ztc_known *ztc_store_find_device(const ztc_store *s, const char *uid, const char *usbpath)
+{
+	const ztc_known *unpinned = NULL;
+
+	for (size_t i = 0; s && uid && i < s->n; i++)
+		if (strcmp(s->k[i].uid, uid) == 0) {
+			if (!s->k[i].usbpath && !unpinned)
+				unpinned = &s->k[i];
+			else if (usbpath && s->k[i].usbpath && strcmp(s->k[i].usbpath, usbpath) == 0)
+				return &s->k[i];
+		}
+	return unpinned;
+}
+
 ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *s, const char *alias)
 {
 	for (size_t i = 0; s && alias && i < s->n; i++)
@@ -294,19 +325,22 @@ ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *s, const ztc_known *k)
 
 	if (!s || !k || ztc_str_empty(k->alias) || ztc_str_empty(k->uid) || ztc_str_empty(k->target))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "an entry needs an alias, a uid and a target");
+	if (k->usbpath && !ztc_usbpath_valid(k->usbpath))
+		return ztc_fail(ctx, ZTC_ERR_ARG, "'%s' is not a USB port path such as 1-1.2", k->usbpath);
 	/* The load refuses a store holding such an alias: never write one. */
 	if (!ztc_alias_valid(k->alias))
 		return ztc_fail(ctx, ZTC_ERR_ARG, "invalid alias: it must be non-empty, without spaces or control "
 				"characters, and not start with '-'");
 	other = ztc_store_find_alias(s, k->alias);
-	if (other && strcmp(other->uid, k->uid) != 0)
-		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s", k->alias,
-				other->uid);
+	if (other && (strcmp(other->uid, k->uid) != 0 || !same_str(other->usbpath, k->usbpath)))
+		return ztc_fail(ctx, ZTC_ERR_EXISTS, "alias '%s' is already used by device %s%s%s", k->alias,
+				other->uid, other->usbpath ? " at usbpath " : "", other->usbpath ? other->usbpath : "");
 	rc = known_copy(&copy, k);
 	if (rc < 0)
 		return ztc_fail(ctx, rc, "out of memory");
+	/* An entry is a uid and a usbpath (none: unpinned): twins have one each. */
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->k[i].uid, k->uid) == 0) {
+		if (strcmp(s->k[i].uid, k->uid) == 0 && same_str(s->k[i].usbpath, k->usbpath)) {
 			known_clear(&s->k[i]);
 			s->k[i] = copy;
 			qsort(s->k, s->n, sizeof(*s->k), cmp_alias);
@@ -351,6 +385,8 @@ static char *serialize(const struct ztc_store *s, size_t *ret_len)
 		for (size_t f = 0; f < NFIELDS; f++) {
 			const char *v = *field(&s->k[i], f);
 
+			if (!v && fields[f].off == offsetof(ztc_known, usbpath))
+				continue; /* an unpinned entry is written as before pinning existed */
 			yajl_gen_string(g, (const unsigned char *)fields[f].key, strlen(fields[f].key));
 			if (v)
 				yajl_gen_string(g, (const unsigned char *)v, strlen(v));

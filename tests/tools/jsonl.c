@@ -72,12 +72,13 @@ static bool same(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* Every record of the expect file is printed once (looked up by uid), with the same vid pid sid uid
- * port, a non-empty desc, and exactly the keys of the raw record contract; nothing else is printed. */
+/* Every record of the expect file is printed once (looked up by uid and usbpath: twins share a uid),
+ * with the same vid pid sid uid port usbpath, a non-empty desc, and exactly the keys of the raw record
+ * contract, sorted by uid then usbpath; nothing else is printed. */
 static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 {
-	static const char *const cmp[] = { "vid", "pid", "sid", "uid", "port" };
-	static const char *const keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc" };
+	static const char *const cmp[] = { "vid", "pid", "sid", "uid", "port", "usbpath" };
+	static const char *const keys[] = { "vid", "pid", "sid", "uid", "port", "disk", "desc", "usbpath" };
 	FILE *f = fopen(path, "r");
 	char err[256], *text;
 	yajl_val exp;
@@ -102,7 +103,8 @@ static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (YAJL_GET_OBJECT(lines[i])->len != sizeof(keys) / sizeof(*keys)) {
-			fprintf(stderr, "jsonl: record %zu has %zu keys, expected 7\n", i, YAJL_GET_OBJECT(lines[i])->len);
+			fprintf(stderr, "jsonl: record %zu has %zu keys, expected %zu\n", i, YAJL_GET_OBJECT(lines[i])->len,
+				sizeof(keys) / sizeof(*keys));
 			bad = 1;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(*keys); k++) {
@@ -117,8 +119,14 @@ static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 		if (i > 0) {
 			int p;
 			const char *a = field(lines[i - 1], "uid", &p), *b = field(lines[i], "uid", &p);
+			const char *pa = field(lines[i - 1], "usbpath", &p), *pb = field(lines[i], "usbpath", &p);
+			int c = a && b ? strcmp(a, b) : 0;
 
-			if (a && b && strcmp(a, b) >= 0) {
+			if (c == 0 && pa && pb)
+				c = strcmp(pa, pb);
+			else if (c == 0)
+				c = !!pa - !!pb;
+			if (a && b && c >= 0) {
 				fprintf(stderr, "jsonl: records not sorted by uid at %zu\n", i);
 				bad = 1;
 			}
@@ -128,13 +136,14 @@ static int cmd_expect(const char *path, yajl_val *lines, size_t n)
 		yajl_val want = YAJL_GET_ARRAY(exp)->values[e];
 		int present;
 		const char *uid = field(want, "uid", &present);
+		const char *usbpath = field(want, "usbpath", &present);
 		yajl_val got = NULL;
 
 		for (size_t i = 0; i < n && !got; i++)
-			if (same(field(lines[i], "uid", &present), uid))
+			if (same(field(lines[i], "uid", &present), uid) && same(field(lines[i], "usbpath", &present), usbpath))
 				got = lines[i];
 		if (!got) {
-			fprintf(stderr, "jsonl: expected uid %s not printed\n", uid);
+			fprintf(stderr, "jsonl: expected uid %s at usbpath %s not printed\n", uid, usbpath ? usbpath : "null");
 			bad = 1;
 			continue;
 		}

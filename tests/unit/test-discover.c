@@ -1,6 +1,7 @@
 /* test-discover.c: Check suites of libztc discovery: uid, record rules, fusion, on umockdev testbeds. */
 #include "config.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +121,8 @@ static void add_ids(GPtrArray *p, const struct board *b, const char *desc)
 	props_add(p, "ID_SERIAL", desc);
 }
 
-static void add_board(const struct board *b)
+/* Adds the board; *ret_intf (if not NULL) gets its interface's syspath (g_free it). */
+static void add_board_at(const struct board *b, char **ret_intf)
 {
 	static int devnum = 2, hidnum = 1;
 	char devname[32], ifname[32], hidname[64], *usb, *intf;
@@ -163,8 +165,16 @@ static void add_board(const struct board *b)
 		props_add(p, "HID_UNIQ", b->serial ? b->serial : "");
 		g_free(add_node("hid", hidname, intf, p));
 	}
-	g_free(intf);
+	if (ret_intf)
+		*ret_intf = intf;
+	else
+		g_free(intf);
 	g_free(usb);
+}
+
+static void add_board(const struct board *b)
+{
+	add_board_at(b, NULL);
 }
 
 /* A hid node alone (as udev shows a hid interface whose usb parent is not under our subsystems). */
@@ -628,12 +638,13 @@ END_TEST
 START_TEST(list_equal)
 {
 	ztc_usbdev_list *a, *b, *c;
-	char *tty;
+	char *tty, *intf;
 
-	add_board(&(struct board){ .bus = "1-1", .vid = "2341", .pid = "003d", .serial = "75330303035351E0A1C0",
-				   .usb_desc = "Due" });
-	tty = tb_add(tb, "tty", "ttyACM0", NULL, "DEVNAME", "/dev/ttyACM0", "ID_VENDOR_ID", "2341",
+	add_board_at(&(struct board){ .bus = "1-1", .vid = "2341", .pid = "003d", .serial = "75330303035351E0A1C0",
+				      .usb_desc = "Due" }, &intf);
+	tty = tb_add(tb, "tty", "ttyACM0", intf, "DEVNAME", "/dev/ttyACM0", "ID_VENDOR_ID", "2341",
 		     "ID_MODEL_ID", "003d", "ID_SERIAL_SHORT", "75330303035351E0A1C0", "ID_SERIAL", "Due", NULL);
+	g_free(intf);
 	a = discover();
 	b = discover();
 	ck_assert_int_eq(ztc_usbdev_list_equal(a, b), 1);
@@ -665,7 +676,7 @@ END_TEST
 
 START_TEST(list_equal_fields)
 {
-	ztc_usbdev x = { "2341", "003D", "75330303035351E0A1C0", UID_DUE, "/dev/ttyACM0", NULL, "Due", NULL };
+	ztc_usbdev x = { "2341", "003D", "75330303035351E0A1C0", UID_DUE, "/dev/ttyACM0", NULL, "Due", NULL, "1-1" };
 	ztc_usbdev y = x;
 	ztc_usbdev_list a = { 1, &x }, b = { 1, &y }, empty = { 0, NULL };
 
@@ -685,6 +696,201 @@ START_TEST(list_equal_fields)
 	y = x;
 	y.uid = UID_PHOTON;
 	ck_assert_int_eq(ztc_usbdev_list_equal(&a, &b), 0);
+	/* The same board moved to another socket. */
+	y = x;
+	y.usbpath = "1-2";
+	ck_assert_int_eq(ztc_usbdev_list_equal(&a, &b), 0);
+	y.usbpath = NULL;
+	ck_assert_int_eq(ztc_usbdev_list_equal(&a, &b), 0);
+}
+END_TEST
+
+/* Two CP2102 boards with the factory serial 0001: one record each, one uid, told apart by usbpath. */
+START_TEST(fuse_twins_same_serial)
+{
+	ztc_usbdev_list *l;
+
+	add_board(&(struct board){ .bus = "1-3", .vid = "10c4", .pid = "ea60", .serial = "0001", .tty = "ttyUSB1",
+				   .usb_desc = "CP2102_0001" });
+	add_board(&(struct board){ .bus = "1-2", .vid = "10c4", .pid = "ea60", .serial = "0001", .tty = "ttyUSB0",
+				   .usb_desc = "CP2102_0001" });
+	l = discover();
+	ck_assert_uint_eq(l->n, 2);
+	/* Sorted by uid, then usbpath. */
+	assert_dev(&l->dev[0], "10C4", "EA60", "0001", UID_CP2102);
+	assert_dev(&l->dev[1], "10C4", "EA60", "0001", UID_CP2102);
+	ck_assert_pstr_eq(l->dev[0].usbpath, "1-2");
+	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB0");
+	ck_assert_pstr_eq(l->dev[1].usbpath, "1-3");
+	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB1");
+	ztc_usbdev_list_free(l);
+}
+END_TEST
+
+/* tests/data/ch340_twins.umockdev: two serial-less CH340 adapters, as udev recorded them. */
+START_TEST(fuse_twins_no_serial)
+{
+	char *path = test_srcfile("tests/data/ch340_twins.umockdev");
+	GError *err = NULL;
+	ztc_usbdev_list *l;
+	char uid[41];
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+	ck_assert_int_eq(ztc_uid_compute("1A86", "7523", "no_sid", uid), ZTC_OK);
+	l = discover();
+	ck_assert_uint_eq(l->n, 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_dev(&l->dev[i], "1A86", "7523", "no_sid", uid);
+	ck_assert_pstr_eq(l->dev[0].usbpath, "1-2");
+	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB0");
+	ck_assert_pstr_eq(l->dev[1].usbpath, "1-3");
+	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB1");
+	ztc_usbdev_list_free(l);
+}
+END_TEST
+
+/* tests/data/cp2102_twins.umockdev: behind a hub, the usbpath is the port path through it. */
+START_TEST(fuse_twins_behind_hub)
+{
+	char *path = test_srcfile("tests/data/cp2102_twins.umockdev");
+	GError *err = NULL;
+	ztc_usbdev_list *l;
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+	l = discover();
+	ck_assert_uint_eq(l->n, 3); /* the hub is a USB device too */
+	ck_assert_pstr_eq(l->dev[0].usbpath, "1-1");
+	ck_assert_ptr_null(l->dev[0].port);
+	ck_assert_pstr_eq(find_uid(l, UID_CP2102)->usbpath, "1-1.2");
+	ck_assert_str_eq(l->dev[1].uid, UID_CP2102);
+	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB0");
+	ck_assert_str_eq(l->dev[2].uid, UID_CP2102);
+	ck_assert_pstr_eq(l->dev[2].usbpath, "1-1.3");
+	ck_assert_pstr_eq(l->dev[2].port, "/dev/ttyUSB1");
+	ztc_usbdev_list_free(l);
+}
+END_TEST
+
+/* A composite device: two serial ports and a disk under one usb_device are one record; the port of the
+ * first interface wins, whatever the order the nodes were listed in. */
+START_TEST(fuse_composite_first_interface)
+{
+	ztc_usbdev_list *l;
+	char *usb, *if0, *if2;
+
+	usb = tb_add(tb, "usb", "2-1", NULL, "DEVTYPE", "usb_device", "DEVNAME", "bus/usb/002/002", "ID_VENDOR_ID",
+		     "0403", "ID_MODEL_ID", "6010", "ID_SERIAL_SHORT", "FT2232", NULL);
+	if2 = tb_add(tb, "usb", "2-1:1.1", usb, "DEVTYPE", "usb_interface", NULL);
+	if0 = tb_add(tb, "usb", "2-1:1.0", usb, "DEVTYPE", "usb_interface", NULL);
+	g_free(tb_add(tb, "tty", "ttyUSB7", if2, "DEVNAME", "/dev/ttyUSB7", "ID_VENDOR_ID", "0403", "ID_MODEL_ID",
+		      "6010", "ID_SERIAL_SHORT", "FT2232", NULL));
+	g_free(tb_add(tb, "tty", "ttyUSB3", if0, "DEVNAME", "/dev/ttyUSB3", "ID_VENDOR_ID", "0403", "ID_MODEL_ID",
+		      "6010", "ID_SERIAL_SHORT", "FT2232", NULL));
+	l = discover();
+	ck_assert_uint_eq(l->n, 1);
+	ck_assert_pstr_eq(l->dev[0].usbpath, "2-1");
+	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB3");
+	ztc_usbdev_list_free(l);
+	g_free(if0);
+	g_free(if2);
+	g_free(usb);
+}
+END_TEST
+
+/* Nodes with USB ids but no usb_device above them (no parent in sysfs) have no usbpath and fuse by uid,
+ * never with a board of the same uid that has one. */
+START_TEST(fuse_no_usb_parent)
+{
+	ztc_usbdev_list *l;
+
+	g_free(tb_add(tb, "tty", "ttyACM5", NULL, "DEVNAME", "/dev/ttyACM5", "ID_VENDOR_ID", "2341", "ID_MODEL_ID",
+		      "003d", "ID_SERIAL_SHORT", "75330303035351E0A1C0", NULL));
+	add_hid("0003:2341:003D.0009", "0003:00002341:0000003D", "75330303035351E0A1C0", "Due HID");
+	add_board(&(struct board){ .bus = "1-1", .vid = "2341", .pid = "003d", .serial = "75330303035351E0A1C0",
+				   .tty = "ttyACM0" });
+	l = discover();
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->dev[0].uid, UID_DUE);
+	ck_assert_ptr_null(l->dev[0].usbpath);
+	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyACM5");
+	ck_assert_pstr_eq(l->dev[0].desc, "Due HID");
+	ck_assert_pstr_eq(l->dev[1].usbpath, "1-1");
+	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyACM0");
+	ztc_usbdev_list_free(l);
+}
+END_TEST
+
+/* ---- monitor: the set after events, reading only what they concern --------------------------------- */
+
+/* Wait (up to 5 s) until the monitor says the events so far have settled. */
+static void settle(ztc_monitor *mon)
+{
+	for (int i = 0; i < 100; i++) {
+		struct pollfd pfd = { ztc_monitor_get_fd(mon), POLLIN, 0 };
+		int wait = -1;
+
+		if (ztc_monitor_settle(mon, &wait) == 1)
+			return;
+		poll(&pfd, 1, wait < 0 || wait > 50 ? 50 : wait);
+	}
+	ck_abort_msg("the monitor's events did not settle within 5 s");
+}
+
+/* Check that what the monitor read (only the devices the events concern) is what a full pass reads. */
+static ztc_usbdev_list *step(ztc_ctx *ctx, ztc_monitor *mon, ztc_usbdev_list *prev, size_t want)
+{
+	ztc_usbdev_list *cur = NULL, *full = discover();
+
+	settle(mon);
+	ck_assert_int_eq(ztc_monitor_discover(mon, prev, &cur), ZTC_OK);
+	ck_assert_msg(ztc_usbdev_list_equal(cur, full), "%zu records after the events, %zu read in full", cur->n,
+		      full->n);
+	ck_assert_uint_eq(cur->n, want);
+	ztc_usbdev_list_free(full);
+	ztc_usbdev_list_free(prev);
+	(void)ctx;
+	return cur;
+}
+
+START_TEST(monitor_partial_reread)
+{
+	char *path = test_srcfile("tests/data/desk.umockdev");
+	ztc_usbdev_list *l;
+	ztc_monitor *mon;
+	GError *err = NULL;
+	ztc_ctx *ctx;
+	char *tty;
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
+	ck_assert_int_eq(ztc_monitor_new(ctx, &mon), ZTC_OK);
+	l = discover();
+	ck_assert_uint_eq(l->n, 5);
+	/* A twin of desk's CP2102 (serial 0001) on another port: umockdev sends the add events. */
+	add_board(&(struct board){ .bus = "3-2", .vid = "10c4", .pid = "ea60", .serial = "0001", .tty = "ttyUSB5" });
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2", "bind");
+	l = step(ctx, mon, l, 6);
+	/* Its tty renamed (a change event): that device alone is read again. */
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "ID_SERIAL", "renamed");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "change");
+	l = step(ctx, mon, l, 6);
+	/* Unplugged: its records go, the other five stay. */
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2", "ID_VENDOR_ID", "");
+	umockdev_testbed_set_property(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "ID_VENDOR_ID", "");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2/3-2:1.0/ttyUSB5", "remove");
+	umockdev_testbed_uevent(tb, "/sys/devices/3-2", "remove");
+	l = step(ctx, mon, l, 5);
+	/* A node outside any USB device: everything is read again. */
+	tty = tb_add(tb, "tty", "ttyACM9", NULL, "DEVNAME", "/dev/ttyACM9", "ID_VENDOR_ID", "2b04", "ID_MODEL_ID",
+		     "c006", "ID_SERIAL_SHORT", "FFFF", NULL);
+	l = step(ctx, mon, l, 6);
+	ztc_usbdev_list_free(l);
+	g_free(tty);
+	ztc_monitor_free(mon);
+	ztc_ctx_free(ctx);
 }
 END_TEST
 
@@ -743,9 +949,18 @@ static Suite *discover_suite(void)
 	tcase_add_test(tc, fuse_first_nonempty_wins);
 	tcase_add_test(tc, fuse_two_boards_two_serials);
 	tcase_add_test(tc, fuse_sorted_by_uid);
+	tcase_add_test(tc, fuse_twins_same_serial);
+	tcase_add_test(tc, fuse_twins_no_serial);
+	tcase_add_test(tc, fuse_twins_behind_hub);
+	tcase_add_test(tc, fuse_composite_first_interface);
+	tcase_add_test(tc, fuse_no_usb_parent);
 	tcase_add_test(tc, list_equal);
 	tcase_add_test(tc, list_equal_fields);
 	tcase_add_test(tc, no_devices);
+	suite_add_tcase(s, tc);
+
+	tc = tcase("monitor");
+	tcase_add_test(tc, monitor_partial_reread);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,14 +18,15 @@
 
 #include "umockdev-util.h"
 
-/* How long ztc may take to print a set: it reacts within ~50 ms; the margin is for loaded machines. */
+/* How long ztc may take to print a set: at most ~500 ms (a plug that is never bound); the margin is for
+ * loaded machines. */
 #define SET_TIMEOUT_MS 5000
 
 #define DUE_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
 #define DUE_JSON \
 	"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\"," \
 	"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null," \
-	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\"}"
+	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\",\"usbpath\":\"1-1\"}"
 
 /* tests/data/photon.umockdev moved to the hub's second port, so it can sit beside the Due. */
 #define PHOTON_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
@@ -62,7 +63,7 @@ static const char photon_record[] =
 #define PHOTON_JSON \
 	"{\"vid\":\"2B04\",\"pid\":\"C006\",\"sid\":\"3C002B000A47343432313031\"," \
 	"\"uid\":\"5ae5ef878dd2f9b177a089ac51a038e47c2c5911\",\"port\":\"/dev/ttyACM1\",\"disk\":null," \
-	"\"desc\":\"Particle_Photon_3C002B000A47343432313031\"}"
+	"\"desc\":\"Particle_Photon_3C002B000A47343432313031\",\"usbpath\":\"1-2\"}"
 
 static UMockdevTestbed *tb;
 
@@ -260,6 +261,59 @@ static void unplug(const char *usb, const char *intf, const char *tty)
 	umockdev_testbed_remove_device(tb, usb);
 }
 
+/* A plug as the kernel announces it: the usb_device, its interface and the tty are added, the interface
+ * is bound to its driver, and last the usb_device is bound (after all its interfaces). Exactly one new set
+ * is printed, after the final bind: the gaps before it are longer than the 50 ms that ztc used to wait
+ * for the end of any burst, and shorter than the fallback for a plug that is never bound. */
+START_TEST(hotplug_burst_plug)
+{
+	static const char *const due[] = { DUE_JSON };
+
+	start_ztc();
+	expect_set("at start, no device", NULL, 0);
+	add_due();
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "add");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "add");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "add");
+	expect_quiet("usb_device, interface and tty added, nothing bound yet", 150);
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "bind");
+	expect_quiet("interface bound, the usb_device not yet", 100);
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "bind");
+	expect_set("usb_device bound: the plug is complete", due, 1);
+	expect_quiet("one plug, one set", 700);
+	stop_ztc(SIGTERM);
+}
+END_TEST
+
+/* An unplug: the tty and the interface go (unbind, remove), then the usb_device (unbind, remove): one
+ * empty set, after the usb_device's remove. */
+START_TEST(hotplug_burst_unplug)
+{
+	static const char *const due[] = { DUE_JSON };
+	const char *const nodes[] = { DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", DUE_SYSPATH };
+
+	add_due();
+	start_ztc();
+	expect_set("at start, the Due", due, 1);
+	/* As in unplug(): a rescan at any point from here sees no board. */
+	for (size_t i = 0; i < 2; i++) {
+		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
+		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
+	}
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "remove");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "unbind");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "remove");
+	expect_quiet("tty and interface gone, the usb_device not yet", 150);
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "unbind");
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "remove");
+	umockdev_testbed_remove_device(tb, DUE_SYSPATH);
+	expect_set("usb_device removed: the unplug is complete", NULL, 0);
+	expect_quiet("one unplug, one set", 700);
+	stop_ztc(SIGTERM);
+}
+END_TEST
+
+/* Without bind events (kernels before 4.14) a plug still shows, after the fallback timer. */
 START_TEST(hotplug_add_remove)
 {
 	static const char *const due[] = { DUE_JSON };
@@ -321,7 +375,7 @@ START_TEST(hotplug_same_set_not_reprinted)
 		static const char *const renamed[] = {
 			"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\","
 			"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null,"
-			"\"desc\":\"Due_renamed\"}"
+			"\"desc\":\"Due_renamed\",\"usbpath\":\"1-1\"}"
 		};
 
 		expect_set("desc changed", renamed, 1);
@@ -370,6 +424,8 @@ static Suite *hotplug_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, hotplug_burst_plug);
+	tcase_add_test(tc, hotplug_burst_unplug);
 	tcase_add_test(tc, hotplug_add_remove);
 	tcase_add_test(tc, hotplug_full_set_each_change);
 	tcase_add_test(tc, hotplug_same_set_not_reprinted);

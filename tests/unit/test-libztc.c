@@ -284,6 +284,34 @@ START_TEST(resolve_store_device)
 }
 END_TEST
 
+/* Twins (one uid, two boards): a port names one of them, so it resolves to the alias pinned to that
+ * twin's usbpath, else to the uid's alias that is not pinned. */
+START_TEST(resolve_store_device_twins)
+{
+	ztc_known pinned = { .alias = "one", .uid = NULL, .target = "silabs_cp210x", .usbpath = "1-1.3" };
+	ztc_known loose = { .alias = "any", .uid = NULL, .target = "silabs_cp210x" };
+	ztc_usbdev *a, *b;
+	const ztc_known *k = NULL;
+	ztc_store *s;
+
+	reset_devs();
+	a = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB0");
+	b = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB1");
+	a->usbpath = "1-1.2";
+	b->usbpath = "1-1.3";
+	pinned.uid = loose.uid = a->uid;
+	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &pinned), ZTC_OK);
+	ck_assert_int_eq(ztc_store_put(ctx, s, &loose), ZTC_OK);
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyUSB1", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "one");
+	k = NULL;
+	ck_assert_int_eq(ztc_store_resolve_device(ctx, s, &devlist, "/dev/ttyUSB0", &k), ZTC_OK);
+	ck_assert_str_eq(k->alias, "any");
+	ztc_store_free(s);
+}
+END_TEST
+
 static void store_vm(const char *vmuid, const char *target, const char *chip)
 {
 	char json[512], *path = NULL;
@@ -336,6 +364,7 @@ static Suite *resolvers_suite(void)
 	tcase_add_test(tc, resolve_device_uid);
 	tcase_add_test(tc, resolve_device_uid_any_case_and_port);
 	tcase_add_test(tc, resolve_store_device);
+	tcase_add_test(tc, resolve_store_device_twins);
 	tcase_add_test(tc, resolve_vm_uid);
 	suite_add_tcase(s, tc);
 	return s;

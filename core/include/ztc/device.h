@@ -10,8 +10,10 @@ extern "C" {
 
 /* ---- discovery ---------------------------------------------------------------------------------- */
 
-/* One USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb, hid).
- * Every string is owned by the list that holds the record; NULL means absent. */
+/* One physical USB device as seen by udev, after fusing the records of its interfaces (tty, block, usb,
+ * hid) by their usb_device parent. Twins (two boards with the same serial number) share a uid and
+ * differ by usbpath and port. Every string is owned by the list that holds the record; NULL means
+ * absent. */
 typedef struct ztc_usbdev {
 	char *vid;   /* 4 upper-case hex digits */
 	char *pid;   /* 4 upper-case hex digits */
@@ -21,14 +23,17 @@ typedef struct ztc_usbdev {
 	char *disk;  /* mount point of the mass-storage node */
 	char *desc;  /* udev ID_SERIAL (or HID_NAME) */
 	char *block; /* mass-storage node, e.g. /dev/sdb */
+	char *usbpath; /* the kernel's port path of the usb_device ("1-1.2", its sysname): stable while the
+			* board stays in the same socket; NULL for a node without a usb_device parent */
 } ztc_usbdev;
 
 typedef struct ztc_usbdev_list {
 	size_t n;
-	ztc_usbdev *dev; /* n records, sorted by uid */
+	ztc_usbdev *dev; /* n records, sorted by uid, then usbpath */
 } ztc_usbdev_list;
 
-/* Enumerate the USB devices currently connected, fused by uid and sorted by uid.
+/* Enumerate the USB devices currently connected, one record per usb_device (nodes without one are
+ * fused by uid), sorted by uid then usbpath.
  * *ret_list is set only on success and is freed with ztc_usbdev_list_free(). */
 ZTC_API int ztc_discover(ztc_ctx *ctx, ztc_usbdev_list **ret_list);
 /* Accepts NULL. */
@@ -48,6 +53,18 @@ ZTC_API void ztc_monitor_free(ztc_monitor *mon);
 ZTC_API int ztc_monitor_get_fd(const ztc_monitor *mon);
 /* Consume every pending event; returns how many were consumed (0 if none), or a negative error. */
 ZTC_API int ztc_monitor_drain(ztc_monitor *mon);
+/* Consume every pending event and tell when to read the device set again: 1 now (the bursts of events
+ * under way are complete: a plug ends with the bind of its usb_device, sent after its interfaces are
+ * bound, an unplug with the remove of its usb_device; or their fallback timer ran out), else 0 with
+ * *ret_wait_ms how long to wait for more events before calling again (even if none came; -1: no event
+ * since the last 1, wait for one). Events that no bind or remove ends (a change, a disk added after the
+ * plug) settle 50 ms after the last one; a plug or unplug that is never completed, 500 ms. */
+ZTC_API int ztc_monitor_settle(ztc_monitor *mon, int *ret_wait_ms);
+/* The device set after the events consumed so far, as ztc_discover() gives it: prev (the set this
+ * monitor's events have been followed from, e.g. the last result) with only the USB devices those
+ * events concern read again, or everything read again when prev is NULL or an event concerns a node
+ * outside any USB device. *ret_list is set only on success. */
+ZTC_API int ztc_monitor_discover(ztc_monitor *mon, const ztc_usbdev_list *prev, ztc_usbdev_list **ret_list);
 
 
 /* ---- board database ------------------------------------------------------------------------------ */
@@ -92,6 +109,7 @@ typedef struct ztc_known {
 	char *chipid;
 	char *remote_id;
 	char *classname;
+	char *usbpath;   /* pinned to the device at this usbpath (twins: one uid, two boards), or NULL */
 } ztc_known;
 
 typedef struct ztc_store ztc_store;
@@ -106,8 +124,11 @@ ZTC_API size_t ztc_store_count(const ztc_store *store);
 ZTC_API const ztc_known *ztc_store_get(const ztc_store *store, size_t i);
 ZTC_API const ztc_known *ztc_store_find_uid(const ztc_store *store, const char *uid);
 ZTC_API const ztc_known *ztc_store_find_alias(const ztc_store *store, const char *alias);
-/* Add or replace the entry of k->uid (a uid has at most one alias; k->alias must be free or already
- * be that uid's). The strings are copied. */
+/* The entry of the device with this uid at this usbpath: the one pinned to it, else the uid's unpinned
+ * one; NULL if none. */
+ZTC_API const ztc_known *ztc_store_find_device(const ztc_store *store, const char *uid, const char *usbpath);
+/* Add or replace the entry of k->uid and k->usbpath (a uid has at most one unpinned alias, and one per
+ * usbpath it is pinned to; k->alias must be free or already be that entry's). The strings are copied. */
 ZTC_API int ztc_store_put(ztc_ctx *ctx, ztc_store *store, const ztc_known *k);
 ZTC_API int ztc_store_del(ztc_ctx *ctx, ztc_store *store, const char *alias);
 /* Read-modify-write under an exclusive lock: load the current file, call fn on it, and if fn returns
@@ -164,16 +185,17 @@ ZTC_API int ztc_resolve_prefix(ztc_ctx *ctx, const char *what, const char *whats
 ZTC_API int ztc_store_resolve_alias(ztc_ctx *ctx, const ztc_store *store, const char *prefix,
 				    const ztc_known **ret_known);
 /* A uid of a discovered device ("connected device uid", ztc device alias put). *ret_dev is owned by
- * devs. The prefix is hex, taken in either case ("DF78" is "df78"). A prefix holding '/' is a port
- * instead: the device whose port is that path, or the node a link to it names (/dev/serial/by-id/...);
- * none is ZTC_ERR_NOT_FOUND "no connected device has the port P; ports: A, B" with the ports as
- * candidates. */
+ * devs. The prefix is hex, taken in either case ("DF78" is "df78"); twins (devices sharing the uid) are
+ * one candidate, and *ret_dev is the first of them. A prefix holding '/' is a port instead: the device
+ * whose port is that path (one twin), or the node a link to it names (/dev/serial/by-id/...); none is
+ * ZTC_ERR_NOT_FOUND "no connected device has the port P; ports: A, B" with the ports as candidates. */
 ZTC_API int ztc_usbdev_list_resolve_uid(ztc_ctx *ctx, const ztc_usbdev_list *devs, const char *prefix,
 					const ztc_usbdev **ret_dev);
 /* A known device named as the user may name one (ztc device register, virtualize, vm create): an alias
  * as ztc_store_resolve_alias() takes it, or, when name holds '/', the port of a connected device (as
- * above), whose uid must have an entry in the store (ZTC_ERR_NOT_FOUND "the device on P (VID:PID,
- * uid U) has no alias: give it one with 'ztc device alias put P ALIAS TARGET'"). devices: NULL to
+ * above), whose uid must have an entry in the store, the one pinned to its usbpath else the uid's
+ * unpinned one (ztc_store_find_device(); ZTC_ERR_NOT_FOUND "the device on P (VID:PID, uid U) has no
+ * alias: give it one with 'ztc device alias put P ALIAS TARGET'"). devices: NULL to
  * discover them (only for a port). *ret_known is owned by the store. */
 ZTC_API int ztc_store_resolve_device(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,
 				     const char *name, const ztc_known **ret_known);
@@ -189,6 +211,8 @@ typedef struct ztc_alias_opts {
 	const char *chipid;    /* its chip id, when known without registering */
 	const char *remote_id; /* its backend id, likewise */
 	const char *classname; /* "Class" or "module.Class": the class to pin (required when several match) */
+	const char *port;      /* pin the alias to the connected device with this serial port ... */
+	const char *usbpath;   /* ... or at this usbpath: required when several devices share the uid */
 } ztc_alias_opts;
 
 /* Give the connected device whose uid is (or uniquely starts with) uid_prefix the alias and the
@@ -204,8 +228,12 @@ typedef struct ztc_alias_opts {
  *    (type "usbtoserial") a target whose flash tool works over the serial port ({port} in its args, no
  *    touch1200); otherwise ZTC_ERR_ARG "T cannot be programmed through device VID:PID (NAME, a probe)";
  *  - uid_prefix may be a port path instead (ztc_usbdev_list_resolve_uid());
- *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it); a put
- *    that gives a device a new alias logs the warning "NEW replaces OLD as the alias of device UID";
+ *  - a uid has one alias and an alias one uid (ZTC_ERR_EXISTS when another device holds it); twins,
+ *    connected devices that share the uid (the same serial number, or none), are told apart by
+ *    opts->port or opts->usbpath, or by a port path as uid_prefix, which pin the alias to that
+ *    device's usbpath (each twin can have its own alias); without one, twins are ZTC_ERR_AMBIGUOUS,
+ *    naming their ports; a put that gives a device a new alias logs the warning "NEW replaces OLD as
+ *    the alias of device UID";
  *  - re-aliasing a device to the target it had keeps the stored chip id, remote id and name unless
  *    opts gives new ones; a new target drops them.
  * store: the store to change in memory (for instance inside a ztc_store_update() callback), or NULL to
@@ -222,7 +250,7 @@ ZTC_API int ztc_alias_del(ztc_ctx *ctx, ztc_store *store, const char *prefix, ch
 /* Accepts NULL. */
 ZTC_API void ztc_known_free(ztc_known *k);
 
-/* `ztc device alias list`: every known device, with the connected device of its uid if there is one. */
+/* `ztc device alias list`: every known device, with the connected device it names if there is one. */
 typedef struct ztc_alias_entry {
 	const ztc_known *known; /* owned by the store */
 	const ztc_usbdev *dev;  /* owned by the device list; NULL when the device is not connected */
@@ -233,8 +261,9 @@ typedef struct ztc_alias_list {
 	ztc_alias_entry *e; /* connected devices first, by port (ttyACM2 before ttyACM10), then by alias */
 } ztc_alias_list;
 
-/* One entry per known device of store, or per connected device holding its uid (twins, two boards
- * with one serial number, both answer to the alias: an entry each). The entries borrow from store and
+/* One entry per known device of store, or per connected device it names (ztc_store_find_device(): an
+ * entry pinned to a usbpath names the device there; twins, two boards with one serial number, both
+ * answer to an alias that is not pinned: an entry each). The entries borrow from store and
  * devices, which must outlive the list. *ret_list is set only on success; free it with
  * ztc_alias_list_free(). */
 ZTC_API int ztc_alias_list_new(ztc_ctx *ctx, const ztc_store *store, const ztc_usbdev_list *devices,

@@ -1,4 +1,4 @@
-# packaging.mk: ztc's man pages, udev rules generated from the board database, bash completion, the
+# packaging/local.mk: ztc's man pages, udev rules generated from the board database, bash completion, the
 # example plugin kit, make installcheck, distcheck settings, and their tests.
 
 dist_man_MANS += man/ztc.1 man/ztc-device.1 man/ztc-vm.1
@@ -58,5 +58,3 @@ DISTCLEANFILES = confdefs.h
 TESTS += tests/man-lint.sh tests/udev-rules.sh tests/completion.sh
 EXTRA_DIST += tests/man-lint.sh tests/udev-rules.sh tests/completion.sh
 
-# Files of the tree that no other fragment distributes.
-EXTRA_DIST += bench/discover

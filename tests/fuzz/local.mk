@@ -1,6 +1,6 @@
-# fuzz.mk: hardening. libFuzzer targets for every parser of untrusted input (tests/fuzz): `make fuzz`
+# tests/fuzz/local.mk: hardening. libFuzzer targets for every parser of untrusted input (tests/fuzz): `make fuzz`
 # builds and runs them, FUZZ_SECONDS each (`make -j2 fuzz` runs two at a time); the crash inputs they
-# found, replayed in make check; `make check-valgrind`. See docs/hardening.md.
+# found, replayed in make check. See docs/hardening.md.
 #
 # The fuzzers are built with clang from the library sources themselves (never the libtool libraries,
 # which the configured compiler built without coverage instrumentation), with ASan and UBSan, in
@@ -130,28 +130,3 @@ tests_fuzz_replay_fota_record_LDADD = $(FUZZ_REPLAY_ZADM_LINK)
 
 TESTS += tests/fuzz/regress.sh
 EXTRA_DIST += tests/fuzz/regress.sh tests/fuzz/crashes
-
-# ---- make check-valgrind: the Check suites and the ztc command (through shell tests) under memcheck --
-check-valgrind: all $(check_PROGRAMS) $(check_LTLIBRARIES)
-	@top_srcdir='$(abs_top_srcdir)' top_builddir='$(abs_top_builddir)' UMOCKDEV_RUN='$(UMOCKDEV_RUN)' \
-		$(SHELL) $(top_srcdir)/tests/check-valgrind.sh
-
-.PHONY: check-valgrind
-EXTRA_DIST += tests/check-valgrind.sh tests/check-valgrind.supp
-
-# ---- make check: crash safety of the known-device store and the FOTA store ---------------------------
-check_PROGRAMS += tests/crash-writer
-tests_crash_writer_SOURCES = tests/crash-writer.c
-tests_crash_writer_CPPFLAGS = $(ADM_CPPFLAGS)
-# Linked with the library objects, not through libtool's wrapper: the test starts it a thousand times.
-tests_crash_writer_LDADD = $(FUZZ_REPLAY_ZTC_LINK) $(FUZZ_REPLAY_ZADM_LINK)
-TESTS += tests/crash-safety.sh
-EXTRA_DIST += tests/crash-safety.sh
-
-# ---- bench/adm-load: 200 clients, two sandbox restarts (run by hand: bench/adm-load/run.sh) ----------
-EXTRA_PROGRAMS += bench/adm-load/adm-load
-bench_adm_load_adm_load_SOURCES = bench/adm-load/adm-load.c
-bench_adm_load_adm_load_CPPFLAGS = $(ADM_CPPFLAGS)
-bench_adm_load_adm_load_LDADD = adm/lib/libzadm.la $(YAJL_LIBS) $(PTHREAD_LIBS)
-CLEANFILES += bench/adm-load/adm-load
-EXTRA_DIST += bench/adm-load/run.sh
