@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <yajl/yajl_gen.h>
 
 #include "ztc/ztc.h"
 
@@ -68,6 +69,8 @@ int out_add(struct out_records *o, const char *const *row);
 /* empty_msg is the one line printed instead of an empty table (nothing is printed with -J). */
 void out_print(const struct cli *cli, const struct out_records *o, const char *empty_msg);
 void out_free(struct out_records *o);
+/* Write what the generator g holds as one line on stdout, then make g ready for the next record. */
+void out_json_line(yajl_gen g);
 /* Cells that print as JSON true / false (and yes / no in tables): compared by address. */
 extern const char OUT_TRUE[], OUT_FALSE[];
 

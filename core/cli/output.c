@@ -42,11 +42,21 @@ void out_free(struct out_records *o)
 	memset(o, 0, sizeof(*o));
 }
 
+void out_json_line(yajl_gen g)
+{
+	const unsigned char *buf;
+	size_t len;
+
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, stdout);
+	fputc('\n', stdout);
+	yajl_gen_clear(g);
+	yajl_gen_reset(g, NULL);
+}
+
 static void print_json(const struct out_records *o)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
 
 	if (!g)
 		return;
@@ -64,11 +74,7 @@ static void print_json(const struct out_records *o)
 				yajl_gen_null(g);
 		}
 		yajl_gen_map_close(g);
-		yajl_gen_get_buf(g, &buf, &len);
-		fwrite(buf, 1, len, stdout);
-		fputc('\n', stdout);
-		yajl_gen_clear(g);
-		yajl_gen_reset(g, NULL);
+		out_json_line(g);
 	}
 	yajl_gen_free(g);
 }

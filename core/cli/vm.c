@@ -124,8 +124,6 @@ static void gen_str(yajl_gen g, const char *s)
 static void print_remote_json(const ztc_backend_vm_list *l)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
-	const unsigned char *buf;
-	size_t len;
 
 	for (size_t i = 0; g && i < l->n; i++) {
 		const ztc_backend_vm *v = &l->vm[i];
@@ -144,11 +142,7 @@ static void print_remote_json(const ztc_backend_vm_list *l)
 			gen_str(g, v->features[f]);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
-		yajl_gen_get_buf(g, &buf, &len);
-		fwrite(buf, 1, len, stdout);
-		fputc('\n', stdout);
-		yajl_gen_clear(g);
-		yajl_gen_reset(g, NULL);
+		out_json_line(g);
 	}
 	yajl_gen_free(g);
 }
