@@ -123,8 +123,7 @@ struct capture {
 	ztc_board *b;
 	const char *tool;
 	const char *msg;
-	char *out;
-	size_t len, cap;
+	struct ztc_buf out; /* the last TOOL_OUTPUT_MAX bytes of the output */
 	char line[1024];
 	size_t llen;
 	int last_pct;
@@ -182,27 +181,14 @@ static void capture_add(struct capture *c, const char *buf, size_t n)
 		buf += n - TOOL_OUTPUT_MAX;
 		n = TOOL_OUTPUT_MAX;
 	}
-	if (c->len + n > TOOL_OUTPUT_MAX) {
-		size_t drop = c->len + n - TOOL_OUTPUT_MAX;
+	if (c->out.len + n > TOOL_OUTPUT_MAX) {
+		size_t drop = c->out.len + n - TOOL_OUTPUT_MAX;
 
-		memmove(c->out, c->out + drop, c->len - drop);
-		c->len -= drop;
+		memmove(c->out.data, c->out.data + drop, c->out.len - drop);
+		c->out.len -= drop;
 	}
-	if (c->len + n + 1 > c->cap) {
-		size_t cap = c->cap ? c->cap : 4096;
-		char *nb;
-
-		while (cap < c->len + n + 1)
-			cap *= 2;
-		nb = realloc(c->out, cap);
-		if (!nb)
-			return; /* the log still gets the lines */
-		c->out = nb;
-		c->cap = cap;
-	}
-	memcpy(c->out + c->len, buf, n);
-	c->len += n;
-	c->out[c->len] = '\0';
+	/* Out of memory: the log still gets the lines. */
+	ztc_buf_append(&c->out, buf, n);
 }
 
 static void capture_feed(struct capture *c, const char *buf, size_t n)
@@ -371,19 +357,16 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 	}
 	if (timed_out) {
 		kill_and_reap(pid);
-		free(c.out);
+		ztc_buf_free(&c.out);
 		return ztc_board_fail(b, ZTC_ERR_TIMEOUT, "%s did not finish within %d s: stopped", c.tool,
 				      (timeout_ms + 999) / 1000);
 	}
 	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 255;
 	ztc_board_log(b, ZTC_LOG_DBG, "%s exited with status %d", c.tool, *ret_status);
-	if (ret_output) {
-		if (!c.out)
-			c.out = strdup("");
-		*ret_output = c.out;
-	} else {
-		free(c.out);
-	}
+	if (ret_output)
+		*ret_output = c.out.data ? c.out.data : strdup("");
+	else
+		ztc_buf_free(&c.out);
 	return ZTC_OK;
 }
 
