@@ -1280,18 +1280,22 @@ static const struct {
 
 START_TEST(test_cli_timestamp_formats)
 {
-	char out_text[512] = "";
+	char out_text[512] = "", err_text[512] = "";
 	struct pty port;
-	int out[2];
+	int out[2], err[2];
 	regex_t re;
 	pid_t pid;
 
 	make_pty(&port);
 	make_pipe(out);
-	pid = spawn_ztc(NULL, -1, out[1], -1, (int[]){ port.master, out[0] }, 2,
+	make_pipe(err);
+	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ port.master, out[0], err[0] }, 3,
 			(char *[]){ "device", "open", port.path, (char *)stamps[_i].fmt, "--timeout", "0.6", NULL });
 	close(out[1]);
-	usleep(200 * 1000);
+	close(err[1]);
+	/* The lines go once ztc holds the port (a slow start, under valgrind, would read both at once). */
+	read_until(err[0], err_text, sizeof(err_text), "connected to ");
+	usleep(100 * 1000);
 	write_all(port.master, "one\r\n", 5);
 	usleep(300 * 1000);
 	write_all(port.master, "two\r\n", 5);
@@ -1302,6 +1306,7 @@ START_TEST(test_cli_timestamp_formats)
 	regfree(&re);
 	close(port.master);
 	close(out[0]);
+	close(err[0]);
 }
 END_TEST
 
