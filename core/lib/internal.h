@@ -49,6 +49,16 @@ void ztc_logv(ztc_ctx *ctx, int level, const char *fmt, va_list ap);
 int ztc_fail(ztc_ctx *ctx, int err, const char *fmt, ...) ZTC_PRINTF(3, 4);
 void ztc_clear_error(ztc_ctx *ctx);
 
+/* Hand a string the function owns to its caller's ret_ parameter (which may be NULL: then it stays
+ * the function's, to free): *owned becomes NULL when handed over. */
+static inline void ztc_hand_over(char **ret, char **owned)
+{
+	if (ret) {
+		*ret = *owned;
+		*owned = NULL;
+	}
+}
+
 /* Small string helpers (std.c). */
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);

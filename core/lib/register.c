@@ -403,14 +403,8 @@ ZTC_API int ztc_device_register(ztc_ctx *ctx, const char *alias, const ztc_regis
 	}
 	if ((rc = ztc_store_update(ctx, do_store_reg, &sr)) < 0)
 		goto out;
-	if (ret_chipid) {
-		*ret_chipid = chipid;
-		chipid = NULL;
-	}
-	if (ret_remote_id) {
-		*ret_remote_id = remote_id;
-		remote_id = NULL;
-	}
+	ztc_hand_over(ret_chipid, &chipid);
+	ztc_hand_over(ret_remote_id, &remote_id);
 out:
 	free(chipid);
 	free(remote_id);

@@ -272,14 +272,8 @@ ZTC_API int ztc_vmstore_resolve(ztc_ctx *ctx, const char *target, const char *ch
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (ret_vmuid) {
-		*ret_vmuid = uid;
-		uid = NULL;
-	}
-	if (ret_path) {
-		*ret_path = path;
-		path = NULL;
-	}
+	ztc_hand_over(ret_vmuid, &uid);
+	ztc_hand_over(ret_path, &path);
 out:
 	free(uid);
 	free(path);

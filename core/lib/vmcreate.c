@@ -87,14 +87,8 @@ ZTC_API int ztc_vm_create(ztc_ctx *ctx, const ztc_store *store, const ztc_db *db
 	if (!strstr(path, where))
 		ztc_warn(ctx, "the backend made VM %s for another target or chip id than %s's (%s, %s): stored as %s",
 			 vmuid, k->alias, k->target, k->chipid, path);
-	if (ret_vmuid) {
-		*ret_vmuid = vmuid;
-		vmuid = NULL;
-	}
-	if (ret_path) {
-		*ret_path = path;
-		path = NULL;
-	}
+	ztc_hand_over(ret_vmuid, &vmuid);
+	ztc_hand_over(ret_path, &path);
 	rc = ZTC_OK;
 out:
 	free(where);

@@ -114,14 +114,8 @@ ZTC_API int ztc_vm_download(ztc_ctx *ctx, const char *prefix, char **ret_vmuid, 
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (ret_vmuid) {
-		*ret_vmuid = uid;
-		uid = NULL;
-	}
-	if (ret_path) {
-		*ret_path = path;
-		path = NULL;
-	}
+	ztc_hand_over(ret_vmuid, &uid);
+	ztc_hand_over(ret_path, &path);
 out:
 	free(uid);
 	free(path);

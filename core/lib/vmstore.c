@@ -99,10 +99,7 @@ ZTC_API int ztc_vmstore_save(ztc_ctx *ctx, const char *vmuid, const char *json, 
 	if (rc < 0)
 		goto out;
 	ztc_dbg(ctx, "VM %s stored in %s", vmuid, path);
-	if (ret_path) {
-		*ret_path = path;
-		path = NULL;
-	}
+	ztc_hand_over(ret_path, &path);
 out:
 	yajl_tree_free(root);
 	free(text);
