@@ -120,6 +120,16 @@ static void journal_tail(const char *path, const char *prefix, char *last, size_
 	*last = *after = '\0';
 	if (!text)
 		return;
+	/* A kill can tear the journal's own last line: Linux stops a write(2) to a file at a page boundary
+	 * when a fatal signal is pending. A line without its newline was never finished: drop it. */
+	{
+		char *nl = strrchr(text, '\n');
+
+		if (nl)
+			nl[1] = '\0';
+		else
+			*text = '\0';
+	}
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		/* The checker's "base" lines count as finished versions too. */
 		if (strncmp(l, prefix, strlen(prefix)) == 0 || strncmp(l, "base ", 5) == 0) {
