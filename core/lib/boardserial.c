@@ -6,19 +6,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "ztc/plugin.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* A hang-up on the port means the board went away (unplugged, or re-enumerating). */
 static int gone(ztc_board *b)
@@ -53,11 +44,11 @@ ZTC_API int ztc_board_serial_set_baud(ztc_board *b, int fd, int baud)
 ZTC_API int ztc_board_serial_write(ztc_board *b, int fd, const void *data, size_t len, int timeout_ms)
 {
 	const unsigned char *p = data;
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = ztc_now_ms() + timeout_ms;
 
 	while (len > 0) {
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-		long left = deadline - now_ms();
+		long long left = deadline - ztc_now_ms();
 		ssize_t n;
 		int r;
 
@@ -94,12 +85,12 @@ ZTC_API int ztc_board_serial_read(ztc_board *b, int fd, void *buf, size_t len, i
 {
 	unsigned char *p = buf;
 	size_t got = 0;
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = ztc_now_ms() + timeout_ms;
 	int rc = ZTC_OK;
 
 	while (got < len) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left = deadline - now_ms();
+		long long left = deadline - ztc_now_ms();
 		ssize_t n;
 		int r;
 

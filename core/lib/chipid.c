@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -39,21 +38,13 @@ ZTC_API int ztc_chipid_pick(const char *const *lines, size_t n, char **ret_chipi
 	return *ret_chipid ? ZTC_OK : ZTC_ERR_NOMEM;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 ZTC_API int ztc_chipid_read_serial(ztc_ctx *ctx, const char *port, const ztc_serial_params *params,
 				   size_t nlines, int timeout_ms, char **ret_chipid)
 {
 	char **lines = calloc(nlines ? nlines : 1, sizeof(*lines));
 	char cur[LINE_MAX_LEN + 1];
 	size_t have = 0, curlen = 0;
-	long deadline = now_ms() + timeout_ms;
+	long long deadline = ztc_now_ms() + timeout_ms;
 	int fd = -1, rc;
 
 	if (!lines)
@@ -64,7 +55,7 @@ ZTC_API int ztc_chipid_read_serial(ztc_ctx *ctx, const char *port, const ztc_ser
 	ztc_info(ctx, "reading the chip id from %s (%zu lines)", port, nlines);
 	while (have < nlines) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		long left = deadline - now_ms();
+		long long left = deadline - ztc_now_ms();
 		char buf[512];
 		ssize_t r;
 

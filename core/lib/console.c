@@ -100,14 +100,6 @@ static bool signalled(const struct console *c)
 	return c->o->handle_signals && got_signal;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int write_all(int fd, const void *data, size_t n)
 {
 	const char *p = data;
@@ -167,7 +159,7 @@ static size_t format_time(struct console *c, char buf[TS_MAX + 1])
 {
 	struct timespec ts;
 	struct tm tm;
-	long long now = now_ms(), d;
+	long long now = ztc_now_ms(), d;
 	char zone[8];
 	int n;
 
@@ -255,7 +247,7 @@ static int read_port(struct console *c)
 		}
 		if (n == 0) /* a hung-up tty reads as end of file */
 			return ZTC_ERR_GONE;
-		c->last_activity = now_ms();
+		c->last_activity = ztc_now_ms();
 		if (c->o->timestamp) {
 			rc = put_timestamped(c, tmp, (size_t)n);
 		} else {
@@ -289,7 +281,7 @@ static int write_port(struct console *c)
 		c->txq.head += (size_t)w;
 	}
 	if (!c->in_open)
-		c->last_activity = now_ms(); /* the silence timeout starts once the input has been sent */
+		c->last_activity = ztc_now_ms(); /* the silence timeout starts once the input has been sent */
 	return 0;
 }
 
@@ -441,7 +433,7 @@ static int read_input(struct console *c)
 	}
 	if (n == 0) {
 		c->in_open = false;
-		c->last_activity = now_ms();
+		c->last_activity = ztc_now_ms();
 		/* With a terminal, end of input means the terminal went away: nobody is watching. */
 		if (c->tty)
 			c->quit = true;
@@ -551,7 +543,7 @@ static void restore_tty(struct console *c)
 /* Give the output what is left, waiting at most DRAIN_MS for a stalled reader. */
 static int drain_out(struct console *c)
 {
-	long long deadline = now_ms() + DRAIN_MS;
+	long long deadline = ztc_now_ms() + DRAIN_MS;
 
 	for (;;) {
 		struct pollfd pfd = { c->out, POLLOUT, 0 };
@@ -561,11 +553,11 @@ static int drain_out(struct console *c)
 			return rc < 0 ? rc : 0;
 		if (signalled(c))
 			return 0;
-		if (now_ms() >= deadline) {
+		if (ztc_now_ms() >= deadline) {
 			ztc_warn(c->ctx, "console output stalled: %zu bytes not written", q_len(&c->outq));
 			return 0;
 		}
-		poll(&pfd, 1, (int)(deadline - now_ms()));
+		poll(&pfd, 1, (int)(deadline - ztc_now_ms()));
 	}
 }
 
@@ -585,7 +577,7 @@ static int loop(struct console *c)
 			return 0;
 		}
 		if (!c->in_open && c->o->timeout_ms > 0 && q_len(&c->txq) == 0) {
-			long long left = c->last_activity + c->o->timeout_ms - now_ms();
+			long long left = c->last_activity + c->o->timeout_ms - ztc_now_ms();
 
 			if (left <= 0) {
 				ztc_dbg(c->ctx, "console ended after %d ms of silence", c->o->timeout_ms);
@@ -692,7 +684,7 @@ ZTC_API int ztc_console_run(ztc_ctx *ctx, int port_fd, int in_fd, int out_fd, co
 	c.line_start = true;
 	c.in_open = in_fd >= 0;
 	c.tty = in_fd >= 0 && isatty(in_fd);
-	c.last_activity = c.started = now_ms();
+	c.last_activity = c.started = ztc_now_ms();
 	c.port_flags = -1;
 	got_signal = 0;
 	c.outq.cap = OUT_CAP;

@@ -59,6 +59,9 @@ static inline void ztc_hand_over(char **ret, char **owned)
 	}
 }
 
+/* Milliseconds on the monotonic clock, for deadlines (std.c). */
+long long ztc_now_ms(void);
+
 /* Small string helpers (std.c). */
 char *ztc_strdup_upper(const char *s);
 bool ztc_str_empty(const char *s);
