@@ -14,6 +14,7 @@
 #include <libmount.h>
 #include <libudev.h>
 
+#include "inline.h"
 #include "internal.h"
 
 /* The order matters: when the records of a device fuse, the first non-empty value of a field wins. */
@@ -65,16 +66,6 @@ bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5])
 		return false;
 	snprintf(vid, 5, "%04X", v);
 	snprintf(pid, 5, "%04X", p);
-	return true;
-}
-
-static bool is_hex4(const char *s)
-{
-	if (!s || strlen(s) != 4)
-		return false;
-	for (int i = 0; i < 4; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
 	return true;
 }
 
@@ -154,7 +145,7 @@ bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libm
 		const char *pid = prop(dev, "ID_MODEL_ID", "ID_USB_MODEL_ID");
 		const char *desc = prop(dev, "ID_SERIAL", "ID_USB_SERIAL");
 
-		if (!is_hex4(vid) || !is_hex4(pid))
+		if (!ztc_is_hex4(vid) || !ztc_is_hex4(pid))
 			return false;
 		if (strcmp(subsystem, "usb") == 0 && !devnode)
 			return false; /* interfaces: their device node is on the parent */
