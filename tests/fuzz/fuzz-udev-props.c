@@ -78,18 +78,6 @@ static void check_record(const ztc_usbdev *r)
 	FUZZ_CHECK(ztc_uid_compute(r->vid, r->pid, r->sid, uid) == ZTC_OK && strcmp(uid, r->uid) == 0);
 }
 
-static void clear_record(ztc_usbdev *r)
-{
-	free(r->vid);
-	free(r->pid);
-	free(r->sid);
-	free(r->uid);
-	free(r->port);
-	free(r->disk);
-	free(r->desc);
-	free(r->block);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const subsystems[] = { "tty", "block", "usb", "hid" };
@@ -146,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ztc_match_list_free(ml);
 	}
 	for (size_t i = 0; i < list.n; i++)
-		clear_record(&recs[i]);
+		ztc_usbdev_clear(&recs[i]);
 	free(text);
 	return 0;
 }
