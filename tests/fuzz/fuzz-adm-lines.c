@@ -18,9 +18,6 @@
 static char store_dir[300];
 static int veto_step = -1;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	snprintf(store_dir, sizeof(store_dir), "%s", fuzz_scratch("adm-lines"));

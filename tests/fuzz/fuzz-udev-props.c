@@ -42,9 +42,6 @@ static ztc_ctx *ctx;
 static ztc_db *db;
 static struct libmnt_table *mounts;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	setenv("ZTC_HOME", fuzz_scratch("udev-props"), 1);
