@@ -29,18 +29,12 @@ command -v dfu-util >/dev/null && fail "dfu-util is still on PATH" || pass "no d
 # dfu [MODEL-OPTIONS...] -- ZTC-ARGS...: run ztc with the Photon in DFU mode played by the model (fresh
 # log, flash kept in $FLASH). With NOACCESS_RUN=1, opening USB nodes fails with EACCES. Sets out, err, rc.
 dfu() {
-	local opts=() wrap=()
-	while [ "$1" != "--" ]; do opts+=("$1"); shift; done
-	shift
+	local opts rest wrap=()
+	split_args "$@"
 	[ "${NOACCESS_RUN:-0}" = 1 ] && wrap=(sh -c 'LD_PRELOAD="$0:$LD_PRELOAD" exec "$@"' "$NOACCESS")
 	: >"$LOG"
-	set +e
-	"$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" --uid "$UIDB" \
-		"${opts[@]}" -- "${wrap[@]}" "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture "$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" --uid "$UIDB" \
+		"${opts[@]}" -- "${wrap[@]}" "$ZTC" "${rest[@]}"
 }
 # The documented chip id: each 32-bit little-endian word, in address order, as 8 upper-case hex digits.
 chipid_of() {

@@ -27,13 +27,8 @@ on() {
 	n=$((n + 1))
 	SIMLOG="$TMP/sim.$n.log"
 	: >"$SIMLOG"
-	set +e
-	PATH="$NOESP" "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$rec" \
-		--serve "$dev='$SIM' $simargs --log '$SIMLOG'" -- "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture env PATH="$NOESP" "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$rec" \
+		--serve "$dev='$SIM' $simargs --log '$SIMLOG'" -- "$@"
 }
 # chipid RECORD DEVNODE TARGET CLASS "SIM-ARGS": ztc_board_read_chipid through flash-board.
 chipid() { on "$1" "$2" "$5" "$FB" "$3" "$4" --no-log chipid; }

@@ -36,15 +36,9 @@ uid=$("$JSONL" get uid <"$TMP/m.out")
 
 # board ARGS... -- ZTC-ARGS: ztc with the clone plugged in (fakeboard options), like register.sh's.
 board() {
-	local args=()
-	while [ "$1" != "--" ]; do args+=("$1"); shift; done
-	shift
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$TMP/clone.umockdev" "${args[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	local opts rest
+	split_args "$@"
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$TMP/clone.umockdev" "${opts[@]}" -- "$ZTC" "${rest[@]}"
 }
 
 board -- -J device alias put "${uid:0:6}" clone acme_due_clone

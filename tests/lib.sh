@@ -17,30 +17,39 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 pass() { echo "ok: $*"; }
 
-# ztc_under RECORD ARGS...: run ztc with the udev devices of tests/data/RECORD.umockdev (comma list).
-# Sets $out, $err and $rc.
-ztc_under() {
-	local rec=$1 devs=() r
-	shift
-	IFS=, read -ra recs <<<"$rec"
-	for r in "${recs[@]}"; do devs+=(-d "$DATA/$r.umockdev"); done
+# capture CMD ARGS...: run CMD (errexit off while it runs); sets $out and $err (its stdout and stderr) and $rc.
+capture() {
 	set +e
-	"$UMOCKDEV_RUN" "${devs[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
+	"$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	set -e
 	out=$(cat "$TMP/out")
 	err=$(cat "$TMP/err")
 }
 
-# ztc_run ARGS...: run ztc without umockdev (no device). Sets $out, $err and $rc.
-ztc_run() {
-	set +e
-	"$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+# split_args WORDS...: the words before the first "--" in the array opts, those after it in the array rest.
+split_args() {
+	opts=()
+	while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+	shift
+	rest=("$@")
 }
+
+# record_path RECORD: the .umockdev file of a tests/data record name, or RECORD itself when it is a path (/...).
+record_path() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s' "$DATA/$1.umockdev" ;; esac; }
+
+# ztc_under RECORD ARGS...: run ztc with the udev devices of RECORD (a comma list of tests/data names or paths).
+# Sets $out, $err and $rc.
+ztc_under() {
+	local rec=$1 devs=() r
+	shift
+	IFS=, read -ra recs <<<"$rec"
+	for r in "${recs[@]}"; do devs+=(-d "$(record_path "$r")"); done
+	capture "$UMOCKDEV_RUN" "${devs[@]}" -- "$ZTC" "$@"
+}
+
+# ztc_run ARGS...: run ztc without umockdev (no device). Sets $out, $err and $rc.
+ztc_run() { capture "$ZTC" "$@"; }
 
 expect_rc() { [ "$rc" = "$1" ] && pass "$2 (exit $1)" || fail "$2: exit $rc, expected $1; stderr: $err"; }
 expect_err() { case "$err" in *"$1"*) pass "$2: stderr says '$1'" ;; *) fail "$2: stderr '$err' lacks '$1'" ;; esac; }

@@ -29,21 +29,14 @@ MKRID=6F1E2D3C4B5A69788796A5B4C3D2E1F0
 # whose /dev/ttyACM0 is served by samba-sim SIM-ARGS (logging to $TMP/sim.log, started empty). Sets
 # $out, $err, $rc and $secs (how long ztc ran).
 board() {
-	local rec=$1 sim=() t0
+	local rec=$1 opts rest t0
 	shift
-	while [ "$1" != "--" ]; do sim+=("$1"); shift; done
-	shift
+	split_args "$@"
 	: >"$TMP/sim.log"
 	t0=$(date +%s)
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/$rec.umockdev" \
-		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${sim[*]}" -- env PATH="$TMP/bin" "$ZTC" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/$rec.umockdev" \
+		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${opts[*]}" -- env PATH="$TMP/bin" "$ZTC" "${rest[@]}"
 	secs=$(($(date +%s) - t0))
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
 }
 snapshot_store() { cp "$STORE" "$TMP/store.before"; }
 store_unchanged() { cmp -s "$STORE" "$TMP/store.before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
@@ -126,12 +119,8 @@ one_error "silent MKR1000"; store_unchanged "silent MKR1000"
 [ "$secs" -le 8 ] && pass "silent MKR1000: failed in $secs s" || fail "silent MKR1000: took $secs s"
 
 # A board running a sketch that prints on the port: its text is no SAM-BA answer.
-set +e
-"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" --talk "/dev/ttyACM0=temperature 21.5" -- \
-	env PATH="$TMP/bin" "$ZTC" device register mkr >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-err=$(cat "$TMP/err")
+capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" --talk "/dev/ttyACM0=temperature 21.5" -- \
+	env PATH="$TMP/bin" "$ZTC" device register mkr
 expect_rc 1 "a sketch talking"
 expect_err "ztc: /dev/ttyACM0: no answer from the SAM-BA bootloader (sent N# 6 times in 3 s)" "a sketch talking"
 one_error "a sketch talking"; store_unchanged "a sketch talking"

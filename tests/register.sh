@@ -22,15 +22,9 @@ export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
 
 # board RECORDS... -- ARGS: run ztc among the given boards (fakeboard options), like ztc_under.
 board() {
-	local args=()
-	while [ "$1" != "--" ]; do args+=("$1"); shift; done
-	shift
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 "${args[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	local opts rest
+	split_args "$@"
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 "${opts[@]}" -- "$ZTC" "${rest[@]}"
 }
 snapshot() { cp "$STORE" "$TMP/before"; }
 unchanged() { cmp -s "$STORE" "$TMP/before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
@@ -109,12 +103,8 @@ ztc_under photon_dfu device alias put eb pdfu particle_photon
 PUID=3C002B000A47343432313031 # the unique-id bytes in memory order
 PCHIP=002B003C3434470A31303132 # its three little-endian words
 : >"$STANDIN_RECORD/calls"
-set +e
-"$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" --uid "$PUID" \
-	--log "$TMP/dfu.log" -- "$ZTC" -J device register pdfu >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+capture "$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" --uid "$PUID" \
+	--log "$TMP/dfu.log" -- "$ZTC" -J device register pdfu
 expect_rc 0 "register the Photon from DFU mode"
 [ "$("$JSONL" get alias chipid <<<"$out")" = "pdfu|$PCHIP" ] && pass "the Photon's chip id read over DfuSe" || fail "photon: $out $err"
 [ ! -s "$STANDIN_RECORD/calls" ] && pass "no flashing tool ran (no dfu-util)" || fail "tools ran: $(cat "$STANDIN_RECORD/calls")"

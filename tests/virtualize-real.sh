@@ -34,20 +34,12 @@ BIN="$TMP/bin"
 # path) whose /dev/ttyACM0 is served by samba-sim SIM-ARGS, logging to $TMP/sim.log (started empty).
 # Sets $out, $err, $rc.
 board() {
-	local rec=$1 sim=()
+	local rec=$1 opts rest
 	shift
-	while [ "$1" != "--" ]; do sim+=("$1"); shift; done
-	shift
-	case $rec in /*) ;; *) rec="$DATA/$rec.umockdev" ;; esac
+	split_args "$@"
 	: >"$TMP/sim.log"
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 120 -d "$rec" \
-		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${sim[*]}" -- env PATH="$BIN" "$ZTC" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 120 -d "$(record_path "$rec")" \
+		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${opts[*]}" -- env PATH="$BIN" "$ZTC" "${rest[@]}"
 }
 # Exactly one "ztc: " line: the error (phase lines come before it).
 one_error() {
@@ -201,12 +193,7 @@ for t in arduino_mkr1000:mkr:mkr1000_boot:$mkr_uid \
 	sodaq_explorer:sodaq:mkr1000_boot:$mkr_uid; do
 	IFS=: read -r target alias rec uid <<<"$t"
 	export ZTC_HOME="$TMP/home.$target"
-	case $rec in /*) ztc_under_rec=$rec ;; *) ztc_under_rec=$DATA/$rec.umockdev ;; esac
-	set +e
-	"$UMOCKDEV_RUN" -d "$ztc_under_rec" -- "$ZTC" device alias put "$uid" "$alias" "$target" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	err=$(cat "$TMP/err")
+	ztc_under "$rec" device alias put "$uid" "$alias" "$target"
 	expect_rc 0 "$target: alias put (bootloader identity)"
 	# The bootloader's 8 KB and an old sketch after it.
 	head -c 262144 /dev/urandom >"$FLASH"
