@@ -73,8 +73,7 @@ PCHIP=$(chipid_of "$UIDB")
 reset_requests
 dfu -- -J device register pdfu
 expect_rc 0 "register the Photon in DFU mode"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "pdfu|$PCHIP" ] && pass "chip id read from the unique-id words" ||
-	fail "register: $out $err"
+expect_fields "alias chipid" "pdfu|$PCHIP" "chip id read from the unique-id words"
 [ "$(req 1 line)" = "GET /v1/vms?from=0" ] && pass "the backend was proven first" || fail "first request: $(req 1 line)"
 [ "$(req -1 json)" = "{\"category\": \"stm32f2\", \"name\": \"Particle Photon\", \"on_chip_id\": \"$PCHIP\", \"type\": \"particle_photon\"}" ] &&
 	pass "POST /devices carries the chip id" || fail "body: $(req -1 json)"
@@ -83,11 +82,10 @@ logged "upload 0x1FFF7A10 12" "register: the 12 unique-id bytes were uploaded"
 not_logged '^\(erase\|write\|leave\)' "register: nothing erased or written, the board stays in DFU mode"
 premote=$("$JSONL" get remote_id <<<"$out")
 ztc_under photon -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pnorm|$PCHIP|$premote" ] &&
-	pass "the alter ego (normal mode) got the chip id and remote id" || fail "alter ego: $out"
+expect_fields "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
+	"the alter ego (normal mode) got the chip id and remote id"
 ztc_under photon_dfu -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pdfu|$PCHIP|$premote" ] &&
-	pass "the DFU identity got them" || fail "dfu identity: $out"
+expect_fields "alias chipid remote_id" "pdfu|$PCHIP|$premote" "the DFU identity got them"
 
 # A wrong token is found before the board is touched.
 snapshot

@@ -54,6 +54,14 @@ ztc_run() { capture "$ZTC" "$@"; }
 expect_rc() { [ "$rc" = "$1" ] && pass "$2 (exit $1)" || fail "$2: exit $rc, expected $1; stderr: $err"; }
 expect_err() { case "$err" in *"$1"*) pass "$2: stderr says '$1'" ;; *) fail "$2: stderr '$err' lacks '$1'" ;; esac; }
 expect_out() { [ "$out" = "$1" ] && pass "$2" || fail "$2: stdout was [$out], expected [$1]"; }
+# expect_fields "FIELD..." WANT WHAT: those fields of the JSON Lines on stdout (tests/tools/jsonl get: "|" between
+# fields, a line a record) are WANT.
+expect_fields() {
+	local fields got
+	read -ra fields <<<"$1"
+	got=$(printf '%s\n' "$out" | "$JSONL" get "${fields[@]}") || true
+	[ "$got" = "$2" ] && pass "$3" || fail "$3: got [$got], expected [$2]; stdout: $out; stderr: $err"
+}
 # One error line: exactly one line on stderr.
 expect_one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && pass "$1: one error line" || fail "$1: stderr has several lines: $err"; }
 

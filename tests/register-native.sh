@@ -60,8 +60,7 @@ ztc_under arduino_due device alias put df due arduino_due
 flash_image sam3x 524288
 board arduino_due --chip sam3x8e --touch-erase --uid "$DUEID" --flash "$TMP/flash" -- -J device register due
 expect_rc 0 "register the Due natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "due|$DUEID" ] && pass "Due: the unique id read over SAM-BA is the chip id" ||
-	fail "Due register: $out $err"
+expect_fields "alias chipid" "due|$DUEID" "Due: the unique id read over SAM-BA is the chip id"
 [ "$(req 1 line)" = "GET /v1/vms?from=0" ] && pass "Due: the token was proven first" || fail "first request: $(req 1 line)"
 [ "$(req -1 line)" = "POST /v1/devices" ] && pass "Due: POST /devices" || fail "request: $(req -1 line)"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Arduino Due\", \"on_chip_id\": \"$DUEID\", \"type\": \"arduino_due\"}" ] &&
@@ -94,8 +93,7 @@ tail -1 "$TMP/sim.log" | grep -q '^w400E0A08,4#$' && pass "Due: left in SAM-BA (
 ztc_under mkr1000_boot device alias put cb mkr arduino_mkr1000
 board mkr1000_boot --chip samd21g18a --uid "$MKRID" -- -J device register mkr
 expect_rc 0 "register the MKR1000 natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "mkr|$MKRID" ] && pass "MKR1000: the serial number is the chip id" ||
-	fail "MKR1000 register: $out $err"
+expect_fields "alias chipid" "mkr|$MKRID" "MKR1000: the serial number is the chip id"
 [ "$(req -1 json)" = "{\"category\": \"atmelsamd21\", \"name\": \"Arduino/Genuino MKR1000\", \"on_chip_id\": \"$MKRID\", \"type\": \"arduino_mkr1000\"}" ] &&
 	pass "MKR1000: the POST carries the chip id" || fail "MKR1000 body: $(req -1 json)"
 grep -q "\"chipid\": \"$MKRID\"" "$STORE" && pass "MKR1000: chip id stored" || fail "MKR1000 store: $(cat "$STORE")"
