@@ -51,6 +51,17 @@ ztc_under() {
 # ztc_run ARGS...: run ztc without umockdev (no device). Sets $out, $err and $rc.
 ztc_run() { capture "$ZTC" "$@"; }
 
+# samba_sim NAME ARGS...: tests/tools/samba-sim ARGS on a pty of its own, $TMP/NAME linked to it (exit 99 when it
+# does not start); its pid is added to $sims, for the caller's EXIT trap to kill.
+samba_sim() {
+	local name=$1
+	shift
+	"$top_builddir/tests/tools/samba-sim" --pty "$TMP/$name" "$@" >/dev/null 2>"$TMP/$name.err" &
+	sims="$sims $!"
+	for _ in $(seq 100); do [ -L "$TMP/$name" ] && break; sleep 0.05; done
+	[ -L "$TMP/$name" ] || { echo "samba-sim did not start: $(cat "$TMP/$name.err")" >&2; exit 99; }
+}
+
 expect_rc() { [ "$rc" = "$1" ] && pass "$2 (exit $1)" || fail "$2: exit $rc, expected $1; stderr: $err"; }
 expect_err() { case "$err" in *"$1"*) pass "$2: stderr says '$1'" ;; *) fail "$2: stderr '$err' lacks '$1'" ;; esac; }
 expect_out() { [ "$out" = "$1" ] && pass "$2" || fail "$2: stdout was [$out], expected [$1]"; }
