@@ -6,8 +6,8 @@ DUE=df78e45849d9f7d1c9b29def5b9ffb7bf0b74429
 
 ztc_under arduino_due device alias put df78 due arduino_due
 expect_rc 0 "alias put by uid prefix"
-ztc_under arduino_due -J device discover --matchdb
-expect_fields "alias target classname uid" "due|arduino_due|ArduinoDue|$DUE" "an alias pins the Due to one target"
+expect_matchdb arduino_due "alias target classname uid" "due|arduino_due|ArduinoDue|$DUE" \
+	"an alias pins the Due to one target"
 [ "$(stat -c %a "$ZTC_HOME")" = 700 ] && pass "ZTC_HOME created 0700" || fail "ZTC_HOME mode $(stat -c %a "$ZTC_HOME")"
 
 # Options are stored; -J prints the stored entry.
@@ -15,13 +15,12 @@ ztc_under arduino_due -J device alias put "$DUE" due arduino_due --name "Bench D
 expect_rc 0 "alias put with options"
 expect_fields "alias name chipid remote_id classname" "due|Bench Due|ABCDEF0123|r-1|ArduinoDue" \
 	"alias put -J prints the entry"
-ztc_under arduino_due -J device discover --matchdb
-expect_fields "name chipid remote_id" "Bench Due|ABCDEF0123|r-1" "matched record carries name, chipid, remote_id"
+expect_matchdb arduino_due "name chipid remote_id" "Bench Due|ABCDEF0123|r-1" \
+	"matched record carries name, chipid, remote_id"
 # Re-aliasing the same uid to the same target keeps what registration stored.
 ztc_under arduino_due device alias put df due2 arduino_due
 expect_err "ztc: warning: due2 replaces due as the alias of device $DUE" "a put that renames a device says so on stderr"
-ztc_under arduino_due -J device discover --matchdb
-expect_fields "alias chipid remote_id" "due2|ABCDEF0123|r-1" "re-alias keeps chipid and remote_id"
+expect_matchdb arduino_due "alias chipid remote_id" "due2|ABCDEF0123|r-1" "re-alias keeps chipid and remote_id"
 grep -q '"alias": "due"' "$STORE" && fail "old alias still stored" || pass "a uid has one alias"
 # A different target drops them.
 ztc_under arduino_due -J device alias put df flip flipnclick_sam3x
@@ -70,8 +69,7 @@ expect_fields "classname" "ModeB" "--classname picks the class"
 ztc_under nucleo_f401re -J device alias put 4f yarm acme_yarm
 expect_rc 0 "alias a probe to a JTAG-only board"
 expect_fields "target classname" "acme_yarm|AcmeYarm" "probe -> acme_yarm"
-ztc_under nucleo_f401re -J device discover --matchdb
-expect_fields "alias target" "yarm|acme_yarm" "the probe now matches acme_yarm only"
+expect_matchdb nucleo_f401re "alias target" "yarm|acme_yarm" "the probe now matches acme_yarm only"
 
 # alias del: exact, unique prefix, ambiguous, unknown.
 cp "$STORE" "$TMP/before"

@@ -33,8 +33,8 @@ dfu() {
 	split_args "$@"
 	[ "${NOACCESS_RUN:-0}" = 1 ] && wrap=(sh -c 'LD_PRELOAD="$0:$LD_PRELOAD" exec "$@"' "$NOACCESS")
 	: >"$LOG"
-	capture "$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" --uid "$UIDB" \
-		"${opts[@]}" -- "${wrap[@]}" "$ZTC" "${rest[@]}"
+	capture "$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" \
+		--uid "$UIDB" "${opts[@]}" -- "${wrap[@]}" "$ZTC" "${rest[@]}"
 }
 # The documented chip id: each 32-bit little-endian word, in address order, as 8 upper-case hex digits.
 chipid_of() {
@@ -81,11 +81,9 @@ expect_err "reading the chip id (DfuSe upload at 0x1FFF7A10)" "register: phase l
 logged "upload 0x1FFF7A10 12" "register: the 12 unique-id bytes were uploaded"
 not_logged '^\(erase\|write\|leave\)' "register: nothing erased or written, the board stays in DFU mode"
 premote=$("$JSONL" get remote_id <<<"$out")
-ztc_under photon -J device discover --matchdb
-expect_fields "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
+expect_matchdb photon "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
 	"the alter ego (normal mode) got the chip id and remote id"
-ztc_under photon_dfu -J device discover --matchdb
-expect_fields "alias chipid remote_id" "pdfu|$PCHIP|$premote" "the DFU identity got them"
+expect_matchdb photon_dfu "alias chipid remote_id" "pdfu|$PCHIP|$premote" "the DFU identity got them"
 
 # A wrong token is found before the board is touched.
 snapshot

@@ -269,7 +269,8 @@ JSON
 	expect_rc 0 "root, ZTC_HOME created under a root-owned folder"
 	# Real uid nobody, effective uid root (a set-user-ID ztc): refused before anything else.
 	snap_u before
-	ZTC_HOME="$U/ztc" capture python3 -c 'import os, sys; os.setresuid(int(sys.argv[1]), 0, 0); os.execv(sys.argv[2], sys.argv[2:])' \
+	ZTC_HOME="$U/ztc" capture python3 -c \
+		'import os, sys; os.setresuid(int(sys.argv[1]), 0, 0); os.execv(sys.argv[2], sys.argv[2:])' \
 		"$OTHER" "$DIRECT" login --token "$TOKEN"
 	expect_rc 1 "real uid $OTHER, effective uid 0"
 	[ "$err" = "ztc: refusing to run with a real user or group id (uid $OTHER, gid 0) other than the effective one (uid 0, gid 0): run ztc as one user, not set-user-ID" ] &&

@@ -73,6 +73,11 @@ expect_fields() {
 	got=$(printf '%s\n' "$out" | "$JSONL" get "${fields[@]}") || true
 	[ "$got" = "$2" ] && pass "$3" || fail "$3: got [$got], expected [$2]; stdout: $out; stderr: $err"
 }
+# expect_matchdb RECORD "FIELD..." WANT WHAT: `ztc -J device discover --matchdb` under RECORD, then expect_fields.
+expect_matchdb() {
+	ztc_under "$1" -J device discover --matchdb
+	expect_fields "${@:2}"
+}
 # One error line: exactly one line on stderr.
 expect_one_line() { [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && pass "$1: one error line" || fail "$1: stderr has several lines: $err"; }
 

@@ -117,8 +117,8 @@ one_error "silent MKR1000"; store_unchanged "silent MKR1000"
 [ "$secs" -le 8 ] && pass "silent MKR1000: failed in $secs s" || fail "silent MKR1000: took $secs s"
 
 # A board running a sketch that prints on the port: its text is no SAM-BA answer.
-capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" --talk "/dev/ttyACM0=temperature 21.5" -- \
-	env PATH="$TMP/bin" "$ZTC" device register mkr
+capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" \
+	--talk "/dev/ttyACM0=temperature 21.5" -- env PATH="$TMP/bin" "$ZTC" device register mkr
 expect_rc 1 "a sketch talking"
 expect_err "ztc: /dev/ttyACM0: no answer from the SAM-BA bootloader (sent N# 6 times in 3 s)" "a sketch talking"
 one_error "a sketch talking"; store_unchanged "a sketch talking"

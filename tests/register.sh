@@ -110,11 +110,10 @@ expect_fields "alias chipid" "pdfu|$PCHIP" "the Photon's chip id read over DfuSe
 grep -qx "upload 0x1FFF7A10 12" "$TMP/dfu.log" && ! grep -q '^\(erase\|write\|leave\)' "$TMP/dfu.log" &&
 	pass "the unique id was uploaded, nothing flashed" || fail "model log: $(cat "$TMP/dfu.log")"
 premote=$("$JSONL" get remote_id <<<"$out")
-ztc_under photon -J device discover --matchdb
-expect_fields "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
+expect_matchdb photon "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
 	"the alter ego (normal mode) got the same chip id and remote id"
-ztc_under photon_dfu -J device discover --matchdb
-expect_fields "alias chipid remote_id" "pdfu|$PCHIP|$premote" "the DFU identity keeps its alias and got them too"
+expect_matchdb photon_dfu "alias chipid remote_id" "pdfu|$PCHIP|$premote" \
+	"the DFU identity keeps its alias and got them too"
 
 # ---- the simulated board: register, create a VM, list it, virtualize by VMUID prefix -----------------
 ztc_under ztc_sim device alias put c43d sim ztc_sim
