@@ -6,30 +6,25 @@ DUE=df78e45849d9f7d1c9b29def5b9ffb7bf0b74429
 
 ztc_under arduino_due device alias put df78 due arduino_due
 expect_rc 0 "alias put by uid prefix"
-ztc_under arduino_due -J device discover --matchdb
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias target classname uid)" = "due|arduino_due|ArduinoDue|$DUE" ] &&
-	pass "an alias pins the Due to one target" || fail "pinned due: $out"
+expect_matchdb arduino_due "alias target classname uid" "due|arduino_due|ArduinoDue|$DUE" \
+	"an alias pins the Due to one target"
 [ "$(stat -c %a "$ZTC_HOME")" = 700 ] && pass "ZTC_HOME created 0700" || fail "ZTC_HOME mode $(stat -c %a "$ZTC_HOME")"
 
 # Options are stored; -J prints the stored entry.
 ztc_under arduino_due -J device alias put "$DUE" due arduino_due --name "Bench Due" --chipid ABCDEF0123 --remote_id r-1
 expect_rc 0 "alias put with options"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias name chipid remote_id classname)" = "due|Bench Due|ABCDEF0123|r-1|ArduinoDue" ] &&
-	pass "alias put -J prints the entry" || fail "alias put -J: $out"
-ztc_under arduino_due -J device discover --matchdb
-[ "$(printf '%s\n' "$out" | "$JSONL" get name chipid remote_id)" = "Bench Due|ABCDEF0123|r-1" ] &&
-	pass "matched record carries name, chipid, remote_id" || fail "matched known: $out"
+expect_fields "alias name chipid remote_id classname" "due|Bench Due|ABCDEF0123|r-1|ArduinoDue" \
+	"alias put -J prints the entry"
+expect_matchdb arduino_due "name chipid remote_id" "Bench Due|ABCDEF0123|r-1" \
+	"matched record carries name, chipid, remote_id"
 # Re-aliasing the same uid to the same target keeps what registration stored.
 ztc_under arduino_due device alias put df due2 arduino_due
 expect_err "ztc: warning: due2 replaces due as the alias of device $DUE" "a put that renames a device says so on stderr"
-ztc_under arduino_due -J device discover --matchdb
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid remote_id)" = "due2|ABCDEF0123|r-1" ] &&
-	pass "re-alias keeps chipid and remote_id" || fail "re-alias: $out"
+expect_matchdb arduino_due "alias chipid remote_id" "due2|ABCDEF0123|r-1" "re-alias keeps chipid and remote_id"
 grep -q '"alias": "due"' "$STORE" && fail "old alias still stored" || pass "a uid has one alias"
 # A different target drops them.
 ztc_under arduino_due -J device alias put df flip flipnclick_sam3x
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias target chipid)" = "flip|flipnclick_sam3x|null" ] &&
-	pass "new target: chip id dropped" || fail "retarget: $out"
+expect_fields "alias target chipid" "flip|flipnclick_sam3x|null" "new target: chip id dropped"
 
 # Errors: one line, exit status, store untouched.
 cp "$STORE" "$TMP/before"
@@ -68,14 +63,13 @@ ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due device alias put df t
 expect_rc 1 "several matching classes"; expect_err "--classname is required: several classes of twoclass match this device: ModeA, ModeB" "several classes"; unchanged "several classes"
 ZTC_DB_PATH="$TMP/db:$top_srcdir/db" ztc_under arduino_due -J device alias put df two twoclass --classname atmel.ModeB
 expect_rc 0 "--classname module.Class"
-[ "$(printf '%s\n' "$out" | "$JSONL" get classname)" = "ModeB" ] && pass "--classname picks the class" || fail "classname: $out"
+expect_fields "classname" "ModeB" "--classname picks the class"
 
 # A board without USB circuitry, reached through a probe: the probe's uid gets the board's target.
 ztc_under nucleo_f401re -J device alias put 4f yarm acme_yarm
 expect_rc 0 "alias a probe to a JTAG-only board"
-[ "$(printf '%s\n' "$out" | "$JSONL" get target classname)" = "acme_yarm|AcmeYarm" ] && pass "probe -> acme_yarm" || fail "yarm: $out"
-ztc_under nucleo_f401re -J device discover --matchdb
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias target)" = "yarm|acme_yarm" ] && pass "the probe now matches acme_yarm only" || fail "yarm match: $out"
+expect_fields "target classname" "acme_yarm|AcmeYarm" "probe -> acme_yarm"
+expect_matchdb nucleo_f401re "alias target" "yarm|acme_yarm" "the probe now matches acme_yarm only"
 
 # alias del: exact, unique prefix, ambiguous, unknown.
 cp "$STORE" "$TMP/before"
@@ -106,11 +100,10 @@ expect_rc 2 "del without ALIAS"
 cp "$STORE" "$STORE.keep"
 ztc_under arduino_due -J device alias put DF78E4 upper arduino_due --remote-id r-9
 expect_rc 0 "alias put by an upper-case uid prefix"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid remote_id)" = "upper|$DUE|r-9" ] &&
-	pass "upper-case uid prefix, --remote-id (hyphen) stored" || fail "upper: $out"
+expect_fields "alias uid remote_id" "upper|$DUE|r-9" "upper-case uid prefix, --remote-id (hyphen) stored"
 ztc_under arduino_due -J device alias put /dev/ttyACM0 byport arduino_due
 expect_rc 0 "alias put by port"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid)" = "byport|$DUE" ] && pass "the port names the Due" || fail "by port: $out"
+expect_fields "alias uid" "byport|$DUE" "the port names the Due"
 cp "$STORE" "$TMP/before"
 ztc_under desk device alias put /dev/ttyACM9 x arduino_due
 expect_rc 1 "alias put on a port nothing is on"
@@ -139,8 +132,7 @@ ztc_under nodemcu2 -J device alias put e7 wemos wemos_d1_mini
 expect_rc 0 "an ESP8266 board (flashed over its UART) on a CP2102"
 ztc_under nucleo_f401re -J device alias put 4f xpl xplained_d21
 expect_rc 0 "a jtag-capable board on an ST-Link"
-[ "$(printf '%s\n' "$out" | "$JSONL" get target classname)" = "xplained_d21|XplainedProSamD21" ] &&
-	pass "the probe pins the board's jtag_class" || fail "xplained on probe: $out"
+expect_fields "target classname" "xplained_d21|XplainedProSamD21" "the probe pins the board's jtag_class"
 # alias del: -J names the alias deleted; the exact alias needs no --yes.
 ztc_run -J device alias del wemos
 expect_rc 0 "del the exact alias"; expect_out '{"alias":"wemos"}' "del -J prints the alias deleted"

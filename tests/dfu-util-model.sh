@@ -16,13 +16,12 @@ LOG="$TMP/model.log"
 
 # model [MODEL-OPTIONS...] -- dfu-util ARGS...: run dfu-util against the model. Sets $out, $rc.
 model() {
-	local opts=()
-	while [ "$1" != "--" ]; do opts+=("$1"); shift; done
-	shift
+	local opts rest
+	split_args "$@"
 	: >"$LOG"
 	set +e
 	"$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" --uid "$UID_BYTES" \
-		"${opts[@]}" -- "$DFU_UTIL" "$@" >"$TMP/out" 2>&1
+		"${opts[@]}" -- "$DFU_UTIL" "${rest[@]}" >"$TMP/out" 2>&1
 	rc=$?
 	set -e
 	out=$(cat "$TMP/out")

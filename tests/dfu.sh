@@ -29,18 +29,12 @@ command -v dfu-util >/dev/null && fail "dfu-util is still on PATH" || pass "no d
 # dfu [MODEL-OPTIONS...] -- ZTC-ARGS...: run ztc with the Photon in DFU mode played by the model (fresh
 # log, flash kept in $FLASH). With NOACCESS_RUN=1, opening USB nodes fails with EACCES. Sets out, err, rc.
 dfu() {
-	local opts=() wrap=()
-	while [ "$1" != "--" ]; do opts+=("$1"); shift; done
-	shift
+	local opts rest wrap=()
+	split_args "$@"
 	[ "${NOACCESS_RUN:-0}" = 1 ] && wrap=(sh -c 'LD_PRELOAD="$0:$LD_PRELOAD" exec "$@"' "$NOACCESS")
 	: >"$LOG"
-	set +e
-	"$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" --uid "$UIDB" \
-		"${opts[@]}" -- "${wrap[@]}" "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture "$UMOCKDEV_RUN" -- "$MODEL" --device "$DATA/photon_dfu.umockdev" --flash "$FLASH" --log "$LOG" \
+		--uid "$UIDB" "${opts[@]}" -- "${wrap[@]}" "$ZTC" "${rest[@]}"
 }
 # The documented chip id: each 32-bit little-endian word, in address order, as 8 upper-case hex digits.
 chipid_of() {
@@ -79,8 +73,7 @@ PCHIP=$(chipid_of "$UIDB")
 reset_requests
 dfu -- -J device register pdfu
 expect_rc 0 "register the Photon in DFU mode"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "pdfu|$PCHIP" ] && pass "chip id read from the unique-id words" ||
-	fail "register: $out $err"
+expect_fields "alias chipid" "pdfu|$PCHIP" "chip id read from the unique-id words"
 [ "$(req 1 line)" = "GET /v1/vms?from=0" ] && pass "the backend was proven first" || fail "first request: $(req 1 line)"
 [ "$(req -1 json)" = "{\"category\": \"stm32f2\", \"name\": \"Particle Photon\", \"on_chip_id\": \"$PCHIP\", \"type\": \"particle_photon\"}" ] &&
 	pass "POST /devices carries the chip id" || fail "body: $(req -1 json)"
@@ -88,12 +81,9 @@ expect_err "reading the chip id (DfuSe upload at 0x1FFF7A10)" "register: phase l
 logged "upload 0x1FFF7A10 12" "register: the 12 unique-id bytes were uploaded"
 not_logged '^\(erase\|write\|leave\)' "register: nothing erased or written, the board stays in DFU mode"
 premote=$("$JSONL" get remote_id <<<"$out")
-ztc_under photon -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pnorm|$PCHIP|$premote" ] &&
-	pass "the alter ego (normal mode) got the chip id and remote id" || fail "alter ego: $out"
-ztc_under photon_dfu -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pdfu|$PCHIP|$premote" ] &&
-	pass "the DFU identity got them" || fail "dfu identity: $out"
+expect_matchdb photon "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
+	"the alter ego (normal mode) got the chip id and remote id"
+expect_matchdb photon_dfu "alias chipid remote_id" "pdfu|$PCHIP|$premote" "the DFU identity got them"
 
 # A wrong token is found before the board is touched.
 snapshot

@@ -27,13 +27,8 @@ on() {
 	n=$((n + 1))
 	SIMLOG="$TMP/sim.$n.log"
 	: >"$SIMLOG"
-	set +e
-	PATH="$NOESP" "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$rec" \
-		--serve "$dev='$SIM' $simargs --log '$SIMLOG'" -- "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture env PATH="$NOESP" "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$rec" \
+		--serve "$dev='$SIM' $simargs --log '$SIMLOG'" -- "$@"
 }
 # chipid RECORD DEVNODE TARGET CLASS "SIM-ARGS": ztc_board_read_chipid through flash-board.
 chipid() { on "$1" "$2" "$5" "$FB" "$3" "$4" --no-log chipid; }
@@ -227,7 +222,7 @@ expect_rc 1 "backend down"; expect_err "cannot reach the backend" "backend down"
 reset_requests
 on "$NODEMCU" /dev/ttyUSB0 "--chip esp8266 --mac 18:fe:34:a1:b2:c3 --garbage" "$ZTC" -J device register nm
 expect_rc 0 "register the NodeMCU natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "nm|18FE34A1B2C3" ] && pass "NodeMCU: chip id 18FE34A1B2C3" || fail "NodeMCU register: $out $err"
+expect_fields "alias chipid" "nm|18FE34A1B2C3" "NodeMCU: chip id 18FE34A1B2C3"
 [ "$(printf '%s\n' "$err" | tr '\n' '|')" = "checking the token with the backend|entering the bootloader (DTR/RTS)|reading the chip id (ESP ROM loader)|registering the chip id with the backend|" ] &&
 	pass "NodeMCU: one stderr line per phase" || fail "NodeMCU: stderr was [$err]"
 [ "$(req -1 line)" = "POST /v1/devices" ] && pass "NodeMCU: POST /devices" || fail "NodeMCU: request $(req -1 line)"
@@ -240,8 +235,7 @@ ztc_under nodemcu2 -J device discover --matchdb
 	pass "NodeMCU: the store holds its chip id and remote id" || fail "NodeMCU: store $(cat "$STORE")"
 on "$DEVKITC" /dev/ttyUSB1 "--chip esp32 --mac 30:ae:a4:05:db:c0 --sync-misses 1" "$ZTC" -J device register devkit
 expect_rc 0 "register the ESP32 DevKitC natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "devkit|30AEA405DBC0" ] && pass "ESP32 DevKitC: chip id 30AEA405DBC0" ||
-	fail "ESP32 register: $out $err"
+expect_fields "alias chipid" "devkit|30AEA405DBC0" "ESP32 DevKitC: chip id 30AEA405DBC0"
 [ "$(req -1 json)" = '{"category": "esp32", "name": "ESP32 DevKitC", "on_chip_id": "30AEA405DBC0", "type": "esp32_devkitc"}' ] &&
 	pass "ESP32 DevKitC: the registration carries the chip id" || fail "ESP32: body $(req -1 json)"
 remote=$("$JSONL" get remote_id <<<"$out")

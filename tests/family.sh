@@ -36,27 +36,19 @@ uid=$("$JSONL" get uid <"$TMP/m.out")
 
 # board ARGS... -- ZTC-ARGS: ztc with the clone plugged in (fakeboard options), like register.sh's.
 board() {
-	local args=()
-	while [ "$1" != "--" ]; do args+=("$1"); shift; done
-	shift
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$TMP/clone.umockdev" "${args[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	local opts rest
+	split_args "$@"
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$TMP/clone.umockdev" "${opts[@]}" -- "$ZTC" "${rest[@]}"
 }
 
 board -- -J device alias put "${uid:0:6}" clone acme_due_clone
 expect_rc 0 "alias put"
-[ "$("$JSONL" get alias target classname <<<"$out")" = "clone|acme_due_clone|AcmeDueClone" ] &&
-	pass "aliased with its own class name" || fail "alias put: $out"
+expect_fields "alias target classname" "clone|acme_due_clone|AcmeDueClone" "aliased with its own class name"
 
 CLONECHIP=AC3EC10E0123456789AB
 board --talk "/dev/ttyACM0=$CLONECHIP" -- -J device register clone
 expect_rc 0 "register the clone"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "clone|$CLONECHIP" ] && pass "chip id read from the serial lines" ||
-	fail "register: $out $err"
+expect_fields "alias chipid" "clone|$CLONECHIP" "chip id read from the serial lines"
 grep -q "^bossac --usb-port=0 -p /dev/ttyACM0 -e -w {tmp}/[^ ]* -R --boot=1$" "$STANDIN_RECORD/calls" &&
 	pass "register.vm flashed with bossac, as the flash object says" || fail "bossac call: $(cat "$STANDIN_RECORD/calls")"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Acme Due Clone\", \"on_chip_id\": \"$CLONECHIP\", \"type\": \"acme_due_clone\"}" ] &&

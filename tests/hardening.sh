@@ -91,12 +91,8 @@ for f in devices.json credentials.json; do
 			line="ztc: $CRED is not a regular file: move it away and run 'ztc login'" ;;
 		esac
 		snapshot before
-		set +e
 		# shellcheck disable=SC2086
-		timeout 20 "$ZTC" $cmd >"$TMP/out" 2>"$TMP/err"
-		rc=$?
-		set -e
-		out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+		capture timeout 20 "$ZTC" $cmd
 		[ "$rc" != 124 ] && pass "$f as a $kind: $what does not hang" || fail "$f as a $kind: $what hung (killed after 20 s)"
 		bad "$f as a $kind: $what" 1 "$line"
 	done
@@ -105,11 +101,7 @@ rm -rf "$STORE" "$CRED"
 # A board folder whose device.json is a FIFO: skipped with a warning, the database still loads.
 mkdir -p "$TMP/fifodb/fifo_board"
 mkfifo "$TMP/fifodb/fifo_board/device.json"
-set +e
-ZTC_DB_PATH="$TMP/fifodb:$top_srcdir/db" timeout 20 "$ZTC" -J device supported >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+ZTC_DB_PATH="$TMP/fifodb:$top_srcdir/db" capture timeout 20 "$ZTC" -J device supported
 expect_rc 0 "device.json as a fifo"
 [ "$err" = "ztc: warning: $TMP/fifodb/fifo_board/device.json: cannot read it: not a regular file; board skipped" ] &&
 	pass "device.json as a fifo: one warning naming the file" || fail "device.json as a fifo: stderr [$err]"
@@ -120,11 +112,7 @@ good_store
 rm -f "$STORE.lock"
 mkfifo "$STORE.lock"
 snapshot before
-set +e
-timeout 20 "$ZTC" device alias del due >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+capture timeout 20 "$ZTC" device alias del due
 bad "devices.json.lock as a fifo" 1 "ztc: $STORE.lock is not a regular file; it was left untouched: move it away"
 rm -f "$STORE.lock"
 
@@ -138,19 +126,18 @@ corrupt() { # WHAT WHY: alias del and vm create refuse the store, byte for byte 
 	ztc_run vm create a r2.0.10 chibi2
 	bad "$1: vm create" 1 "ztc: $STORE is corrupt ($2); it was left untouched: fix or remove it"
 }
-cat >"$STORE" <<JSON
+# two_entries ALIAS1 UID1 ALIAS2 UID2: a store of two Due entries, nothing else set.
+two_entries() {
+	cat >"$STORE" <<JSON
 {"devices":[
- {"alias":"a","uid":"$UID1","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null},
- {"alias":"a","uid":"$UID2","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null}
+ {"alias":"$1","uid":"$2","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null},
+ {"alias":"$3","uid":"$4","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null}
 ]}
 JSON
+}
+two_entries a "$UID1" a "$UID2"
 corrupt "one alias twice" "alias 'a' is used by two entries, devices $UID1 and $UID2"
-cat >"$STORE" <<JSON
-{"devices":[
- {"alias":"a","uid":"$UID1","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null},
- {"alias":"b","uid":"$UID1","name":null,"target":"arduino_due","chipid":null,"remote_id":null,"classname":null}
-]}
-JSON
+two_entries a "$UID1" b "$UID1"
 corrupt "one uid twice" "device $UID1 is listed twice, as 'a' and 'b'"
 rules="non-empty, no spaces or control characters, not starting with '-'"
 for alias in 'my due' '-a' 'tab\there' 'new\nline'; do
@@ -282,12 +269,9 @@ JSON
 	expect_rc 0 "root, ZTC_HOME created under a root-owned folder"
 	# Real uid nobody, effective uid root (a set-user-ID ztc): refused before anything else.
 	snap_u before
-	set +e
-	ZTC_HOME="$U/ztc" python3 -c 'import os, sys; os.setresuid(int(sys.argv[1]), 0, 0); os.execv(sys.argv[2], sys.argv[2:])' \
-		"$OTHER" "$DIRECT" login --token "$TOKEN" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+	ZTC_HOME="$U/ztc" capture python3 -c \
+		'import os, sys; os.setresuid(int(sys.argv[1]), 0, 0); os.execv(sys.argv[2], sys.argv[2:])' \
+		"$OTHER" "$DIRECT" login --token "$TOKEN"
 	expect_rc 1 "real uid $OTHER, effective uid 0"
 	[ "$err" = "ztc: refusing to run with a real user or group id (uid $OTHER, gid 0) other than the effective one (uid 0, gid 0): run ztc as one user, not set-user-ID" ] &&
 		pass "real uid other than effective: exact line" || fail "real uid other than effective: [$err]"

@@ -4,16 +4,11 @@ set -e
 FAKE="$top_builddir/tests/tools/fakeboard"
 DUE="$DATA/arduino_due.umockdev"
 
+# board FAKEBOARD-OPTIONS... -- ZTC-ARGS: ztc among the boards fakeboard plays, stdin empty; sets out, err, rc.
 board() {
-	local args=()
-	while [ "$1" != "--" ]; do args+=("$1"); shift; done
-	shift
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 30 "${args[@]}" -- "$ZTC" "$@" </dev/null >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	local opts rest
+	split_args "$@"
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 30 "${opts[@]}" -- "$ZTC" "${rest[@]}" </dev/null
 }
 lines_of() { printf '%s\n' "$out" | tr -d '\r' | grep -c "^$1\$" || true; }
 

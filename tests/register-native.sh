@@ -29,21 +29,14 @@ MKRID=6F1E2D3C4B5A69788796A5B4C3D2E1F0
 # whose /dev/ttyACM0 is served by samba-sim SIM-ARGS (logging to $TMP/sim.log, started empty). Sets
 # $out, $err, $rc and $secs (how long ztc ran).
 board() {
-	local rec=$1 sim=() t0
+	local rec=$1 opts rest t0
 	shift
-	while [ "$1" != "--" ]; do sim+=("$1"); shift; done
-	shift
+	split_args "$@"
 	: >"$TMP/sim.log"
 	t0=$(date +%s)
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/$rec.umockdev" \
-		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${sim[*]}" -- env PATH="$TMP/bin" "$ZTC" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/$rec.umockdev" \
+		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${opts[*]}" -- env PATH="$TMP/bin" "$ZTC" "${rest[@]}"
 	secs=$(($(date +%s) - t0))
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
 }
 snapshot_store() { cp "$STORE" "$TMP/store.before"; }
 store_unchanged() { cmp -s "$STORE" "$TMP/store.before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
@@ -67,8 +60,7 @@ ztc_under arduino_due device alias put df due arduino_due
 flash_image sam3x 524288
 board arduino_due --chip sam3x8e --touch-erase --uid "$DUEID" --flash "$TMP/flash" -- -J device register due
 expect_rc 0 "register the Due natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "due|$DUEID" ] && pass "Due: the unique id read over SAM-BA is the chip id" ||
-	fail "Due register: $out $err"
+expect_fields "alias chipid" "due|$DUEID" "Due: the unique id read over SAM-BA is the chip id"
 [ "$(req 1 line)" = "GET /v1/vms?from=0" ] && pass "Due: the token was proven first" || fail "first request: $(req 1 line)"
 [ "$(req -1 line)" = "POST /v1/devices" ] && pass "Due: POST /devices" || fail "request: $(req -1 line)"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Arduino Due\", \"on_chip_id\": \"$DUEID\", \"type\": \"arduino_due\"}" ] &&
@@ -101,8 +93,7 @@ tail -1 "$TMP/sim.log" | grep -q '^w400E0A08,4#$' && pass "Due: left in SAM-BA (
 ztc_under mkr1000_boot device alias put cb mkr arduino_mkr1000
 board mkr1000_boot --chip samd21g18a --uid "$MKRID" -- -J device register mkr
 expect_rc 0 "register the MKR1000 natively"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "mkr|$MKRID" ] && pass "MKR1000: the serial number is the chip id" ||
-	fail "MKR1000 register: $out $err"
+expect_fields "alias chipid" "mkr|$MKRID" "MKR1000: the serial number is the chip id"
 [ "$(req -1 json)" = "{\"category\": \"atmelsamd21\", \"name\": \"Arduino/Genuino MKR1000\", \"on_chip_id\": \"$MKRID\", \"type\": \"arduino_mkr1000\"}" ] &&
 	pass "MKR1000: the POST carries the chip id" || fail "MKR1000 body: $(req -1 json)"
 grep -q "\"chipid\": \"$MKRID\"" "$STORE" && pass "MKR1000: chip id stored" || fail "MKR1000 store: $(cat "$STORE")"
@@ -126,12 +117,8 @@ one_error "silent MKR1000"; store_unchanged "silent MKR1000"
 [ "$secs" -le 8 ] && pass "silent MKR1000: failed in $secs s" || fail "silent MKR1000: took $secs s"
 
 # A board running a sketch that prints on the port: its text is no SAM-BA answer.
-set +e
-"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" --talk "/dev/ttyACM0=temperature 21.5" -- \
-	env PATH="$TMP/bin" "$ZTC" device register mkr >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-err=$(cat "$TMP/err")
+capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 -d "$DATA/mkr1000_boot.umockdev" \
+	--talk "/dev/ttyACM0=temperature 21.5" -- env PATH="$TMP/bin" "$ZTC" device register mkr
 expect_rc 1 "a sketch talking"
 expect_err "ztc: /dev/ttyACM0: no answer from the SAM-BA bootloader (sent N# 6 times in 3 s)" "a sketch talking"
 one_error "a sketch talking"; store_unchanged "a sketch talking"

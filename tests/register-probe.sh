@@ -40,8 +40,7 @@ NCHIP=00C0FF1000C0FF1400C0FF18
 reset_requests
 ztc_under nucleo_f401re -J device register nucleo
 expect_rc 0 "register the Nucleo through its ST-Link"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "nucleo|$NCHIP" ] && pass "Nucleo: the chip id, 3 words of 8 upper-case digits" ||
-	fail "Nucleo register: $out $err"
+expect_fields "alias chipid" "nucleo|$NCHIP" "Nucleo: the chip id, 3 words of 8 upper-case digits"
 [ "$(calls)" = "openocd -f interface/stlink.cfg -f target/stm32f4x.cfg -c init -c 'mdw 0x1fff7a10' -c 'mdw 0x1fff7a14' -c 'mdw 0x1fff7a18' -c shutdown" ] &&
 	pass "Nucleo: only OpenOCD's chip id read ran (no flashing tool)" || fail "Nucleo: calls: $(calls)"
 [ -z "$(ls -A "$TMP/disk")" ] && pass "Nucleo: nothing copied to its disk" || fail "Nucleo: disk holds $(ls -A "$TMP/disk")"

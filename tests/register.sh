@@ -22,15 +22,9 @@ export ZTC_DB_PATH="$TMP/db:$top_srcdir/db"
 
 # board RECORDS... -- ARGS: run ztc among the given boards (fakeboard options), like ztc_under.
 board() {
-	local args=()
-	while [ "$1" != "--" ]; do args+=("$1"); shift; done
-	shift
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 "${args[@]}" -- "$ZTC" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	local opts rest
+	split_args "$@"
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 60 "${opts[@]}" -- "$ZTC" "${rest[@]}"
 }
 snapshot() { cp "$STORE" "$TMP/before"; }
 unchanged() { cmp -s "$STORE" "$TMP/before" && pass "$1: store unchanged" || fail "$1: store changed: $(cat "$STORE")"; }
@@ -43,7 +37,7 @@ DUECHIP=75330303035351E0A1C0B2D3E4F50617
 board -d "$DATA/arduino_due.umockdev" --serve "/dev/ttyACM0=$SAMBA --chip sam3x8e --uid $DUECHIP --log $TMP/samba.log" \
 	-- -J device register due
 expect_rc 0 "register the Due"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias chipid)" = "due|$DUECHIP" ] && pass "Due chip id read over SAM-BA" || fail "due register: $out $err"
+expect_fields "alias chipid" "due|$DUECHIP" "Due chip id read over SAM-BA"
 [ ! -s "$STANDIN_RECORD/calls" ] && pass "Due: nothing flashed, register.vm untouched" || fail "Due flashed: $(cat "$STANDIN_RECORD/calls")"
 [ "$(req -1 line)" = "POST /v1/devices" ] && pass "POST /devices" || fail "request: $(req -1 line)"
 [ "$(req -1 json)" = "{\"category\": \"atmelsam3x\", \"name\": \"Arduino Due\", \"on_chip_id\": \"$DUECHIP\", \"type\": \"arduino_due\"}" ] &&
@@ -94,8 +88,7 @@ rm -f "$ZTC_SIM_FLASH"
 board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=ABCDEF0123456789" -- -J device register sim --skip_burn
 expect_rc 0 "register --skip_burn"
 [ ! -e "$ZTC_SIM_FLASH" ] && pass "--skip_burn flashes nothing" || fail "--skip_burn flashed the simulated board"
-[ "$(printf '%s\n' "$out" | "$JSONL" get chipid)" = ABCDEF0123456789 ] && pass "--skip_burn: chip id from the serial lines" ||
-	fail "--skip_burn: $out"
+expect_fields "chipid" ABCDEF0123456789 "--skip_burn: chip id from the serial lines"
 
 # ---- the Photon, registered natively from DFU mode: its DfuSe bootloader (tests/tools/dfuse-model) is
 # asked for the unique id, nothing is flashed; the normal-mode identity, its alter ego, gets the ids too --
@@ -109,24 +102,18 @@ ztc_under photon_dfu device alias put eb pdfu particle_photon
 PUID=3C002B000A47343432313031 # the unique-id bytes in memory order
 PCHIP=002B003C3434470A31303132 # its three little-endian words
 : >"$STANDIN_RECORD/calls"
-set +e
-"$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" --uid "$PUID" \
-	--log "$TMP/dfu.log" -- "$ZTC" -J device register pdfu >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+capture "$UMOCKDEV_RUN" -- "$top_builddir/tests/tools/dfuse-model" --device "$DATA/photon_dfu.umockdev" --uid "$PUID" \
+	--log "$TMP/dfu.log" -- "$ZTC" -J device register pdfu
 expect_rc 0 "register the Photon from DFU mode"
-[ "$("$JSONL" get alias chipid <<<"$out")" = "pdfu|$PCHIP" ] && pass "the Photon's chip id read over DfuSe" || fail "photon: $out $err"
+expect_fields "alias chipid" "pdfu|$PCHIP" "the Photon's chip id read over DfuSe"
 [ ! -s "$STANDIN_RECORD/calls" ] && pass "no flashing tool ran (no dfu-util)" || fail "tools ran: $(cat "$STANDIN_RECORD/calls")"
 grep -qx "upload 0x1FFF7A10 12" "$TMP/dfu.log" && ! grep -q '^\(erase\|write\|leave\)' "$TMP/dfu.log" &&
 	pass "the unique id was uploaded, nothing flashed" || fail "model log: $(cat "$TMP/dfu.log")"
 premote=$("$JSONL" get remote_id <<<"$out")
-ztc_under photon -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pnorm|$PCHIP|$premote" ] &&
-	pass "the alter ego (normal mode) got the same chip id and remote id" || fail "alter ego: $out"
-ztc_under photon_dfu -J device discover --matchdb
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "pdfu|$PCHIP|$premote" ] &&
-	pass "the DFU identity keeps its alias and got them too" || fail "dfu identity: $out"
+expect_matchdb photon "alias chipid remote_id" "pnorm|$PCHIP|$premote" \
+	"the alter ego (normal mode) got the same chip id and remote id"
+expect_matchdb photon_dfu "alias chipid remote_id" "pdfu|$PCHIP|$premote" \
+	"the DFU identity keeps its alias and got them too"
 
 # ---- the simulated board: register, create a VM, list it, virtualize by VMUID prefix -----------------
 ztc_under ztc_sim device alias put c43d sim ztc_sim
@@ -172,8 +159,7 @@ expect_rc 1 "virtualize an unregistered board"; expect_err "device flip2 is not 
 # ---- issue 16: the port of a connected board names it; -J prints what was done ---------------------------
 board -d "$DATA/ztc_sim.umockdev" --talk "/dev/ttyACM5=$SCHIP" -- -J device register /dev/ttyACM5 --skip-burn
 expect_rc 0 "register by port, --skip-burn (hyphen)"
-[ "$("$JSONL" get alias chipid remote_id <<<"$out")" = "sim|$SCHIP|$sremote" ] && pass "register by port: -J result" ||
-	fail "register by port: $out"
+expect_fields "alias chipid remote_id" "sim|$SCHIP|$sremote" "register by port: -J result"
 vm2="${vm1:0:3}ZZsecondvm"
 board -d "$DATA/ztc_sim.umockdev" -- -J device virtualize /dev/ttyACM5 "$vm2"
 expect_rc 0 "virtualize by port"

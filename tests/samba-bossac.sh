@@ -8,19 +8,11 @@ if ! command -v bossac >/dev/null 2>&1; then
 	echo "SKIP: bossac is not on PATH: install the Debian package bossa-cli to check the SAM-BA simulator against it"
 	exit 77
 fi
-SIM="$top_builddir/tests/tools/samba-sim"
 sims=""
 trap 'for p in $sims; do kill "$p" 2>/dev/null; done; wait; rm -rf "$TMP"' EXIT
 
 # sim NAME ARGS...: a simulator on its own pty, $TMP/NAME linked to it, its commands in $TMP/NAME.log.
-sim() {
-	local name=$1
-	shift
-	"$SIM" --pty "$TMP/$name" --log "$TMP/$name.log" "$@" >"$TMP/$name.path" 2>"$TMP/$name.err" &
-	sims="$sims $!"
-	for _ in $(seq 100); do [ -L "$TMP/$name" ] && break; sleep 0.05; done
-	[ -L "$TMP/$name" ] || { echo "samba-sim did not start: $(cat "$TMP/$name.err")" >&2; exit 99; }
-}
+sim() { samba_sim "$1" --log "$TMP/$1.log" "${@:2}"; }
 # bossac_run ARGS...: sets $out (stdout and stderr, progress bars dropped) and $rc.
 bossac_run() {
 	set +e
@@ -29,6 +21,11 @@ bossac_run() {
 	set -e
 	out=$(tr '\r' '\n' <"$TMP/bossac.out" | grep -v '^\[')
 }
+# bossac_ok WHAT ARGS...: bossac_run ARGS, which must exit 0.
+bossac_ok() {
+	bossac_run "${@:2}"
+	[ "$rc" = 0 ] && pass "$1 exits 0" || fail "$1: exit $rc: $out"
+}
 has() { case "$out" in *"$1"*) pass "$2" ;; *) fail "$2: bossac said: $out" ;; esac; }
 same() { cmp -s "$1" "$2" && pass "$3" || fail "$3: $1 and $2 differ"; }
 
@@ -36,22 +33,19 @@ same() { cmp -s "$1" "$2" && pass "$3" || fail "$3: $1 and $2 differ"; }
 head -c 524288 /dev/urandom >"$TMP/sam3x.flash"
 cp "$TMP/sam3x.flash" "$TMP/sam3x.orig"
 sim sam3x --chip sam3x8e --flash "$TMP/sam3x.flash"
-bossac_run --usb-port=0 -p "$TMP/sam3x" -i
-[ "$rc" = 0 ] && pass "SAM3X: bossac -i exits 0" || fail "SAM3X: bossac -i: exit $rc: $out"
+bossac_ok "SAM3X: bossac -i" --usb-port=0 -p "$TMP/sam3x" -i
 has "Device       : ATSAM3X8" "SAM3X: bossac identifies an ATSAM3X8"
 has "Version      : v1.1 Dec 15 2010 19:25:04" "SAM3X: bossac reads the monitor's version"
 has "Pages        : 2048" "SAM3X: 2048 pages"
 has "Planes       : 2" "SAM3X: two flash planes"
 has "Boot Flash   : false" "SAM3X: boots from ROM (GPNVM1 clear)"
 # A read of what the flash already holds.
-bossac_run --usb-port=0 -p "$TMP/sam3x" -r4096 "$TMP/read.bin"
-[ "$rc" = 0 ] && pass "SAM3X: bossac -r exits 0" || fail "SAM3X: bossac -r: exit $rc: $out"
+bossac_ok "SAM3X: bossac -r" --usb-port=0 -p "$TMP/sam3x" -r4096 "$TMP/read.bin"
 same "$TMP/read.bin" <(head -c 4096 "$TMP/sam3x.orig") "SAM3X: bossac -r reads the flash's content"
 # A write/verify round trip across the boundary of the two planes (EEFC0 and EEFC1), each page erased as
 # it is written (EWP: the SAM3X has no command to erase from an offset, which -e would need).
 head -c 6000 /dev/urandom >"$TMP/img.bin"
-bossac_run --usb-port=0 -p "$TMP/sam3x" --offset=0x3F000 -w -v "$TMP/img.bin"
-[ "$rc" = 0 ] && pass "SAM3X: bossac -w -v exits 0" || fail "SAM3X: write/verify: exit $rc: $out"
+bossac_ok "SAM3X: bossac -w -v" --usb-port=0 -p "$TMP/sam3x" --offset=0x3F000 -w -v "$TMP/img.bin"
 has "Verify successful" "SAM3X: bossac verifies what it wrote"
 bossac_run --usb-port=0 -p "$TMP/sam3x" --offset=0x3F000 -r6000 "$TMP/back.bin"
 same "$TMP/back.bin" "$TMP/img.bin" "SAM3X: read back across the planes, the image is there"
@@ -74,14 +68,13 @@ bossac_run --usb-port=0 -p "$TMP/sam3x" -i
 
 # ---- SAMD21G18A, native USB, the Arduino bootloader's X/Y/Z commands -----------------------------------------
 sim d21 --chip samd21g18a --flash "$TMP/d21.flash"
-bossac_run --usb-port=1 -p "$TMP/d21" -i
-[ "$rc" = 0 ] && pass "SAMD21: bossac -i exits 0" || fail "SAMD21: bossac -i: exit $rc: $out"
+bossac_ok "SAMD21: bossac -i" --usb-port=1 -p "$TMP/d21" -i
 has "Device       : ATSAMD21x18" "SAMD21: bossac identifies an ATSAMD21x18"
 has "Version      : v2.0 [Arduino:XYZ]" "SAMD21: bossac reads the bootloader's version and extensions"
 has "Page Size    : 64 bytes" "SAMD21: 64-byte pages"
 head -c 30000 /dev/urandom >"$TMP/d21img.bin"
-bossac_run --usb-port=1 -p "$TMP/d21" --offset=0x2000 -e -w -v "$TMP/d21img.bin"
-[ "$rc" = 0 ] && pass "SAMD21: bossac -e -w -v after the bootloader exits 0" || fail "SAMD21: write/verify: exit $rc: $out"
+bossac_ok "SAMD21: bossac -e -w -v after the bootloader" \
+	--usb-port=1 -p "$TMP/d21" --offset=0x2000 -e -w -v "$TMP/d21img.bin"
 has "Verify successful" "SAMD21: bossac verifies what it wrote"
 grep -q '^Y' "$TMP/d21.log" && grep -q '^Z' "$TMP/d21.log" && grep -q '^X' "$TMP/d21.log" &&
 	pass "SAMD21: bossac used the Arduino extensions (X erase, Y write, Z checksum)" || fail "SAMD21: no X/Y/Z in the log"
@@ -100,8 +93,7 @@ same "$TMP/boot.after" "$TMP/boot.before" "SAMD21: the bootloader is intact"
 # (Each row is erased as its first page is written.)
 sim plain --chip samd21j18a --version "v1.1 Nov  1 2016 12:00:00"
 head -c 4000 "$TMP/d21img.bin" >"$TMP/plainimg.bin"
-bossac_run --usb-port=1 -p "$TMP/plain" --offset=0x2000 -w -v "$TMP/plainimg.bin"
-[ "$rc" = 0 ] && pass "SAMD21 (plain SAM-BA): write/verify exits 0" || fail "SAMD21 plain: exit $rc: $out"
+bossac_ok "SAMD21 (plain SAM-BA): write/verify" --usb-port=1 -p "$TMP/plain" --offset=0x2000 -w -v "$TMP/plainimg.bin"
 [ "$(grep -c '^G' "$TMP/plain.log")" = 63 ] && pass "SAMD21 (plain SAM-BA): one applet run per page" ||
 	fail "SAMD21 plain: applet runs: $(grep -c '^G' "$TMP/plain.log")"
 grep -q '^X\|^Y\|^Z' "$TMP/plain.log" && fail "SAMD21 plain: bossac used extensions the version line does not offer" ||

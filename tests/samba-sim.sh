@@ -4,20 +4,11 @@
 # program (loop, flags, BL, PUSH/POP, literal load) run through G, beyond what bossac's applet uses.
 . "$top_srcdir/tests/lib.sh"
 set -e
-SIM="$top_builddir/tests/tools/samba-sim"
 sims=""
 trap 'for p in $sims; do kill "$p" 2>/dev/null; done; wait; rm -rf "$TMP"' EXIT
-sim() {
-	local name=$1
-	shift
-	"$SIM" --pty "$TMP/$name" "$@" >/dev/null 2>"$TMP/$name.err" &
-	sims="$sims $!"
-	for _ in $(seq 100); do [ -L "$TMP/$name" ] && break; sleep 0.05; done
-	[ -L "$TMP/$name" ] || { echo "samba-sim did not start: $(cat "$TMP/$name.err")" >&2; exit 99; }
-}
-sim sam3x --chip sam3x8e --uid 00112233445566778899AABBCCDDEEFF --flash "$TMP/flash"
-sim d21 --chip samd21g18a --uid 0A0B0C0D1A1B1C1D2A2B2C2D3A3B3C3D
-sim fault --chip samd21g18a
+samba_sim sam3x --chip sam3x8e --uid 00112233445566778899AABBCCDDEEFF --flash "$TMP/flash"
+samba_sim d21 --chip samd21g18a --uid 0A0B0C0D1A1B1C1D2A2B2C2D3A3B3C3D
+samba_sim fault --chip samd21g18a
 
 python3 - "$TMP" <<'PY' || failures=$((failures + 1))
 import os, select, struct, sys, termios, time, tty

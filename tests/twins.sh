@@ -34,8 +34,7 @@ expect_rc 2 "--port and --usbpath"; expect_err "give --port or --usbpath, not bo
 # Pinned by port, then the other twin by usbpath: both twins have aliases at once.
 ztc_under cp2102_twins -J device alias put e7a4 one silabs_cp210x --port /dev/ttyUSB1
 expect_rc 0 "pin by port"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid usbpath)" = "one|$CP|1-1.3" ] && pass "pin by port: entry printed" ||
-	fail "pin by port: $out"
+expect_fields "alias uid usbpath" "one|$CP|1-1.3" "pin by port: entry printed"
 grep -q '"usbpath": "1-1.3"' "$STORE" && pass "the store keeps the usbpath" || fail "store: $(cat "$STORE")"
 ztc_under cp2102_twins -J device discover --matchdb
 [ "$(printf '%s\n' "$out" | "$JSONL" get alias port usbpath | grep '^one|')" = "one|/dev/ttyUSB1|1-1.3" ] &&
@@ -95,12 +94,10 @@ printf '%s\n' "$out" | head -1 | grep -q USBPATH && fail "no twins, yet a USBPAT
 # A port in place of the uid names one twin: the alias is pinned to it, as with --port.
 ztc_under cp2102_twins -J device alias put /dev/ttyUSB1 one silabs_cp210x
 expect_rc 0 "twin named by its port"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias uid usbpath)" = "one|$CP|1-1.3" ] &&
-	pass "twin named by its port: pinned to its usbpath" || fail "twin named by its port: $out"
+expect_fields "alias uid usbpath" "one|$CP|1-1.3" "twin named by its port: pinned to its usbpath"
 ztc_under cp2102_twins -J device alias put /dev/ttyUSB0 two silabs_cp210x --port /dev/ttyUSB0
 expect_rc 0 "twin named by its port and --port alike"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "two|1-1.2" ] && pass "port and --port alike: pinned" ||
-	fail "port and --port alike: $out"
+expect_fields "alias usbpath" "two|1-1.2" "port and --port alike: pinned"
 cp "$STORE" "$TMP/before"
 ztc_under cp2102_twins device alias put /dev/ttyUSB0 three silabs_cp210x --usbpath 1-1.3
 expect_rc 1 "port and --usbpath name two twins"
@@ -110,9 +107,8 @@ expect_one_line "port and --usbpath name two twins"; unchanged "port and --usbpa
 
 # alias list: each pinned twin connected on its own port, its pin shown (PINNED, -J usbpath).
 ztc_under cp2102_twins -J device alias list
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath port)" = "two|1-1.2|/dev/ttyUSB0
-one|1-1.3|/dev/ttyUSB1" ] && pass "alias list -J: pinned twins, their usbpaths and ports" ||
-	fail "alias list -J twins: $out"
+expect_fields "alias usbpath port" "two|1-1.2|/dev/ttyUSB0
+one|1-1.3|/dev/ttyUSB1" "alias list -J: pinned twins, their usbpaths and ports"
 ztc_under cp2102_twins device alias list
 [ "$out" = "PORT          ALIAS  UID       TARGET         PINNED  CONNECTED
 /dev/ttyUSB0  two    e7a4bc05  silabs_cp210x  1-1.2   yes
@@ -133,9 +129,7 @@ cp "$TMP/pinned" "$STORE"
 # Without twins a port names the device as before: no pin.
 ztc_under arduino_due -J device alias put /dev/ttyACM0 due arduino_due
 expect_rc 0 "a single device named by its port"
-[ "$(printf '%s\n' "$out" | "$JSONL" get alias usbpath)" = "due|null" ] &&
-	pass "a single device named by its port: not pinned" ||
-	fail "single device by port: $out"
+expect_fields "alias usbpath" "due|null" "a single device named by its port: not pinned"
 ztc_under arduino_due device alias list
 printf '%s\n' "$out" | head -1 | grep -q PINNED && pass "alias list: PINNED shown while an alias is pinned" ||
 	fail "alias list without PINNED: [$out]"

@@ -7,12 +7,7 @@ if ! unshare -m true 2>/dev/null; then
 	exit 77
 fi
 for args in "device discover" "-J device discover" "device discover --matchdb"; do
-	set +e
-	unshare -m sh -c 'mount -t tmpfs none /sys && exec "$@"' sh "$ZTC" $args >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture unshare -m sh -c 'mount -t tmpfs none /sys && exec "$@"' sh "$ZTC" $args
 	expect_rc 1 "$args without sysfs"
 	expect_err "ztc: udev is unavailable: /sys is not mounted (no /sys/class)" "$args without sysfs"
 	expect_one_line "$args without sysfs"

@@ -34,20 +34,12 @@ BIN="$TMP/bin"
 # path) whose /dev/ttyACM0 is served by samba-sim SIM-ARGS, logging to $TMP/sim.log (started empty).
 # Sets $out, $err, $rc.
 board() {
-	local rec=$1 sim=()
+	local rec=$1 opts rest
 	shift
-	while [ "$1" != "--" ]; do sim+=("$1"); shift; done
-	shift
-	case $rec in /*) ;; *) rec="$DATA/$rec.umockdev" ;; esac
+	split_args "$@"
 	: >"$TMP/sim.log"
-	set +e
-	"$UMOCKDEV_RUN" -- "$FAKE" --timeout 120 -d "$rec" \
-		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${sim[*]}" -- env PATH="$BIN" "$ZTC" "$@" \
-		>"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
+	capture "$UMOCKDEV_RUN" -- "$FAKE" --timeout 120 -d "$(record_path "$rec")" \
+		--serve "/dev/ttyACM0=$SIM --log $TMP/sim.log ${opts[*]}" -- env PATH="$BIN" "$ZTC" "${rest[@]}"
 }
 # Exactly one "ztc: " line: the error (phase lines come before it).
 one_error() {
@@ -134,6 +126,39 @@ virtualize_ok() {
 	[ "$(nrequests)" = 0 ] && pass "$target: virtualize needs no backend" || fail "$target: $(nrequests) request(s)"
 }
 
+# bossac_failures WHO ALIAS RECORD CHIP MAX NAME SIZE [SIM-ARGS...]: virtualize $vm on the board of RECORD
+# (samba-sim --chip CHIP SIM-ARGS --uid $ID --flash $FLASH) with no bossac on ztc's PATH, then on a silent
+# board, then an image of MAX + 1 bytes (SIZE + 1), more than NAME takes: refused before the touch, which
+# would erase the board's sketch. Each gives one error line and changes nothing.
+bossac_failures() {
+	local who=$1 alias=$2 rec=$3 chip=$4 max=$5 name=$6 size=$7 big
+	shift 7
+	before
+	BIN="$TMP/nobossac" board "$rec" --chip "$chip" "$@" --uid "$ID" --flash "$FLASH" -- \
+		device virtualize "$alias" -- "$vm"
+	expect_rc 1 "$who, no bossac on PATH"
+	expect_err "ztc: bossac not found on PATH: install the Debian package bossa-cli" "$who, no bossac on PATH"
+	one_error "$who, no bossac on PATH"; untouched "$who, no bossac on PATH"; never_touched "$who, no bossac on PATH"
+
+	before
+	board "$rec" --chip "$chip" --silent --flash "$FLASH" -- device virtualize "$alias" -- "$vm"
+	expect_rc 1 "silent $who"
+	expect_err "ztc: bossac failed (exit status 1): No device found on /dev/ttyACM0" "silent $who"
+	one_error "silent $who"; untouched "silent $who"
+
+	head -c $((max + 1)) /dev/urandom >"$TMP/big.bin"
+	scenario "GET /vms/ vmset bin \"$(base64 -w0 "$TMP/big.bin")\""
+	ztc_run -J vm create "$alias" r2.0.10 chibi2 --feat big
+	expect_rc 0 "vm create, a $size + 1 image"
+	big=$("$JSONL" get uid <<<"$out")
+	scenario
+	before
+	board "$rec" --chip "$chip" "$@" --uid "$ID" --flash "$FLASH" -- device virtualize "$alias" -- "$big"
+	expect_rc 1 "$who, image too big"
+	expect_err "ztc: the image ($((max + 1)) bytes) is larger than $name takes ($max bytes)" "$who, image too big"
+	one_error "$who, image too big"; untouched "$who, image too big"; never_touched "$who, image too big"
+}
+
 # ---- SAM3X8E (Arduino Due, Flip & Click): touch, bossac over the programming port's UART -------------------
 FLASH="$TMP/sam3x.flash"
 ID=8A4B3C2D10203040AABBCCDD55667788
@@ -161,32 +186,7 @@ done
 # The Due's failures, with the VM virtualized above.
 export ZTC_HOME="$TMP/home.arduino_due"
 vm=$due_vm
-
-before
-BIN="$TMP/nobossac" board arduino_due --chip sam3x8e --touch-erase --uid "$ID" --flash "$FLASH" -- \
-	device virtualize due -- "$vm"
-expect_rc 1 "Due, no bossac on PATH"
-expect_err "ztc: bossac not found on PATH: install the Debian package bossa-cli" "Due, no bossac on PATH"
-one_error "Due, no bossac on PATH"; untouched "Due, no bossac on PATH"; never_touched "Due, no bossac on PATH"
-
-before
-board arduino_due --chip sam3x8e --silent --flash "$FLASH" -- device virtualize due -- "$vm"
-expect_rc 1 "silent Due"
-expect_err "ztc: bossac failed (exit status 1): No device found on /dev/ttyACM0" "silent Due"
-one_error "silent Due"; untouched "silent Due"
-
-# One byte more than the 512 KB flash: refused before the touch, which would erase the board's sketch.
-head -c 524289 /dev/urandom >"$TMP/big.bin"
-scenario "GET /vms/ vmset bin \"$(base64 -w0 "$TMP/big.bin")\""
-ztc_run -J vm create due r2.0.10 chibi2 --feat big
-expect_rc 0 "vm create, a 512 KB + 1 image"
-big=$("$JSONL" get uid <<<"$out")
-scenario
-before
-board arduino_due --chip sam3x8e --touch-erase --uid "$ID" --flash "$FLASH" -- device virtualize due -- "$big"
-expect_rc 1 "Due, image too big"
-expect_err "ztc: the image (524289 bytes) is larger than Arduino Due takes (524288 bytes)" "Due, image too big"
-one_error "Due, image too big"; untouched "Due, image too big"; never_touched "Due, image too big"
+bossac_failures Due due arduino_due sam3x8e 524288 "Arduino Due" "512 KB" --touch-erase
 
 # ---- SAMD21 (MKR1000, Feather M0, ExpLoRer) in their bootloader: bossac over native USB, after the 8 KB --------
 FLASH="$TMP/d21.flash"
@@ -201,12 +201,7 @@ for t in arduino_mkr1000:mkr:mkr1000_boot:$mkr_uid \
 	sodaq_explorer:sodaq:mkr1000_boot:$mkr_uid; do
 	IFS=: read -r target alias rec uid <<<"$t"
 	export ZTC_HOME="$TMP/home.$target"
-	case $rec in /*) ztc_under_rec=$rec ;; *) ztc_under_rec=$DATA/$rec.umockdev ;; esac
-	set +e
-	"$UMOCKDEV_RUN" -d "$ztc_under_rec" -- "$ZTC" device alias put "$uid" "$alias" "$target" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	err=$(cat "$TMP/err")
+	ztc_under "$rec" device alias put "$uid" "$alias" "$target"
 	expect_rc 0 "$target: alias put (bootloader identity)"
 	# The bootloader's 8 KB and an old sketch after it.
 	head -c 262144 /dev/urandom >"$FLASH"
@@ -231,31 +226,6 @@ done
 # The MKR1000's failures, with the VM virtualized above.
 export ZTC_HOME="$TMP/home.arduino_mkr1000"
 vm=$mkr_vm
-
-before
-BIN="$TMP/nobossac" board mkr1000_boot --chip samd21g18a --uid "$ID" --flash "$FLASH" -- device virtualize mkr -- "$vm"
-expect_rc 1 "MKR1000, no bossac on PATH"
-expect_err "ztc: bossac not found on PATH: install the Debian package bossa-cli" "MKR1000, no bossac on PATH"
-one_error "MKR1000, no bossac on PATH"; untouched "MKR1000, no bossac on PATH"
-never_touched "MKR1000, no bossac on PATH"
-
-before
-board mkr1000_boot --chip samd21g18a --silent --flash "$FLASH" -- device virtualize mkr -- "$vm"
-expect_rc 1 "silent MKR1000"
-expect_err "ztc: bossac failed (exit status 1): No device found on /dev/ttyACM0" "silent MKR1000"
-one_error "silent MKR1000"; untouched "silent MKR1000"
-
-# One byte more than the 248 KB after the bootloader.
-head -c 253953 /dev/urandom >"$TMP/big.bin"
-scenario "GET /vms/ vmset bin \"$(base64 -w0 "$TMP/big.bin")\""
-ztc_run -J vm create mkr r2.0.10 chibi2 --feat big
-expect_rc 0 "vm create, a 248 KB + 1 image"
-big=$("$JSONL" get uid <<<"$out")
-scenario
-before
-board mkr1000_boot --chip samd21g18a --uid "$ID" --flash "$FLASH" -- device virtualize mkr -- "$big"
-expect_rc 1 "MKR1000, image too big"
-expect_err "ztc: the image (253953 bytes) is larger than Arduino/Genuino MKR1000 takes (253952 bytes)" \
-	"MKR1000, image too big"
-one_error "MKR1000, image too big"; untouched "MKR1000, image too big"; never_touched "MKR1000, image too big"
+# The image may take the 248 KB after the bootloader.
+bossac_failures MKR1000 mkr mkr1000_boot samd21g18a 253952 "Arduino/Genuino MKR1000" "248 KB"
 finish

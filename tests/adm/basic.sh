@@ -20,10 +20,10 @@ start_demo bad --uid dev1 --token wrong
 expect_has "bad token refused (sandbox)" "$SB_OUT" '"type":"refused","uid":"dev1"'
 expect_has "bad token refused (device log)" "$DM_ERR" "login refused by the server: bad token"
 expect_has "the device retries with backoff" "$DM_ERR" "reconnecting in"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 start_demo unknown --uid nobody --token x
 expect_has "unknown device refused" "$DM_ERR" "login refused by the server: unknown device"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 ctl wait dev1 0.5
 [ $rc = 1 ] && pass "refused devices are not listed" || fail "wait dev1 after refusals: $out"
 
@@ -125,7 +125,7 @@ expect_has "silent device dropped" "$SB_OUT" '"type":"dropped","uid":"dev2"' 5
 dropped_at=$(date +%s%N)
 kill -CONT "$DM_PID"
 expect_ctl "the dropped device comes back" '{"ok":true}' wait dev2 10
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 expect_has "logout after the device exits" "$SB_OUT" '"type":"logout","uid":"dev2"'
 
 # Without --trace no record of calls, replies, heartbeats or FOTA steps on stdout.

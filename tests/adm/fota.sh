@@ -24,7 +24,17 @@ expect_login() {
 	[ "$(last_login)" = "$2" ] && pass "$1" || fail "$1: login $(last_login), expected $2"
 }
 demo() { start_demo "$1" --uid dev1 --token tok1 --fota-dir "$FOTA" "${@:2}"; }
-stop_demo() { kill "$DM_PID" 2>/dev/null; wait "$DM_PID" 2>/dev/null; }
+# fota_until_restart WHAT OUT FOTA-ARGS...: a fota to dev1 in the background ($F, its reply in OUT); the device
+# must then exit 3, as one re-executing itself into the update.
+fota_until_restart() {
+	local what=$1 reply=$2
+	shift 2
+	"$SANDBOX" --ctl "$SB_CTL" fota dev1 "$@" >"$reply" 2>&1 &
+	F=$!
+	PIDS="$PIDS $F"
+	wait "$DM_PID"; r=$?
+	[ $r = 3 ] && pass "$what" || fail "$what: device exit $r"
+}
 
 start_sandbox sb || finish
 demo d1
@@ -109,11 +119,7 @@ stop_demo
 # A real restart (the process exits 3, as a device re-executing itself), then the confirmation.
 demo exit1 --restart-exit
 expect_ctl "login (restart-exit)" '{"ok":true}' wait dev1 5
-"$SANDBOX" --ctl "$SB_CTL" fota dev1 "$TMP/bc2.bin" timeout=15 >"$TMP/fota1.out" 2>&1 &
-F=$!
-PIDS="$PIDS $F"
-wait "$DM_PID"; r=$?
-[ $r = 3 ] && pass "the device exited to restart" || fail "device exit $r"
+fota_until_restart "the device exited to restart" "$TMP/fota1.out" "$TMP/bc2.bin" timeout=15
 expect_rec "attempt recorded before the restart" '{"bc":0,"vm":1,"last_bc":1,"last_vm":1,"state":"attempt","chunk":4096}'
 demo exit2 --restart-exit
 wait "$F"; r=$?
@@ -123,11 +129,7 @@ expect_rec "accepted after the restart" '{"bc":0,"vm":1,"last_bc":0,"last_vm":1,
 cmp -s "$TMP/bc2.bin" "$FOTA/bc0.bin" && pass "new bytecode in slot 0" || fail "bc0.bin differs"
 
 # Rollback: the update's first run never logs in (so never accepts); the next start falls back.
-"$SANDBOX" --ctl "$SB_CTL" fota dev1 "$TMP/bc.bin" timeout=20 >"$TMP/fota2.out" 2>&1 &
-F=$!
-PIDS="$PIDS $F"
-wait "$DM_PID"; r=$?
-[ $r = 3 ] && pass "the device exited to restart (rollback case)" || fail "device exit $r"
+fota_until_restart "the device exited to restart (rollback case)" "$TMP/fota2.out" "$TMP/bc.bin" timeout=20
 expect_rec "attempt of slot 1" '{"bc":1,"vm":1,"last_bc":0,"last_vm":1,"state":"attempt","chunk":4096}'
 main_sb=("$SB_PID" "$SB_PORT" "$SB_CTL" "$SB_OUT" "$SB_ERR")
 echo '{"dev1": "not-this-token"}' >"$TMP/refuse.json"
@@ -150,14 +152,10 @@ stop_demo
 # a restart before its next login rolls the update back.
 demo nc1 --restart-exit
 expect_ctl "login (no-confirm)" '{"ok":true}' wait dev1 5
-"$SANDBOX" --ctl "$SB_CTL" fota dev1 "$TMP/bc2.bin" --no-confirm timeout=20 >"$TMP/fota3.out" 2>&1 &
-F=$!
-PIDS="$PIDS $F"
-wait "$DM_PID"; r=$?
-[ $r = 3 ] && pass "the device exited to restart (no-confirm)" || fail "device exit $r"
+fota_until_restart "the device exited to restart (no-confirm)" "$TMP/fota3.out" "$TMP/bc2.bin" --no-confirm timeout=20
 expect_rec "attempt recorded (no-confirm)" '{"bc":1,"vm":1,"last_bc":0,"last_vm":1,"state":"attempt","chunk":4096}'
 # Its next reconnection would come 2 to 4 s after the drop: time to restart it before it logs in.
-start_demo nc2 --uid dev1 --token tok1 --fota-dir "$FOTA" --restart-exit --reconnect-ms 4000
+demo nc2 --restart-exit --reconnect-ms 4000
 wait "$F"; r=$?
 want='{"ok":false,"error":"not confirmed: the device was dropped at its login after the restart (--no-confirm)"}'
 [ $r = 1 ] && [ "$(cat "$TMP/fota3.out")" = "$want" ] && pass "no-confirm: the update is reported unconfirmed" ||

@@ -88,6 +88,14 @@ start_demo() {
 	PIDS="$PIDS $DM_PID"
 }
 
+# stop_demo: end the current zadm-demo (it may have exited already) and reap it.
+stop_demo() { kill "$DM_PID" 2>/dev/null; wait "$DM_PID" 2>/dev/null; }
+# stop_sandbox: ask the current sandbox to quit and wait for it to end.
+stop_sandbox() {
+	ctl quit
+	wait "$SB_PID"
+}
+
 finish() {
 	if [ "$failures" -ne 0 ]; then
 		echo "$failures check(s) failed" >&2

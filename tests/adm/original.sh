@@ -103,8 +103,7 @@ for step in '"step":"start","chunk":1024,"bcsize":3000,"vmsize":0,"bc":1,"vm":0}
 done
 if has "$SB_OUT" '"type":"dropped"'; then fail "dropped during the update"; else pass "never dropped"; fi
 stop_orig
-ctl quit
-wait "$SB_PID"
+stop_sandbox
 strict_ok=$(python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]; print("ok")' "$SB_OUT")
 [ "$strict_ok" = ok ] && pass "stdout is JSON Lines with --trace" || fail "stdout is not JSON Lines"
 
@@ -130,8 +129,7 @@ expect_ctl "and answers calls" '{"ok":true,"res":[1]}' call orig1 echo '[1]'
 stop_orig
 if grep -qE '"type":"(call|retn|heartbeat|fota)"' "$SB_OUT"; then fail "trace records without --trace"; else
 	pass "no trace records without --trace"; fi
-ctl quit
-wait "$SB_PID"
+stop_sandbox
 
 # ---- --login-grace 0: supervision counts two periods from the login, as before; the client is dropped ----
 start_sandbox nograce --devices "$TMP/devices.json" --htbm 1 --login-grace 0 || finish
@@ -141,6 +139,5 @@ orig c4 "$TMP/f4" --heartbeat 60 --login-sleep 4
 expect_has "dropped before its first line" "$SB_OUT" '"type":"dropped","uid":"orig1","ts":' 5
 expect_has "the reason says nothing came" "$SB_OUT" '"reason":"nothing received after the login"}'
 stop_orig
-ctl quit
-wait "$SB_PID"
+stop_sandbox
 finish

@@ -43,8 +43,7 @@ kill -9 "$SB_PID"; wait "$SB_PID" 2>/dev/null
 [ -S "$TMP/stale.sock" ] || fail "no stale socket left by SIGKILL"
 SB_CONTROL=$TMP/stale.sock start_sandbox stale2 || finish
 expect_ctl "a stale socket is replaced" '{"ok":true,"devices":[]}' list
-ctl quit
-wait "$SB_PID"
+stop_sandbox
 SB_PID=${main_sb[0]} SB_PORT=${main_sb[1]} SB_CTL=${main_sb[2]} SB_OUT=${main_sb[3]} SB_ERR=${main_sb[4]}
 
 # Numbers in control commands: only finite seconds in range; each bad value is an error reply, at once.

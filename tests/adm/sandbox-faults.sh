@@ -85,9 +85,8 @@ case $(sed -n 4p "$TMP/ota.out") in 'block 1: {"cmd":"OTA","bin":'*) pass "block
 *) fail "block 1: $(sed -n 4p "$TMP/ota.out")" ;; esac
 expect_has "the index is logged as out of range" "$SB_ERR" "evil: OTA block 4503599627370497 out of range"
 [ "$out" = '{"ok":false,"error":"test over"}' ] && pass "the update ends with the device's ko" || fail "fota: $out"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
-ctl quit
-wait "$SB_PID"
+stop_demo
+stop_sandbox
 
 # ---- slowloris: the login line has an absolute deadline ----
 start_sandbox slow --login-timeout 2 || finish
@@ -107,8 +106,7 @@ expect_has "a device line over the maximum ends the session" "$SB_ERR" "longline
 expect_has "the logout says why" "$SB_OUT" '"type":"logout","uid":"longline","ts":'
 grep -F '"type":"logout","uid":"longline"' "$SB_OUT" | grep -qF '"reason":"line over the maximum length"}' &&
 	pass "logout reason: line over the maximum length" || fail "logout: $(grep -F longline "$SB_OUT")"
-ctl quit
-wait "$SB_PID"
+stop_sandbox
 if command -v certtool >/dev/null; then
 	certtool --generate-privkey --key-type=ecdsa --outfile "$TMP/k.pem" >/dev/null 2>&1
 	printf 'cn = "localhost"\nexpiration_days = 2\ntls_www_server\n' >"$TMP/t.tmpl"
@@ -119,8 +117,7 @@ if command -v certtool >/dev/null; then
 	case $(cat "$TMP/trickle-tls.out") in "closed after 1."[5-9]* | "closed after "[23].*) pass "a trickled TLS handshake is closed at the deadline ($(cat "$TMP/trickle-tls.out"))" ;;
 	*) fail "trickled TLS handshake: $(cat "$TMP/trickle-tls.out")" ;; esac
 	expect_has "the handshake timeout is logged" "$SB_ERR" "TLS handshake failed"
-	ctl quit
-	wait "$SB_PID"
+	stop_sandbox
 else
 	echo "skip: certtool (gnutls-bin) not installed: no TLS slowloris check"
 fi
@@ -140,9 +137,8 @@ wait "$h2"
 start_demo capdemo --uid dev1 --token tok1
 expect_ctl "a device logs in once connections are free" '{"ok":true}' wait dev1 8
 expect_has "the end of the episode is logged" "$SB_ERR" "3 connections refused at the limit"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
-ctl quit
-wait "$SB_PID"
+stop_demo
+stop_sandbox
 
 # ---- descriptors exhausted (EMFILE): no busy loop, one log line, recovery ----
 SB_NOFILE=16 start_sandbox emfile || finish
@@ -163,7 +159,6 @@ wait "$holder"
 start_demo emdemo --uid dev1 --token tok1
 expect_ctl "a device logs in once descriptors are free" '{"ok":true}' wait dev1 10
 expect_has "the recovery is logged" "$SB_ERR" "accepting connections again"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
-ctl quit
-wait "$SB_PID"
+stop_demo
+stop_sandbox
 finish

@@ -43,7 +43,7 @@ expect_ctl "TLS login by IP address" '{"ok":true}' wait dev1 5
 ctl list
 case $out in *'"tls":true'*) pass "the session is TLS" ;; *) fail "list: $out" ;; esac
 expect_ctl "RPC over TLS" '{"ok":true,"res":["tls"]}' call dev1 echo '["tls"]'
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 expect_has "logout" "$SB_OUT" '"type":"logout","uid":"dev1"'
 
 # Verified, by host name (also sent as SNI).
@@ -52,25 +52,25 @@ expect_has "logout" "$SB_OUT" '"type":"logout","uid":"dev1"'
 DM_PID=$!
 PIDS="$PIDS $DM_PID"
 expect_ctl "TLS login by host name" '{"ok":true}' wait dev1 5
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 
 logins=$(count "$SB_OUT" '"type":"login"')
 # Wrong host name: refused by the device.
 start_demo wrongname --uid dev1 --token tok1 --tls-ca "$TMP/ca.pem" --server-name wrong.example
 expect_has "wrong host name refused" "$DM_ERR" "TLS: certificate of wrong.example refused"
 expect_has "the reason names the host name" "$DM_ERR" "does not match"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 
 # A certificate from a CA the device does not trust.
 start_demo badca --uid dev1 --token tok1 --tls-ca "$TMP/other.pem"
 expect_has "untrusted certificate refused" "$DM_ERR" "TLS: certificate of 127.0.0.1 refused"
 expect_has "the reason says not trusted" "$DM_ERR" "NOT trusted"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 
 # A plain client never logs in to a TLS server.
 start_demo plain --uid dev1 --token tok1
 sleep 1
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 [ "$(count "$SB_OUT" '"type":"login"')" = "$logins" ] && pass "no login from refused or plain clients" ||
 	fail "a refused client logged in: $(cat "$SB_OUT")"
 if has "$DM_ERR" "logged in as"; then fail "plain client logged in"; else pass "plain client not logged in"; fi
@@ -79,7 +79,7 @@ if has "$DM_ERR" "logged in as"; then fail "plain client logged in"; else pass "
 start_demo insecure --uid dev1 --token tok1 --insecure
 expect_ctl "insecure login" '{"ok":true}' wait dev1 5
 expect_has "insecure warns" "$DM_ERR" "certificate verification is off"
-kill "$DM_PID"; wait "$DM_PID" 2>/dev/null
+stop_demo
 
 # The token never appears in logs, even with ZADM_DEBUG.
 ZADM_DEBUG=1 "$DEMO" --address 127.0.0.1 --port "$SB_PORT" --uid dev1 --token tok1 --tls-ca "$TMP/ca.pem" \

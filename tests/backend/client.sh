@@ -6,14 +6,7 @@ start_backend --page 3
 export ZTC_TOKEN=$TOKEN
 URL=$ZTC_BACKEND_URL
 # call ARGS...: run backend-call; sets $out, $err, $rc.
-call() {
-	set +e
-	"$CALL" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out")
-	err=$(cat "$TMP/err")
-}
+call() { capture "$CALL" "$@"; }
 
 # POST /devices: the body, the remote id from data.uid; then usable for a VM.
 call register "Bench Due" C0FFEE9999 arduino_due "Arduino"

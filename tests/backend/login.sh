@@ -13,11 +13,7 @@ expect_out "token saved" "login --token says so"
 no_token_in_output "login --token"
 
 # From stdin: the first line, without surrounding white space; the rest is ignored.
-set +e
-printf '  other-Token.42 \t\nsecond line\n' | "$ZTC" login >"$TMP/out" 2>"$TMP/err"
-rc=$?
-set -e
-out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
+capture "$ZTC" login < <(printf '  other-Token.42 \t\nsecond line\n')
 expect_rc 0 "login from stdin"
 [ "$(cred_token)" = "['token'] other-Token.42" ] && pass "stdin token trimmed, first line only" || fail "stdin: $(cat "$CRED")"
 [ "$(stat -c %a "$CRED")" = 600 ] && pass "replaced credentials.json keeps mode 0600" || fail "mode after replace"
@@ -59,13 +55,8 @@ ztc_run login --token "$TOKEN"
 # Bad tokens: usage errors, exit 2, the saved token untouched.
 cp "$CRED" "$TMP/cred.before"
 kept() { cmp -s "$CRED" "$TMP/cred.before" && pass "$1: credentials.json unchanged" || fail "$1: credentials.json changed"; }
-login_stdin() {
-	set +e
-	printf "$1" | "$ZTC" login >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	set -e
-	out=$(cat "$TMP/out"); err=$(cat "$TMP/err")
-}
+# login_stdin FORMAT: ztc login with printf FORMAT on its stdin (a pipe); sets out, err, rc.
+login_stdin() { capture "$ZTC" login < <(printf "$1"); }
 ztc_run login --token ""
 expect_rc 2 "empty --token"
 [ "$err" = "ztc: empty token

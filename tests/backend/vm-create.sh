@@ -59,8 +59,8 @@ expected=$(printf '%s\n' "$uid|arduino_due|$CHIP|r2.0.10|chibi2|$hash|$file" \
 	"$uid2|arduino_due|$CHIP|r19.08.30|freertos10|$hash0|$path2" \
 	"Ab_cd-EF_gh|arduino_due|$CHIP|r2.0.10|chibi2|$hash1|$VMS/Ab_cd-EF_gh_r2.0.10_${hash1}_chibi2.vm" |
 	LC_ALL=C sort)
-[ "$(printf '%s\n' "$out" | "$JSONL" get uid target chipid version rtos hash_features path)" = "$expected" ] &&
-	pass "vm list -J: uid target chipid version rtos hash_features path" || fail "vm list -J: $out"
+expect_fields "uid target chipid version rtos hash_features path" "$expected" \
+	"vm list -J: uid target chipid version rtos hash_features path"
 ztc_run vm list
 expect_rc 0 "vm list"
 [ "$(printf '%s\n' "$out" | head -1 | tr -s ' ')" = "UID TARGET CHIPID VERSION RTOS HASH_FEATURES PATH" ] &&
