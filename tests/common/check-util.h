@@ -17,6 +17,13 @@ static inline long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Add the tests of a NULL-terminated list to tc, in its order. */
+static inline void check_add_tests(TCase *tc, const TTest *const *tests)
+{
+	for (; *tests; tests++)
+		tcase_add_test(tc, *tests);
+}
+
 /* A test case of the tests (a NULL-terminated list), each run between setup and teardown (both NULL:
  * no fixture); as a checked fixture they run in the test's own process, so an assertion there fails
  * that test alone. */
@@ -27,8 +34,7 @@ static inline TCase *check_tcase(const char *name, void (*setup)(void), void (*t
 
 	if (setup || teardown)
 		tcase_add_checked_fixture(tc, setup, teardown);
-	for (; *tests; tests++)
-		tcase_add_test(tc, *tests);
+	check_add_tests(tc, tests);
 	return tc;
 }
 
