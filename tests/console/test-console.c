@@ -505,6 +505,34 @@ START_TEST(test_missing_port)
 }
 END_TEST
 
+/* The process holding port (through libztc, like another ztc would), and until it is killed. */
+static pid_t hold_port(const char *port)
+{
+	ztc_serial_params p;
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	ztc_serial_params_init(&p);
+	make_pipe(ready);
+	pid = fork_child();
+	if (pid == 0) {
+		ztc_ctx *ctx;
+		int fd;
+
+		if (ztc_ctx_new(&ctx) < 0 || ztc_serial_open(ctx, port, &p, &fd) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	read_exact(ready[0], &c, 1);
+	close(ready[0]);
+	return pid;
+}
+
 static void self_comm(char *buf, size_t size)
 {
 	FILE *f = fopen("/proc/self/comm", "r");
@@ -521,27 +549,13 @@ START_TEST(test_lock_conflict)
 	ztc_serial_params p;
 	struct pty pty;
 	ztc_ctx *ctx;
-	int ready[2], fd = -77;
+	int fd = -77;
 	long long t0;
 	pid_t holder;
 
 	make_pty(&pty);
 	ztc_serial_params_init(&p);
-	make_pipe(ready);
-	holder = fork_child();
-	if (holder == 0) {
-		ztc_ctx *cctx;
-		int hfd;
-
-		if (ztc_ctx_new(&cctx) < 0 || ztc_serial_open(cctx, pty.path, &p, &hfd) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	read_exact(ready[0], comm, 1);
+	holder = hold_port(pty.path);
 	ck_assert_int_eq(ztc_ctx_new(&ctx), 0);
 	t0 = now_ms();
 	ck_assert_int_eq(ztc_serial_open(ctx, pty.path, &p, &fd), ZTC_ERR_BUSY);
@@ -1069,34 +1083,6 @@ static pid_t spawn_ztc_piped(int board, int in, int *out, int *err, char **args)
 	close(ep[1]);
 	*out = op[0];
 	*err = ep[0];
-	return pid;
-}
-
-/* The process holding port (through libztc, like another ztc would), and until it is killed. */
-static pid_t hold_port(const char *port)
-{
-	ztc_serial_params p;
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	ztc_serial_params_init(&p);
-	make_pipe(ready);
-	pid = fork_child();
-	if (pid == 0) {
-		ztc_ctx *ctx;
-		int fd;
-
-		if (ztc_ctx_new(&ctx) < 0 || ztc_serial_open(ctx, port, &p, &fd) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	read_exact(ready[0], &c, 1);
-	close(ready[0]);
 	return pid;
 }
 

@@ -257,10 +257,8 @@ static void due_add_events(void)
 	umockdev_testbed_uevent(tb, DUE_TTY, "add");
 }
 
-/* Unplug, as the kernel does it: uevents child first. umockdev can only send the uevent of a device
- * that still exists, so the ids are blanked first: a rescan that happens between the uevents and the
- * removal already sees no board, whatever the timing. */
-static void unplug(const char *usb, const char *intf, const char *tty)
+/* A board's usb_device and tty without their USB ids: from then on a rescan sees no board there. */
+static void blank_ids(const char *usb, const char *tty)
 {
 	const char *const nodes[] = { tty, usb };
 
@@ -268,6 +266,14 @@ static void unplug(const char *usb, const char *intf, const char *tty)
 		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
 		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
 	}
+}
+
+/* Unplug, as the kernel does it: uevents child first. umockdev can only send the uevent of a device
+ * that still exists, so the ids are blanked first: a rescan that happens between the uevents and the
+ * removal already sees no board, whatever the timing. */
+static void unplug(const char *usb, const char *intf, const char *tty)
+{
+	blank_ids(usb, tty);
 	umockdev_testbed_uevent(tb, tty, "remove");
 	umockdev_testbed_uevent(tb, intf, "remove");
 	umockdev_testbed_uevent(tb, usb, "remove");
@@ -298,14 +304,9 @@ END_TEST
  * empty set, after the usb_device's remove. */
 START_TEST(hotplug_burst_unplug)
 {
-	const char *const nodes[] = { DUE_TTY, DUE_SYSPATH };
-
 	start_ztc_with_due();
 	/* As in unplug(): a rescan at any point from here sees no board. */
-	for (size_t i = 0; i < 2; i++) {
-		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
-		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
-	}
+	blank_ids(DUE_SYSPATH, DUE_TTY);
 	umockdev_testbed_uevent(tb, DUE_TTY, "remove");
 	umockdev_testbed_uevent(tb, DUE_INTF, "unbind");
 	umockdev_testbed_uevent(tb, DUE_INTF, "remove");
