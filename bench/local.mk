@@ -15,4 +15,8 @@ bench_adm_load_adm_load_LDADD = adm/lib/libzadm.la $(YAJL_LIBS) $(PTHREAD_LIBS)
 CLEANFILES += bench/adm-load/adm-load
 EXTRA_DIST += bench/adm-load/run.sh
 
+# bench/discover builds its stat-floor timer with `make bench/statfloor`.
+EXTRA_PROGRAMS += bench/statfloor
+bench_statfloor_SOURCES = bench/statfloor.c
+CLEANFILES += bench/statfloor
 EXTRA_DIST += bench/discover

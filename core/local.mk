@@ -6,6 +6,7 @@ ztcinclude_HEADERS = core/include/ztc/ztc.h core/include/ztc/common.h core/inclu
 
 core_lib_libztc_la_SOURCES = \
 	core/lib/internal.h \
+	core/lib/inline.h \
 	core/lib/alias.c \
 	core/lib/board.c \
 	core/lib/chipid.c \

@@ -5,7 +5,7 @@ PLUGIN_LDFLAGS = -module -avoid-version -shared -export-symbols-regex '^ztc_plug
 
 # OpenOCD through a debug probe, for the modules that drive probes: linked into each, exported by none.
 noinst_LTLIBRARIES += plugins/common/libopenocd.la
-plugins_common_libopenocd_la_SOURCES = plugins/common/openocd.c plugins/common/openocd.h
+plugins_common_libopenocd_la_SOURCES = plugins/common/openocd.c plugins/common/openocd.h core/lib/inline.h
 plugins_common_libopenocd_la_CFLAGS = $(AM_CFLAGS)
 
 plugin_LTLIBRARIES =

@@ -109,6 +109,33 @@ expect_out "$ref" "cache is a symlink: the same boards"
 [ "$(cat "$TMP/target")" = precious ] && pass "the link's target untouched" || fail "link target changed"
 [ -f "$CACHE" ] && [ ! -L "$CACHE" ] && pass "the link replaced by a cache file" || fail "cache not rebuilt"
 
+# Runs with another ZTC_DB_PATH keep the entries of the dirs they do not search (up to 16 dirs): a
+# vendor dir searched now and then is not parsed again each time.
+DB2="$TMP/db2"
+mkdir -p "$DB2" && cp -r "$top_srcdir/db/arduino_mkr1000" "$DB2/"
+ZTC_DB_PATH="$DB:$DB2" ztc_run -J device supported
+expect_rc 0 "two dirs"
+ZTC_DB_PATH="$DB2" ztc_run -J device supported
+expect_rc 0 "the second dir alone"
+stamp=$(stat -c %y "$f")
+sed -i 's/"Arduino Due"/"Arduino DUE"/' "$f"
+touch -d "$stamp" "$f"
+ztc_run -J device supported
+case $out in *'"Arduino Due"'*) pass "a dir left out of one run: its entries kept in the cache" ;;
+*) fail "entries of $DB dropped by a run without it: $out" ;; esac
+# Seventeen other dirs later, the oldest is gone: parsed again (the edited name shows).
+for i in $(seq 1 17); do
+	mkdir -p "$TMP/many/$i" && cp -r "$top_srcdir/db/arduino_mkr1000" "$TMP/many/$i/"
+	ZTC_DB_PATH="$TMP/many/$i" ztc_run -J device supported
+	expect_rc 0 "dir $i of 17"
+done
+n=$(grep -c "$TMP/many/" <(strings "$CACHE" | sort -u) || true)
+[ "$n" -le 16 ] && pass "at most 16 dirs kept ($n of the 17 named)" || fail "$n dirs kept"
+ztc_run -J device supported
+case $out in *'"Arduino DUE"'*) pass "a dir not searched for 17 runs of other dirs: dropped, parsed again" ;;
+*) fail "stale entry kept: $out" ;; esac
+sed -i 's/"Arduino DUE"/"Arduino Due"/' "$f"
+
 # Never required: a cache dir that cannot be made, a missing HOME, a relative XDG_CACHE_HOME.
 mkdir -p "$TMP/ro" && : >"$TMP/ro/ztc" # a file where the ztc dir should be
 XDG_CACHE_HOME="$TMP/ro" ztc_run -J device supported

@@ -78,6 +78,13 @@ tests_unit_test_libztc_SOURCES = tests/unit/test-libztc.c
 tests_unit_test_libztc_CPPFLAGS = $(AM_CPPFLAGS) -DTOP_SRCDIR='"$(abs_top_srcdir)"' -DTOP_BUILDDIR='"$(abs_top_builddir)"'
 tests_unit_test_libztc_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_libztc_LDADD = core/lib/libztc.la $(CHECK_LIBS)
+
+# ztc_match_devices() against a brute-force oracle (its USB-id index).
+check_PROGRAMS += tests/unit/test-match
+TESTS += tests/unit/test-match
+tests_unit_test_match_SOURCES = tests/unit/test-match.c
+tests_unit_test_match_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_match_LDADD = core/lib/libztc.la $(CHECK_LIBS)
 if UMOCKDEV_TESTS
 TESTS += tests/family.sh
 endif

@@ -528,7 +528,22 @@ static void write_locked(zadm_device *dev, const char *line, size_t len, const c
 	pthread_cond_broadcast(&dev->cond);
 }
 
-static void run_job(zadm_device *dev, struct zadm_job *j)
+struct zadm_job *zadm_device_next_job(zadm_device *dev)
+{
+	struct zadm_job *j = dev->jhead;
+
+	if (!j)
+		return NULL;
+	dev->jhead = j->next;
+	if (!dev->jhead)
+		dev->jtail = NULL;
+	dev->njobs--;
+	if (dev->flow_waiters)
+		pthread_cond_broadcast(&dev->cond); /* room for the reader */
+	return j;
+}
+
+void zadm_device_run_job(zadm_device *dev, struct zadm_job *j)
 {
 	switch (j->type) {
 	case ZADM_JOB_CALL:
@@ -541,6 +556,7 @@ static void run_job(zadm_device *dev, struct zadm_job *j)
 		zadm_fota_accept(dev);
 		break;
 	}
+	job_free(j);
 }
 
 /* The writer (do_send), the worker (do_jobs), or in low_res mode one thread doing both: then the
@@ -576,18 +592,11 @@ static void service(zadm_device *dev, bool do_send, bool do_jobs)
 			}
 		}
 		if (do_jobs && dev->jhead) {
-			struct zadm_job *j = dev->jhead;
+			struct zadm_job *j = zadm_device_next_job(dev);
 
-			dev->jhead = j->next;
-			if (!dev->jhead)
-				dev->jtail = NULL;
-			dev->njobs--;
 			dev->job_running = true;
-			if (dev->flow_waiters)
-				pthread_cond_broadcast(&dev->cond); /* room for the reader */
 			pthread_mutex_unlock(&dev->lock);
-			run_job(dev, j);
-			job_free(j);
+			zadm_device_run_job(dev, j);
 			pthread_mutex_lock(&dev->lock);
 			dev->job_running = false;
 			if (dev->flow_waiters)

@@ -166,6 +166,10 @@ int zadm_device_push_job(struct zadm_device *dev, int type, yajl_val msg, unsign
 /* Wait until every job session gen queued has run and the replies they queued are written, or the
  * session ends, or the device stops (reader thread, before it ends a session on terminate). */
 void zadm_device_finish_jobs(struct zadm_device *dev, unsigned int gen);
+/* The worker's two steps, which the fuzz target tests/fuzz/fuzz-adm-lines.c takes too: the next job off
+ * the queue (dev->lock held; NULL when there is none), and running it (lock not held), which frees it. */
+struct zadm_job *zadm_device_next_job(struct zadm_device *dev);
+void zadm_device_run_job(struct zadm_device *dev, struct zadm_job *j);
 
 /* ---- protocol.c ---- */
 char *zadm_proto_login(struct zadm_device *dev, size_t *ret_len);

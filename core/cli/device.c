@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "../lib/inline.h"
 #include "cli.h"
 
 #define DISCOVER_USAGE "ztc device discover [--matchdb] [--loop] [--looptime MS]"
@@ -21,41 +22,10 @@ static const char *const raw_keys[] = { "vid", "pid", "sid", "uid", "port", "dis
 static const char *const match_keys[] = { "name", "alias", "target", "uid", "chipid", "remote_id",
 					   "classname", "port", "disk", "usbpath" };
 
-/* Strings a table borrows until it is printed. */
-struct owned {
-	char **s;
-	size_t n, cap;
-};
-
-static const char *own(struct owned *o, char *s)
-{
-	if (!s)
-		return NULL;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 16;
-		char **ns = realloc(o->s, cap * sizeof(*ns));
-
-		if (!ns) {
-			free(s);
-			return NULL;
-		}
-		o->s = ns;
-		o->cap = cap;
-	}
-	return o->s[o->n++] = s;
-}
-
-static void owned_free(struct owned *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		free(o->s[i]);
-	free(o->s);
-}
-
 /* The uid as a table shows it: its shortest unique prefix among uids. */
-static const char *short_uid(struct owned *o, const char *uid, const char *const *uids, size_t n)
+static const char *short_uid(struct ztc_kept *o, const char *uid, const char *const *uids, size_t n)
 {
-	return uid ? own(o, strndup(uid, out_uid_len(uid, uids, n))) : NULL;
+	return uid ? ztc_kept_add(o, strndup(uid, out_uid_len(uid, uids, n))) : NULL;
 }
 
 /* Port order for tables: /dev/ttyACM2 before /dev/ttyACM10, devices without a port last, then uid, then
@@ -105,7 +75,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 					       { "DISK", OUT_OPTIONAL }, { "USBPATH", OUT_OPTIONAL },
 					       { "DESC", OUT_CUT } };
 	struct out_records o;
-	struct owned own_s = { 0 };
+	struct ztc_kept own_s = { 0 }; /* strings a table borrows until it is printed */
 	const char **uids = calloc(list->n + 1, sizeof(*uids));
 	size_t *idx = calloc(list->n + 1, sizeof(*idx));
 
@@ -133,7 +103,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	for (size_t i = 0; i < list->n; i++) {
 		const ztc_usbdev *d = &list->dev[idx[i]];
 		const char *row[] = { d->port, short_uid(&own_s, d->uid, uids, list->n), d->vid, d->pid, d->sid,
-				      d->disk, d->usbpath, own(&own_s, desc_without_sid(d)) };
+				      d->disk, d->usbpath, ztc_kept_add(&own_s, desc_without_sid(d)) };
 
 		out_add(&o, row);
 	}
@@ -144,7 +114,7 @@ static void print_raw(struct cli *cli, const ztc_usbdev_list *list)
 	fflush(stdout);
 	out_free(&o);
 out:
-	owned_free(&own_s);
+	ztc_kept_free(&own_s);
 	free(uids);
 	free(idx);
 }
@@ -179,7 +149,7 @@ static void print_match_table(const ztc_match_list *ml)
 					       { "TARGET", OUT_WRAP } };
 	struct match_row *rows = calloc(ml->n + 1, sizeof(*rows));
 	const char **uids = calloc(ml->n + 1, sizeof(*uids));
-	struct owned own_s = { 0 };
+	struct ztc_kept own_s = { 0 }; /* strings a table borrows until it is printed */
 	const char *example = NULL, *example_port = NULL;
 	bool any_twin = false;
 	struct out_records o;
@@ -227,7 +197,7 @@ static void print_match_table(const ztc_match_list *ml)
 
 		if (rows[r].n > 1) {
 			snprintf(many, sizeof(many), "one of %zu", rows[r].n);
-			row[5] = own(&own_s, strdup(many));
+			row[5] = ztc_kept_add(&own_s, strdup(many));
 		}
 		/* A twin's uid names two devices: its port is the example then. */
 		if (!m->alias && !example && !rows[r].twin)
@@ -246,7 +216,7 @@ static void print_match_table(const ztc_match_list *ml)
 out:
 	for (size_t r = 0; rows && r < nrows; r++)
 		free(rows[r].targets);
-	owned_free(&own_s);
+	ztc_kept_free(&own_s);
 	free(rows);
 	free(uids);
 }
@@ -688,7 +658,7 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 					       { "PINNED", OUT_OPTIONAL }, { "CONNECTED", 0 },
 					       { "NAME", OUT_OPTIONAL | OUT_CUT } };
 	ztc_usbdev_list *devs = NULL;
-	struct owned own_s = { 0 };
+	struct ztc_kept own_s = { 0 }; /* strings a table borrows until it is printed */
 	ztc_alias_list *l = NULL;
 	ztc_store *store = NULL;
 	const char **uids = NULL;
@@ -744,7 +714,7 @@ static int cmd_alias_list(struct cli *cli, int argc, char **argv)
 	rc = 0;
 out:
 	free(uids);
-	owned_free(&own_s);
+	ztc_kept_free(&own_s);
 	ztc_alias_list_free(l);
 	ztc_usbdev_list_free(devs);
 	ztc_store_free(store);

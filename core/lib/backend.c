@@ -472,14 +472,18 @@ static void gen_kv(struct gen *j, const char *key, const char *val)
 	gen_str(j, val);
 }
 
-static bool gen_new(struct gen *j)
+/* A generator with the body's object opened (every body ztc writes is one object); false when out of
+ * memory. */
+static bool gen_object_new(struct gen *j)
 {
 	j->bad = false;
 	j->g = yajl_gen_alloc(NULL);
+	if (!j->g)
+		return false;
 	/* Refuse to send strings that are not UTF-8 rather than send JSON the backend cannot read. */
-	if (j->g)
-		yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
-	return j->g != NULL;
+	yajl_gen_config(j->g, yajl_gen_validate_utf8, 1);
+	gen_check(j, yajl_gen_map_open(j->g));
+	return true;
 }
 
 /* The generated text, malloc'd, and frees the generator; NULL with *ret_bad set when a yajl call
@@ -566,9 +570,8 @@ ZTC_API int ztc_backend_register_device(ztc_backend *be, const char *name, const
 		return ZTC_ERR_ARG;
 	if (!nonempty_args(be, "registering a device", names, vals, 3))
 		return ZTC_ERR_ARG;
-	if (!gen_new(&j))
+	if (!gen_object_new(&j))
 		return ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	gen_check(&j, yajl_gen_map_open(j.g));
 	gen_kv(&j, "name", name);
 	gen_kv(&j, "on_chip_id", on_chip_id);
 	gen_kv(&j, "type", type);
@@ -591,9 +594,8 @@ ZTC_API int ztc_backend_create_vm(ztc_backend *be, const char *name, const char 
 	for (size_t i = 0; i < nfeatures; i++)
 		if (ztc_str_empty(features[i]))
 			return ztc_fail(be->ctx, ZTC_ERR_ARG, "creating a VM: feature %zu is empty", i + 1);
-	if (!gen_new(&j))
+	if (!gen_object_new(&j))
 		return ztc_fail(be->ctx, ZTC_ERR_NOMEM, "out of memory");
-	gen_check(&j, yajl_gen_map_open(j.g));
 	gen_kv(&j, "name", name);
 	gen_kv(&j, "dev_uid", dev_uid);
 	gen_kv(&j, "version", version);
@@ -863,9 +865,8 @@ ZTC_API int ztc_credentials_save(ztc_ctx *ctx, const char *token)
 	rc = ztc_home_prepare(ctx);
 	if (rc < 0)
 		return rc;
-	if (!gen_new(&j))
+	if (!gen_object_new(&j))
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-	gen_check(&j, yajl_gen_map_open(j.g));
 	gen_kv(&j, "token", token);
 	gen_check(&j, yajl_gen_map_close(j.g));
 	text = gen_take(&j, &len, &bad);

@@ -32,6 +32,9 @@
 #define CACHE_FORMAT 2
 #define CACHE_BOM 0x01020304u
 #define CACHE_MAX (64u * 1024 * 1024)
+/* Dirs kept: this run's, then those of earlier runs (most recent first), so that runs with other
+ * ZTC_DB_PATH values (a project's vendor dir, then none) do not parse each other's boards again. */
+#define CACHE_DIRS_MAX 16
 #define STR_MAX 4096
 
 enum { F_ABSENT = 0, F_ERROR = 1, F_TARGET = 2 };
@@ -774,10 +777,25 @@ static bool cache_write(ztc_ctx *ctx, struct ztc_dbcache *c)
 	bool ok;
 	int rc;
 
+	const struct cdir *dirs[CACHE_DIRS_MAX];
+	size_t ndirs = 0;
+
+	/* This run's dirs first, then the earlier runs' others (untouched: what they cached still stands
+	 * for their files until a run that searches them checks it). */
+	for (size_t i = 0; i < c->ncur && ndirs < CACHE_DIRS_MAX; i++)
+		dirs[ndirs++] = &c->cur[i];
+	for (size_t i = 0; i < c->nold && ndirs < CACHE_DIRS_MAX; i++) {
+		bool searched = false;
+
+		for (size_t j = 0; j < c->ncur && !searched; j++)
+			searched = strcmp(c->old[i].path, c->cur[j].path) == 0;
+		if (!searched)
+			dirs[ndirs++] = &c->old[i];
+	}
 	ok = put(&b, CACHE_MAGIC, 8) && put_u32(&b, CACHE_FORMAT) && put_u32(&b, CACHE_BOM) &&
-	     put_str(&b, PACKAGE_VERSION) && put_u32(&b, (uint32_t)c->ncur);
-	for (size_t i = 0; ok && i < c->ncur; i++) {
-		const struct cdir *d = &c->cur[i];
+	     put_str(&b, PACKAGE_VERSION) && put_u32(&b, (uint32_t)ndirs);
+	for (size_t i = 0; ok && i < ndirs; i++) {
+		const struct cdir *d = dirs[i];
 
 		ok = put_str(&b, d->path) && put_i64(&b, d->msec) && put_i64(&b, d->mnsec) &&
 		     put_u32(&b, (uint32_t)d->n);
@@ -811,9 +829,15 @@ void ztc_dbcache_close(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db)
 {
 	if (!c)
 		return;
-	/* A dir of the last run not searched now is a change too (the file holds this run's dirs). */
-	if (c->nold != c->ncur)
-		c->changed = true;
+	/* A dir searched now that the file did not hold is a change; one it holds that this run did not
+	 * search is kept as it is (cache_write). */
+	for (size_t i = 0; i < c->ncur && !c->changed; i++) {
+		bool held = false;
+
+		for (size_t j = 0; j < c->nold && !held; j++)
+			held = strcmp(c->cur[i].path, c->old[j].path) == 0;
+		c->changed = !held;
+	}
 	if (c->changed && c->file) {
 		/* Never a reason to fail the load: a cache that cannot be written only costs speed. The
 		 * detail was logged; the context carries no error for a call that succeeded. */

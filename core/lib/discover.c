@@ -14,6 +14,7 @@
 #include <libmount.h>
 #include <libudev.h>
 
+#include "inline.h"
 #include "internal.h"
 
 /* The order matters: when the records of a device fuse, the first non-empty value of a field wins. */
@@ -30,7 +31,7 @@ struct reclist {
 	size_t n, cap;
 };
 
-static void usbdev_clear(ztc_usbdev *d)
+void ztc_usbdev_clear(ztc_usbdev *d)
 {
 	free(d->vid);
 	free(d->pid);
@@ -65,16 +66,6 @@ bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5])
 		return false;
 	snprintf(vid, 5, "%04X", v);
 	snprintf(pid, 5, "%04X", p);
-	return true;
-}
-
-static bool is_hex4(const char *s)
-{
-	if (!s || strlen(s) != 4)
-		return false;
-	for (int i = 0; i < 4; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
 	return true;
 }
 
@@ -154,7 +145,7 @@ bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libm
 		const char *pid = prop(dev, "ID_MODEL_ID", "ID_USB_MODEL_ID");
 		const char *desc = prop(dev, "ID_SERIAL", "ID_USB_SERIAL");
 
-		if (!is_hex4(vid) || !is_hex4(pid))
+		if (!ztc_is_hex4(vid) || !ztc_is_hex4(pid))
 			return false;
 		if (strcmp(subsystem, "usb") == 0 && !devnode)
 			return false; /* interfaces: their device node is on the parent */
@@ -175,7 +166,7 @@ bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libm
 	r->uid = malloc(41);
 	if (!r->vid || !r->pid || !r->sid || !r->uid ||
 	    ztc_uid_compute(r->vid, r->pid, r->sid, r->uid) != ZTC_OK) {
-		usbdev_clear(r);
+		ztc_usbdev_clear(r);
 		return false;
 	}
 	return true;
@@ -269,7 +260,7 @@ static ztc_usbdev_list *fuse(struct reclist *l)
 			take_if_empty(&d->disk, &o->disk);
 			take_if_empty(&d->desc, &o->desc);
 			take_if_empty(&d->block, &o->block);
-			usbdev_clear(o);
+			ztc_usbdev_clear(o);
 		}
 		i = j;
 	}
@@ -298,7 +289,7 @@ static int read_device(ztc_ctx *ctx, struct udev *udev, unsigned rank, const cha
 			r.usbpath ? r.usbpath : "-");
 		rc = syspath ? reclist_push(l, &r, rank, syspath) : ZTC_ERR_NOMEM;
 		if (rc < 0) {
-			usbdev_clear(&r);
+			ztc_usbdev_clear(&r);
 			free(syspath);
 		}
 	}
@@ -419,7 +410,7 @@ static int usbdev_copy(ztc_usbdev *dst, const ztc_usbdev *src)
 	dst->block = dup_or_null(src->block, &oom);
 	dst->usbpath = dup_or_null(src->usbpath, &oom);
 	if (oom) {
-		usbdev_clear(dst);
+		ztc_usbdev_clear(dst);
 		return ZTC_ERR_NOMEM;
 	}
 	return ZTC_OK;
@@ -468,7 +459,7 @@ static int discover(ztc_ctx *ctx, const ztc_usbdev_list *prev, char *const *usbp
 			if (rc == ZTC_OK)
 				rc = reclist_push(&l, &d, 0, sp);
 			if (rc < 0) {
-				usbdev_clear(&d);
+				ztc_usbdev_clear(&d);
 				free(sp);
 			}
 		}
@@ -483,7 +474,7 @@ static int discover(ztc_ctx *ctx, const ztc_usbdev_list *prev, char *const *usbp
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < l.n; i++) {
-		usbdev_clear(&l.v[i].d);
+		ztc_usbdev_clear(&l.v[i].d);
 		free(l.v[i].syspath);
 	}
 	free(l.v);
@@ -507,7 +498,7 @@ ZTC_API void ztc_usbdev_list_free(ztc_usbdev_list *list)
 	if (!list)
 		return;
 	for (size_t i = 0; i < list->n; i++)
-		usbdev_clear(&list->dev[i]);
+		ztc_usbdev_clear(&list->dev[i]);
 	free(list->dev);
 	free(list);
 }

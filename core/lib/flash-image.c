@@ -156,7 +156,7 @@ int flash_write_parts(struct flash_run *r, const ztc_image *img, size_t nimg)
 	}
 	/* The computed addresses live as long as the run. */
 	for (size_t i = 0; i < nimg; i++)
-		if (addr_own[i] && !flash_own(r, addr_own[i]) && rc == ZTC_OK)
+		if (addr_own[i] && !ztc_kept_add(&r->kept, addr_own[i]) && rc == ZTC_OK)
 			rc = ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 	free(addr_own);
 	free(addr);

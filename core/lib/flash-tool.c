@@ -189,7 +189,7 @@ static int build_argv(struct flash_run *r, yajl_val cmd, const char ***ret_argv)
 			continue;
 		}
 		rc = expand(r, cmd, a, "args", &s);
-		if (rc < 0 || !flash_own(r, s)) {
+		if (rc < 0 || !ztc_kept_add(&r->kept, s)) {
 			free(argv);
 			return rc < 0 ? rc : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 		}

@@ -7,22 +7,6 @@
 
 #include "flash.h"
 
-char *flash_own(struct flash_run *r, char *s)
-{
-	char **n;
-
-	if (!s)
-		return NULL;
-	n = realloc(r->owned, (r->nowned + 1) * sizeof(*n));
-	if (!n) {
-		free(s);
-		return NULL;
-	}
-	r->owned = n;
-	r->owned[r->nowned++] = s;
-	return s;
-}
-
 int flash_bad(struct flash_run *r, const char *fmt, ...)
 {
 	char msg[512];
@@ -63,9 +47,7 @@ int ztc_flash_refuse_bad(ztc_ctx *ctx, const ztc_target *t)
 
 static void run_free(struct flash_run *r)
 {
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-	free(r->owned);
+	ztc_kept_free(&r->kept);
 	free(r->imgargs);
 	free(r->where);
 }

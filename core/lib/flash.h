@@ -7,6 +7,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "inline.h"
 #include "internal.h"
 #include "ztc/plugin.h"
 
@@ -32,13 +33,10 @@ struct flash_run {
 	const char *script; /* {script} of the object being run */
 	const char **imgargs; /* {images}: address, file pairs */
 	size_t nimgargs;
-	char **owned;       /* strings to free with the run */
-	size_t nowned;
+	struct ztc_kept kept; /* strings to free with the run (ztc_kept_add) */
 	unsigned nscripts;
 };
 
-/* flash.c: keep s until the run ends (NULL when s is NULL or out of memory, s freed). */
-char *flash_own(struct flash_run *r, char *s);
 /* flash.c: fail with ZTC_ERR_PARSE and "<where>: flash: <message>". */
 int flash_bad(struct flash_run *r, const char *fmt, ...) ZTC_PRINTF(2, 3);
 

@@ -170,6 +170,8 @@ bool ztc_backend_data_span(const char *text, size_t len, size_t *ret_start, size
 bool ztc_parse_hid_id(const char *hid_id, char vid[5], char pid[5]);
 bool ztc_make_record(const char *subsystem, struct udev_device *dev, struct libmnt_table **mounts,
 		     ztc_ctx *ctx, ztc_usbdev *r);
+/* discover.c: free the strings of a record and zero it (the fuzz target frees ztc_make_record's with it). */
+void ztc_usbdev_clear(ztc_usbdev *d);
 /* discover.c: the usbpath of a node (the sysname of the deepest usb_device on its syspath), malloc'd,
  * or NULL when there is none. */
 char *ztc_usbpath_of(const char *syspath);

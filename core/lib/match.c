@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbcache.h"
 #include "internal.h"
 
 /* The public list, plus a device list it may own (ztc_match_list_attach). */
@@ -101,9 +102,93 @@ int ztc_known_class(const ztc_target *t, const ztc_known *k, const ztc_usbdev *d
 	return ztc_target_class_count(t) ? (int)ztc_target_class_count(t) - 1 : -1;
 }
 
-static int match_one(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, const ztc_usbdev *d,
-		     struct mlist *l)
+/* The classes of the database by USB id, so that a device is matched against the few classes that
+ * list its "VID:PID" instead of every class of every target (1,000 boards, 64 devices: 64,000 checks).
+ * Open addressing on the 9-byte id; each slot holds its (target, class) pairs in database order, the
+ * order the full walk visited them in. */
+struct usb_ref {
+	size_t t, c;
+};
+
+struct usb_slot {
+	const char *id;           /* "VID:PID" as the class lists it, NULL when the slot is free */
+	struct usb_ref *refs;
+	size_t n, cap;
+};
+
+struct usb_index {
+	struct usb_slot *slot;
+	size_t cap;               /* a power of two, at least twice the number of ids */
+};
+
+static size_t usb_hash(const char *id)
 {
+	size_t h = 5381;
+
+	for (int i = 0; i < 9; i++)
+		h = h * 33 + (unsigned char)id[i];
+	return h;
+}
+
+static struct usb_slot *usb_slot_of(const struct usb_index *x, const char *id)
+{
+	size_t i = usb_hash(id) & (x->cap - 1);
+
+	while (x->slot[i].id && memcmp(x->slot[i].id, id, 9) != 0)
+		i = (i + 1) & (x->cap - 1);
+	return &x->slot[i];
+}
+
+static void usb_index_free(struct usb_index *x)
+{
+	for (size_t i = 0; i < x->cap; i++)
+		free(x->slot[i].refs);
+	free(x->slot);
+}
+
+static int usb_index_build(const ztc_db *db, struct usb_index *x)
+{
+	size_t nids = 0;
+
+	for (size_t i = 0; i < db->n; i++)
+		for (size_t c = 0; c < db->t[i].nclasses; c++)
+			nids += db->t[i].classes[c].nusb;
+	for (x->cap = 16; x->cap < 2 * nids; x->cap *= 2)
+		;
+	x->slot = calloc(x->cap, sizeof(*x->slot));
+	if (!x->slot)
+		return ZTC_ERR_NOMEM;
+	for (size_t i = 0; i < db->n; i++)
+		for (size_t c = 0; c < db->t[i].nclasses; c++) {
+			const struct ztc_class *k = &db->t[i].classes[c];
+
+			for (size_t u = 0; u < k->nusb; u++) {
+				struct usb_slot *s = usb_slot_of(x, k->usb[u]);
+
+				s->id = k->usb[u];
+				/* An id a class lists twice: the class matches once, as in the full walk. */
+				if (s->n && s->refs[s->n - 1].t == i && s->refs[s->n - 1].c == c)
+					continue;
+				if (s->n == s->cap) {
+					size_t cap = s->cap ? 2 * s->cap : 4;
+					struct usb_ref *r = realloc(s->refs, cap * sizeof(*r));
+
+					if (!r)
+						return ZTC_ERR_NOMEM;
+					s->refs = r;
+					s->cap = cap;
+				}
+				s->refs[s->n++] = (struct usb_ref){ i, c };
+			}
+		}
+	return ZTC_OK;
+}
+
+static int match_one(ztc_ctx *ctx, const ztc_db *db, const struct usb_index *x, const ztc_store *store,
+		     const ztc_usbdev *d, struct mlist *l)
+{
+	const struct usb_slot *s;
+	char id[10];
 	const ztc_known *k = ztc_store_find_device(store, d->uid, d->usbpath);
 	int rc = ZTC_OK;
 
@@ -117,12 +202,19 @@ static int match_one(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store, con
 			      "the device is matched as unknown", k->alias, t ? "class" : "target",
 			 t ? (k->classname ? k->classname : "?") : k->target, t ? " of " : "", t ? k->target : "");
 	}
-	for (size_t i = 0; i < ztc_db_count(db) && rc == ZTC_OK; i++) {
-		const ztc_target *t = ztc_db_get(db, i);
+	/* Only a 4-digit VID and PID can equal a listed id (ztc_target_class_matches' rule); the candidates'
+	 * other conditions (the serial number) are checked by it as before. */
+	if (!d->vid || !d->pid || strlen(d->vid) != 4 || strlen(d->pid) != 4)
+		return ZTC_OK;
+	memcpy(id, d->vid, 4);
+	id[4] = ':';
+	memcpy(id + 5, d->pid, 5);
+	s = usb_slot_of(x, id);
+	for (size_t r = 0; r < s->n && rc == ZTC_OK; r++) {
+		const ztc_target *t = &db->t[s->refs[r].t];
 
-		for (size_t c = 0; c < ztc_target_class_count(t) && rc == ZTC_OK; c++)
-			if (ztc_target_class_matches(t, c, d))
-				rc = add(l, t, c, d, NULL);
+		if (ztc_target_class_matches(t, s->refs[r].c, d))
+			rc = add(l, t, s->refs[r].c, d, NULL);
 	}
 	return rc;
 }
@@ -188,14 +280,17 @@ static int cmp_match(const void *a, const void *b)
 ZTC_API int ztc_match_devices(ztc_ctx *ctx, const ztc_db *db, const ztc_store *store,
 			      const ztc_usbdev_list *devs, ztc_match_list **ret_list)
 {
+	struct usb_index x = { 0 };
 	struct mlist l = { 0 };
 	struct match_list_priv *out;
-	int rc = ZTC_OK;
+	int rc;
 
 	if (!ctx || !db || !devs || !ret_list)
 		return ZTC_ERR_ARG;
+	rc = usb_index_build(db, &x);
 	for (size_t i = 0; i < devs->n && rc == ZTC_OK; i++)
-		rc = match_one(ctx, db, store, &devs->dev[i], &l);
+		rc = match_one(ctx, db, &x, store, &devs->dev[i], &l);
+	usb_index_free(&x);
 	out = rc == ZTC_OK ? calloc(1, sizeof(*out)) : NULL;
 	if (!out) {
 		for (size_t i = 0; i < l.n; i++)

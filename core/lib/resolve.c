@@ -250,7 +250,6 @@ ZTC_API int ztc_vmstore_resolve(ztc_ctx *ctx, const char *target, const char *ch
 {
 	bool board = target || chipid;
 	ztc_vm_list *vms = NULL;
-	char *uid = NULL, *path = NULL;
 	const char **names = NULL;
 	size_t idx;
 	int rc;
@@ -268,15 +267,10 @@ ZTC_API int ztc_vmstore_resolve(ztc_ctx *ctx, const char *target, const char *ch
 				vms->n, &idx);
 	if (rc < 0)
 		goto out;
-	if (!(uid = strdup(vms->vm[idx].vmuid)) || !(path = strdup(vms->vm[idx].path))) {
-		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	ztc_hand_over(ret_vmuid, &uid);
-	ztc_hand_over(ret_path, &path);
+	/* The list is ours and goes: its strings go to the caller instead of copies. */
+	ztc_hand_over(ret_vmuid, &vms->vm[idx].vmuid);
+	ztc_hand_over(ret_path, &vms->vm[idx].path);
 out:
-	free(uid);
-	free(path);
 	free(names);
 	ztc_vm_list_free(vms);
 	return rc;

@@ -91,7 +91,7 @@ ZTC_API int ztc_vm_download(ztc_ctx *ctx, const char *prefix, char **ret_vmuid, 
 	ztc_backend_vm_list *l = NULL;
 	ztc_backend *be = NULL;
 	const char **names = NULL;
-	char *json = NULL, *path = NULL, *uid = NULL;
+	char *json = NULL, *uid = NULL;
 	size_t len = 0, idx;
 	int rc;
 
@@ -107,18 +107,18 @@ ZTC_API int ztc_vm_download(ztc_ctx *ctx, const char *prefix, char **ret_vmuid, 
 		names[i] = l->vm[i].uid ? l->vm[i].uid : "";
 	if ((rc = ztc_resolve_prefix(ctx, "VM of the account", "VMs of the account", prefix, names, l->n, &idx)) < 0)
 		goto out;
-	if ((rc = ztc_backend_download_vm(be, names[idx], &json, &len)) < 0 ||
-	    (rc = ztc_vmstore_save(ctx, names[idx], json, len, &path)) < 0)
-		goto out;
 	if (ret_vmuid && !(uid = strdup(names[idx]))) {
 		rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	/* The save is the last step that can fail, so its path may go straight to the caller (a failed save
+	 * leaves *ret_path untouched). */
+	if ((rc = ztc_backend_download_vm(be, names[idx], &json, &len)) < 0 ||
+	    (rc = ztc_vmstore_save(ctx, names[idx], json, len, ret_path)) < 0)
+		goto out;
 	ztc_hand_over(ret_vmuid, &uid);
-	ztc_hand_over(ret_path, &path);
 out:
 	free(uid);
-	free(path);
 	free(json);
 	free(names);
 	ztc_backend_vm_list_free(l);

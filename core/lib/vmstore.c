@@ -229,6 +229,23 @@ static int list_dir(ztc_ctx *ctx, const char *path, bool dirs, char ***ret_names
 	return ZTC_OK;
 }
 
+/* list_dir of the folder dir/name, whose path goes to *ret_path (malloc'd) on success. */
+static int list_sub(ztc_ctx *ctx, const char *dir, const char *name, bool dirs, char **ret_path, char ***ret_names,
+		    size_t *ret_n)
+{
+	char *path = ztc_strdup_printf("%s/%s", dir, name);
+	int rc;
+
+	if (!path)
+		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
+	if ((rc = list_dir(ctx, path, dirs, ret_names, ret_n)) < 0) {
+		free(path);
+		return rc;
+	}
+	*ret_path = path;
+	return ZTC_OK;
+}
+
 static void free_names(char **names, size_t n)
 {
 	for (size_t i = 0; names && i < n; i++)
@@ -250,43 +267,31 @@ static int cmp_vm(const void *a, const void *b)
 ZTC_API int ztc_vmstore_list(ztc_ctx *ctx, const char *target, const char *chipid, ztc_vm_list **ret_list)
 {
 	struct vmlist vl = { 0 };
-	char **targets = NULL, *root;
+	char **targets = NULL, *root = NULL;
 	size_t nt = 0;
 	int rc;
 
 	if (!ctx || !ret_list)
 		return ZTC_ERR_ARG;
-	vl.l = calloc(1, sizeof(*vl.l));
-	root = ztc_strdup_printf("%s/vms", ctx->home);
-	if (!vl.l || !root) {
-		free(vl.l);
-		free(root);
+	if (!(vl.l = calloc(1, sizeof(*vl.l))))
 		return ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-	}
-	rc = list_dir(ctx, root, true, &targets, &nt);
-	/* Filters compare names, never build paths from them, so a filter cannot reach outside vms/. */
+	/* vms/<target>/<chip id>/<file>. Filters compare names, never build paths from them, so a filter
+	 * cannot reach outside vms/. */
+	rc = list_sub(ctx, ctx->home, "vms", true, &root, &targets, &nt);
 	for (size_t t = 0; rc == ZTC_OK && t < nt; t++) {
-		char **chips = NULL, *tdir;
+		char **chips = NULL, *tdir = NULL;
 		size_t nc = 0;
 
 		if (target && strcmp(target, targets[t]) != 0)
 			continue;
-		if (!(tdir = ztc_strdup_printf("%s/%s", root, targets[t]))) {
-			rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-			break;
-		}
-		rc = list_dir(ctx, tdir, true, &chips, &nc);
+		rc = list_sub(ctx, root, targets[t], true, &tdir, &chips, &nc);
 		for (size_t c = 0; rc == ZTC_OK && c < nc; c++) {
-			char **files = NULL, *cdir;
+			char **files = NULL, *cdir = NULL;
 			size_t nf = 0;
 
 			if (chipid && strcmp(chipid, chips[c]) != 0)
 				continue;
-			if (!(cdir = ztc_strdup_printf("%s/%s", tdir, chips[c]))) {
-				rc = ztc_fail(ctx, ZTC_ERR_NOMEM, "out of memory");
-				break;
-			}
-			rc = list_dir(ctx, cdir, false, &files, &nf);
+			rc = list_sub(ctx, tdir, chips[c], false, &cdir, &files, &nf);
 			for (size_t f = 0; rc == ZTC_OK && f < nf; f++) {
 				int r = add_vm(&vl, cdir, targets[t], chips[c], files[f]);
 

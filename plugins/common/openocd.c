@@ -13,6 +13,9 @@
 #include <unistd.h>
 
 #include "openocd.h"
+/* libztc's static inline helpers (ztc_kept_*, ztc_is_hex4): they add no symbol to libztc, so a plugin may
+ * share them. */
+#include "../../core/lib/inline.h"
 
 #define DEFAULT_TIMEOUT_S 30
 #define LAST_LINE_MAX 200
@@ -27,8 +30,7 @@ struct run {
 	ztc_board *b;
 	char where[4096]; /* "<dir>/device.json" */
 	const char *name;
-	char **owned;
-	size_t nowned;
+	struct ztc_kept kept; /* what the argument vector points to */
 };
 
 static int run_init(struct run *r, ztc_board *b)
@@ -44,26 +46,7 @@ static int run_init(struct run *r, ztc_board *b)
 
 static void run_free(struct run *r)
 {
-	for (size_t i = 0; i < r->nowned; i++)
-		free(r->owned[i]);
-	free(r->owned);
-}
-
-/* Keep s until the run ends; NULL (s freed) when s is NULL or out of memory. */
-static char *own(struct run *r, char *s)
-{
-	char **n;
-
-	if (!s)
-		return NULL;
-	n = realloc(r->owned, (r->nowned + 1) * sizeof(*n));
-	if (!n) {
-		free(s);
-		return NULL;
-	}
-	r->owned = n;
-	r->owned[r->nowned++] = s;
-	return s;
+	ztc_kept_free(&r->kept);
 }
 
 static char *printf_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -150,28 +133,18 @@ static int openocd_target(struct run *r, const char **ret)
 	char *path;
 
 	if (!empty(t)) {
-		*ret = own(r, strchr(t, '/') ? strdup(t) : printf_dup("target/%s.cfg", t));
+		*ret = ztc_kept_add(&r->kept, strchr(t, '/') ? strdup(t) : printf_dup("target/%s.cfg", t));
 		return *ret ? ZTC_OK : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 	}
 	path = printf_dup("%s/openocd.cfg", ztc_board_get_dir(r->b));
 	if (path && access(path, R_OK) == 0) {
-		*ret = own(r, path);
+		*ret = ztc_kept_add(&r->kept, path);
 		return *ret ? ZTC_OK : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 	}
 	free(path);
 	return ztc_board_fail(r->b, ZTC_ERR_UNSUPPORTED,
 			      "%s has no OpenOCD target script: set jtag_target in %s (or put openocd.cfg beside it)",
 			      r->name, r->where);
-}
-
-static bool is_usb_id(const char *s)
-{
-	if (!s || strlen(s) != 4)
-		return false;
-	for (size_t i = 0; i < 4; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return false;
-	return true;
 }
 
 /* OpenOCD's CMSIS-DAP driver, left to find a probe by itself, skips a device it may not open and reports
@@ -183,9 +156,9 @@ static int pin_probe(struct run *r, const char *iface, const char **ret)
 	const char *vid = ztc_board_get_str(r->b, "vid"), *pid = ztc_board_get_str(r->b, "pid");
 
 	*ret = NULL;
-	if (strcmp(iface, "interface/cmsis-dap.cfg") != 0 || !is_usb_id(vid) || !is_usb_id(pid))
+	if (strcmp(iface, "interface/cmsis-dap.cfg") != 0 || !ztc_is_hex4(vid) || !ztc_is_hex4(pid))
 		return ZTC_OK;
-	*ret = own(r, printf_dup("cmsis_dap_vid_pid 0x%s 0x%s", vid, pid));
+	*ret = ztc_kept_add(&r->kept, printf_dup("cmsis_dap_vid_pid 0x%s 0x%s", vid, pid));
 	return *ret ? ZTC_OK : ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 }
 
@@ -298,7 +271,8 @@ static int add_programs(struct run *r, const ztc_image *img, size_t nimg, const 
 		rc = ztc_board_temp_file(r->b, fname, img[i].data, img[i].len, &path);
 		if (rc < 0)
 			return rc;
-		cmd = own(r, printf_dup("program %s verify%s %s", path, i + 1 == nimg ? " reset" : "", addr));
+		cmd = ztc_kept_add(&r->kept,
+				   printf_dup("program %s verify%s %s", path, i + 1 == nimg ? " reset" : "", addr));
 		if (!cmd)
 			return ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");
 		argv[(*n)++] = "-c";
@@ -422,7 +396,7 @@ static int parse_chipid(struct run *r, const char *tool, char *out, const char *
 /* "-c init", each of the ';'-separated commands of cmds, "-c shutdown". */
 static int add_commands(struct run *r, const char *cmds, const char **argv, size_t *n)
 {
-	char *copy = own(r, strdup(cmds)), *save = NULL;
+	char *copy = ztc_kept_add(&r->kept, strdup(cmds)), *save = NULL;
 
 	if (!copy)
 		return ztc_board_fail(r->b, ZTC_ERR_NOMEM, "out of memory");

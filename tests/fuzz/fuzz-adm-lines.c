@@ -18,9 +18,6 @@
 static char store_dir[300];
 static int veto_step = -1;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	snprintf(store_dir, sizeof(store_dir), "%s", fuzz_scratch("adm-lines"));
@@ -112,36 +109,18 @@ static void drain_queue(zadm_device *dev)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-/* What the worker thread would do, in order. */
+/* What the worker thread would do, in order, through libzadm's own steps. */
 static void run_jobs(zadm_device *dev)
 {
 	for (;;) {
 		struct zadm_job *j;
 
 		pthread_mutex_lock(&dev->lock);
-		j = dev->jhead;
-		if (j) {
-			dev->jhead = j->next;
-			if (!dev->jhead)
-				dev->jtail = NULL;
-			dev->njobs--;
-		}
+		j = zadm_device_next_job(dev);
 		pthread_mutex_unlock(&dev->lock);
 		if (!j)
 			break;
-		switch (j->type) {
-		case ZADM_JOB_CALL:
-			zadm_rpc_run(dev, j);
-			break;
-		case ZADM_JOB_OTA:
-			zadm_fota_run(dev, j);
-			break;
-		case ZADM_JOB_ACCEPT:
-			zadm_fota_accept(dev);
-			break;
-		}
-		yajl_tree_free(j->msg);
-		free(j);
+		zadm_device_run_job(dev, j);
 		drain_queue(dev);
 	}
 }

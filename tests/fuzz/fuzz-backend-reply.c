@@ -16,9 +16,6 @@ static ztc_backend *be;
 static const char *home;
 static char vms[300];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	home = fuzz_scratch("backend-reply");

@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The libFuzzer entry points each target defines (declared once here for -Wmissing-prototypes). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* A property of the code under test that must hold whatever the input: a violation is a finding,
  * reported like a crash (libFuzzer saves the input). */
 #define FUZZ_CHECK(cond)                                                                          \

@@ -16,9 +16,6 @@
 static ztc_ctx *ctx;
 static char json_path[512], board_dir[320];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *dir = fuzz_scratch("device-json");

@@ -9,9 +9,6 @@
 static ztc_ctx *ctx;
 static char store_path[512];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *dir = fuzz_scratch("devices-json");

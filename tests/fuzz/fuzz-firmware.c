@@ -7,9 +7,6 @@
 
 static ztc_ctx *ctx;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	setenv("ZTC_HOME", fuzz_scratch("firmware"), 1);

@@ -10,9 +10,6 @@
 static const char *dir;
 static char record_path[400];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	dir = fuzz_scratch("fota-record");

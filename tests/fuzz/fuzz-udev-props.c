@@ -42,9 +42,6 @@ static ztc_ctx *ctx;
 static ztc_db *db;
 static struct libmnt_table *mounts;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	setenv("ZTC_HOME", fuzz_scratch("udev-props"), 1);
@@ -76,18 +73,6 @@ static void check_record(const ztc_usbdev *r)
 	for (const char *p = r->sid; *p && strcmp(r->sid, "no_sid") != 0; p++)
 		FUZZ_CHECK(!islower((unsigned char)*p));
 	FUZZ_CHECK(ztc_uid_compute(r->vid, r->pid, r->sid, uid) == ZTC_OK && strcmp(uid, r->uid) == 0);
-}
-
-static void clear_record(ztc_usbdev *r)
-{
-	free(r->vid);
-	free(r->pid);
-	free(r->sid);
-	free(r->uid);
-	free(r->port);
-	free(r->disk);
-	free(r->desc);
-	free(r->block);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -146,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ztc_match_list_free(ml);
 	}
 	for (size_t i = 0; i < list.n; i++)
-		clear_record(&recs[i]);
+		ztc_usbdev_clear(&recs[i]);
 	free(text);
 	return 0;
 }

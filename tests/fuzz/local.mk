@@ -34,7 +34,8 @@ FUZZ_ZADM_LINK = $(GNUTLS_LIBS) $(YAJL_LIBS) -pthread -lm
 FUZZ_ZTC_OBJS = $(patsubst core/lib/%.c,$(FUZZ_DIR)/ztc/%.o,$(filter %.c,$(core_lib_libztc_la_SOURCES)))
 FUZZ_ZADM_OBJS = $(patsubst adm/lib/%.c,$(FUZZ_DIR)/zadm/%.o,$(filter %.c,$(adm_lib_libzadm_la_SOURCES) \
 	$(adm_lib_libzadmwire_la_SOURCES)))
-FUZZ_ZTC_DEPS = $(top_srcdir)/core/lib/internal.h $(addprefix $(top_srcdir)/,$(ztcinclude_HEADERS)) config.h
+FUZZ_ZTC_DEPS = $(top_srcdir)/core/lib/internal.h $(top_srcdir)/core/lib/inline.h \
+	$(addprefix $(top_srcdir)/,$(ztcinclude_HEADERS)) config.h
 FUZZ_ZADM_DEPS = $(top_srcdir)/adm/lib/internal.h $(top_srcdir)/adm/lib/json.h $(top_srcdir)/adm/lib/wire.h \
 	$(top_srcdir)/adm/include/zadm/zadm.h config.h
 
