@@ -255,3 +255,7 @@ tests_crash_writer_CPPFLAGS = $(ADM_CPPFLAGS)
 tests_crash_writer_LDADD = $(FUZZ_REPLAY_ZTC_LINK) $(FUZZ_REPLAY_ZADM_LINK)
 TESTS += tests/crash-safety.sh
 EXTRA_DIST += tests/crash-safety.sh
+
+# ---- the helpers the Check runners share (test-libztc, test-discover, test-hotplug, test-console, -----
+# test-zadm): a header only, so test-zadm (listed in adm/local.mk) needs no other source.
+EXTRA_DIST += tests/common/check-util.h

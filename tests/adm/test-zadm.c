@@ -25,15 +25,9 @@
 /* For the file store's ops: the store must refuse protected slots whatever its caller asks. */
 #include "internal.h"
 
+#include "../common/check-util.h"
+
 /* ---- helpers ---- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *make_tmpdir(void)
 {
@@ -44,14 +38,17 @@ static char *make_tmpdir(void)
 	return strdup(d);
 }
 
-static void rm_tree(const char *dir)
+/* Remove a directory of make_tmpdir() with its files, and free its name. */
+static void rm_tmpdir(char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char path[512];
 
-	if (!d)
+	if (!d) {
+		free(dir);
 		return;
+	}
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
 			continue;
@@ -60,6 +57,7 @@ static void rm_tree(const char *dir)
 	}
 	closedir(d);
 	rmdir(dir);
+	free(dir);
 }
 
 static char *slurp(const char *path)
@@ -204,8 +202,11 @@ static void fake_close(struct fake *f)
 	close(f->lfd);
 }
 
-static void opts_for(zadm_options *o, struct fake *f)
+/* A fake server listening, and o set for a device that talks to it: quick reconnects, a 3 s timeout, every
+ * message logged into logbuf (emptied here). */
+static void fake_listen_for(struct fake *f, zadm_options *o)
 {
+	fake_listen(f);
 	zadm_options_init(o);
 	o->ip = "127.0.0.1";
 	o->port = f->port;
@@ -215,6 +216,17 @@ static void opts_for(zadm_options *o, struct fake *f)
 	o->log = capture_log;
 	o->loglevel = ZADM_LOG_DBG;
 	logbuf[0] = '\0';
+}
+
+/* The device of the wire tests: dev-1 (token t) with the options o, started (it connects in its own
+ * threads). */
+static zadm_device *start_device(const zadm_options *o)
+{
+	zadm_device *dev = NULL;
+
+	ck_assert_int_eq(zadm_device_new("dev-1", "t", o, &dev), ZADM_OK);
+	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	return dev;
 }
 
 /* Accept the device and answer its login with reply; returns the login line (static). */
@@ -408,8 +420,7 @@ START_TEST(test_store_fresh_and_attempt_accept)
 	zadm_fota_store_free(st);
 	snprintf(path, sizeof(path), "%s/.record.json.tmp", dir);
 	ck_assert_int_ne(access(path, F_OK), 0); /* no temp file left */
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 END_TEST
 
@@ -437,8 +448,7 @@ START_TEST(test_store_rollback_without_accept)
 	snprintf(path, sizeof(path), "%s/record.json", dir);
 	ck_assert_ptr_nonnull(strstr(slurp(path), "\"state\":\"ok\""));
 	zadm_fota_store_free(st);
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 END_TEST
 
@@ -461,8 +471,7 @@ START_TEST(test_store_corrupt_record)
 	}
 	ck_assert_int_eq(zadm_fota_store_file_new("/nonexistent/dir", 2, 0, &st), ZADM_ERR_IO);
 	ck_assert_int_eq(zadm_fota_store_file_new(NULL, 2, 0, &st), ZADM_ERR_ARG);
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 END_TEST
 
@@ -480,8 +489,7 @@ START_TEST(test_login_line_and_htbm)
 		   *k_ota[] = { "ota", NULL }, *k_pf[] = { "platform", NULL }, *k_vm[] = { "vmuid", NULL },
 		   *k_bc[] = { "bc", NULL };
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.heartbeat = 30;
 	o.platform = "linux";
 	o.vmuid = "vm123";
@@ -527,8 +535,7 @@ START_TEST(test_login_refused_and_retry)
 	zadm_options o;
 	zadm_device *dev = NULL;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	ck_assert_int_eq(zadm_device_new("dev-1", "tok-XYZ-123", &o, &dev), ZADM_OK);
 	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
 	fake_login(&f, "{\"err\":\"bad token\"}");
@@ -574,12 +581,10 @@ START_TEST(test_rpc_wire)
 	zadm_device *dev = NULL;
 	char *l;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = rpc;
 	o.n_rpc = 2;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* Without ret no RETN; with ret the RETN echoes the id. */
 	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"echo\",\"args\":[1],\"id\":7,\"ret\":false}");
@@ -620,12 +625,10 @@ START_TEST(test_stop_from_callback)
 	zadm_options o;
 	char *l;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = rpc;
 	o.n_rpc = 1;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &stop_dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(stop_dev), ZADM_OK);
+	stop_dev = start_device(&o);
 	fake_login(&f, "{}");
 	fake_send(&f, "{\"cmd\":\"CALL\",\"method\":\"stop\",\"args\":[],\"id\":1,\"ret\":true}");
 	/* The device closes: the stop was carried out even though it came from its own thread. The
@@ -651,8 +654,7 @@ START_TEST(test_queue_while_disconnected_then_terminate)
 	zadm_options o;
 	zadm_device *dev = NULL;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
 	/* Queued before the first login, delivered in order after it. */
 	ck_assert_int_eq(zadm_device_send_event(dev, "{\"n\":1}"), ZADM_OK);
@@ -678,11 +680,9 @@ START_TEST(test_line_too_long)
 	zadm_device *dev = NULL;
 	char *big = malloc(5000);
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.max_line = 4096;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* Exactly the maximum is fine... */
 	memset(big, 'a', 4096);
@@ -723,15 +723,12 @@ START_TEST(test_low_res_threads)
 	zadm_device *dev = NULL;
 	int base = count_threads(), normal, low;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_listen_for(&f, &o);
+	dev = start_device(&o);
 	normal = count_threads() - base;
 	zadm_device_free(dev);
 	o.low_res = 1;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	low = count_threads() - base;
 	/* And it still answers RPC (on its one service thread, not the reader). */
 	zadm_device_free(dev);
@@ -750,10 +747,8 @@ START_TEST(test_fota_login_fields_and_ota_unsupported)
 	zadm_fota_store *st = NULL;
 	char *dir = make_tmpdir(), *login;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	fake_listen_for(&f, &o);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	fake_send(&f, "{\"cmd\":\"OTA\",\"chunk\":64,\"vmsize\":0,\"bcsize\":10,\"bc\":1,\"vm\":0}");
 	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"OTA unsupported\"}}");
@@ -761,8 +756,7 @@ START_TEST(test_fota_login_fields_and_ota_unsupported)
 
 	ck_assert_int_eq(zadm_fota_store_file_new(dir, 0, 0, &st), ZADM_OK);
 	o.fota_store = st;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	login = fake_login(&f, "{}");
 	ck_assert_ptr_nonnull(strstr(login, "\"ota\":true,\"bc\":0,\"vm\":0,\"chunk\":4096"));
 	/* A block with no update in progress, and a malformed start. */
@@ -782,8 +776,7 @@ START_TEST(test_fota_login_fields_and_ota_unsupported)
 	ck_assert_str_eq(fake_msg(&f, 3000), "{\"cmd\":\"OTA\",\"payload\":{\"ko\":1,\"reason\":\"Bad size\"}}");
 	zadm_device_free(dev);
 	zadm_fota_store_free(st);
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 	fake_close(&f);
 }
 END_TEST
@@ -797,8 +790,7 @@ START_TEST(test_many_reconnects)
 	const char *env = getenv("ZADM_TEST_RECONNECTS");
 	int n = env ? atoi(env) : 20;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.reconnect_min_ms = 1;
 	o.reconnect_max_ms = 2;
 	o.log = NULL;
@@ -927,8 +919,7 @@ START_TEST(test_store_protects_running_and_fallback)
 	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 1, 4), ZADM_ERR_SLOT);
 	ck_assert_int_eq(ops->erase(ud, ZADM_SLOT_BC, 0, 4), ZADM_OK);
 	zadm_fota_store_free(st);
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 }
 END_TEST
 
@@ -976,11 +967,9 @@ START_TEST(test_fota_slot_numbers_checked)
 	put_file(dir, "bc0.bin", "RUNNING BYTECODE");
 	put_file(dir, "vm0.bin", "RUNNING VM");
 	ck_assert_int_eq(zadm_fota_store_file_new(dir, 2, 65536, &st), ZADM_OK);
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.fota_store = st;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	for (size_t i = 0; i < sizeof(starts) / sizeof(*starts); i++)
 		expect_ota(&f, dir, starts[i], bad_slots);
@@ -998,8 +987,7 @@ START_TEST(test_fota_slot_numbers_checked)
 	}
 	zadm_device_free(dev);
 	zadm_fota_store_free(st);
-	rm_tree(dir);
-	free(dir);
+	rm_tmpdir(dir);
 	fake_close(&f);
 }
 END_TEST
@@ -1059,12 +1047,10 @@ START_TEST(test_custom_store_limits)
 	ck_assert_int_eq(zadm_fota_store_set_limits(st, ZADM_FOTA_SLOTS_MAX + 1, 100), ZADM_ERR_ARG);
 	ck_assert_int_eq(zadm_fota_store_set_limits(st, 3, 0), ZADM_ERR_ARG);
 	ck_assert_int_eq(zadm_fota_store_set_limits(st, 3, 100), ZADM_OK);
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.fota_store = st;
 	mem_erases = 0;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* The library checks for the store: its functions never see a slot or size outside the limits,
 	 * nor the running slot, however the number is written. */
@@ -1095,14 +1081,12 @@ START_TEST(test_deep_json_refused)
 	     *close63 = repeat(']', 63), *line;
 	size_t cap = 600000 + 4096;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = rpc;
 	o.n_rpc = 1;
 	o.max_line = 1 << 20;
 	line = malloc(cap);
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* 300,000 levels, well formed (a tree that deep crashes yajl_tree_free) and cut short: one clear
 	 * warning, the session goes on. */
@@ -1126,8 +1110,7 @@ START_TEST(test_deep_json_refused)
 	ck_assert_int_eq(zadm_device_is_connected(dev), 1);
 	zadm_device_free(dev);
 	/* A login reply 300,000 deep: refused, and the device tries again. */
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, deep);
 	ck_assert(log_wait("login: malformed reply from the server: JSON nested deeper than 64 levels", 3000));
 	fake_login(&f, "{}");
@@ -1170,11 +1153,9 @@ START_TEST(test_login_reply_deadline)
 	zadm_device *dev = NULL;
 	long long took;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.timeout_ms = 1000;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	ck_assert(fake_accept(&f, 3000));
 	ck_assert_ptr_nonnull(fake_line(&f, 3000));
 	/* A server that trickles its reply, one byte every 200 ms, never finishing it. */
@@ -1198,13 +1179,11 @@ START_TEST(test_tls_handshake_deadline)
 	zadm_device *dev = NULL;
 	long long took;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.timeout_ms = 1000;
 	o.tls.enable = 1;
 	o.tls.insecure = 1;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	ck_assert(fake_accept(&f, 3000));
 	took = trickle(&f, hello, sizeof(hello), 200);
 	ck_assert_msg(took >= 0, "the device still waits for the handshake after 4 s");
@@ -1246,15 +1225,13 @@ START_TEST(test_warning_rate_limit)
 	char *buf = malloc(cap), *l;
 	unsigned long logged, malformed;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = rpc;
 	o.n_rpc = 1;
 	o.log = count_log;
 	o.loglevel = ZADM_LOG_WARN;
 	n_logged = n_malformed = 0;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* 100,000 bad CALL lines: half not JSON, half calling a method the device does not have (odd i). */
 	ck_assert_int_ge(lines, 1000);
@@ -1379,14 +1356,12 @@ START_TEST(test_burst_of_calls_all_answered)
 	zadm_options o;
 	zadm_device *dev = NULL;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = flow_rpc;
 	o.n_rpc = 2;
 	o.heartbeat = 1;
 	o.low_res = _i;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* 200 calls in one write, three times: each one answered with its result, in order. */
 	for (int run = 0; run < 3; run++) {
@@ -1416,12 +1391,10 @@ START_TEST(test_terminate_after_burst)
 	size_t len;
 	char *buf;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = flow_rpc;
 	o.n_rpc = 2;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* 150 calls, then terminate, in one write: the terminate is handled after every call before it
 	 * was answered, then the device closes and logs in again. */
@@ -1451,13 +1424,11 @@ START_TEST(test_heartbeat_while_worker_busy)
 	char *buf, *l;
 	int htbm = 0, more;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = flow_rpc;
 	o.n_rpc = 2;
 	o.heartbeat = 1;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* The worker is busy for 3.5 s (more than two heartbeat periods) and 200 calls wait behind it:
 	 * the reader stops taking lines once the queue is full, the heartbeat goes on. */
@@ -1498,13 +1469,11 @@ START_TEST(test_backpressure_bounds_what_is_read)
 	bool blocked = false;
 	char line[128];
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.rpc = rpc;
 	o.n_rpc = 2;
 	o.heartbeat = 1;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	fake_login(&f, "{}");
 	/* A fixed send buffer (no autotuning): what the kernel holds stays small and known. */
 	ck_assert_int_eq(setsockopt(f.cfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
@@ -1582,13 +1551,11 @@ START_TEST(test_tls_write_to_a_server_that_stops_reading)
 	size_t got = 0;
 	int rcvbuf = 4096, r;
 
-	fake_listen(&f);
-	opts_for(&o, &f);
+	fake_listen_for(&f, &o);
 	o.tls.enable = 1;
 	o.tls.insecure = 1;
 	o.timeout_ms = 1000;
-	ck_assert_int_eq(zadm_device_new("dev-1", "t", &o, &dev), ZADM_OK);
-	ck_assert_int_eq(zadm_device_start(dev), ZADM_OK);
+	dev = start_device(&o);
 	ck_assert(fake_accept(&f, 3000));
 	ck_assert_int_eq(setsockopt(f.cfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
 	ck_assert_int_ge(gnutls_init(&s, GNUTLS_SERVER), 0);
@@ -1633,57 +1600,38 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("zadm");
-	TCase *api = tcase_create("api"), *store = tcase_create("store"), *wire = tcase_create("wire");
-	TCase *flow = tcase_create("flow");
+	const TTest *api[] = {
+		test_strerror, test_options_defaults, test_new_bad_args, test_send_checks, test_utf8_strict,
+		test_options_ranges, NULL,
+	};
+	const TTest *store[] = {
+		test_store_fresh_and_attempt_accept, test_store_rollback_without_accept, test_store_corrupt_record,
+		test_store_protects_running_and_fallback, NULL,
+	};
+	const TTest *wire[] = {
+		test_login_line_and_htbm, test_login_refused_and_retry, test_rpc_wire, test_stop_from_callback,
+		test_queue_while_disconnected_then_terminate, test_line_too_long, test_low_res_threads,
+		test_fota_login_fields_and_ota_unsupported, test_many_reconnects, test_fota_slot_numbers_checked,
+		test_custom_store_limits, test_deep_json_refused, test_login_reply_deadline,
+		test_tls_handshake_deadline, test_warning_rate_limit, test_tls_write_to_a_server_that_stops_reading,
+		NULL,
+	};
+	const TTest *flow_after_burst[] = {
+		test_terminate_after_burst, test_heartbeat_while_worker_busy, test_backpressure_bounds_what_is_read,
+		NULL,
+	};
+	TCase *wire_tc = check_tcase("wire", NULL, NULL, wire), *flow = tcase_create("flow");
 
-	tcase_add_test(api, test_strerror);
-	tcase_add_test(api, test_options_defaults);
-	tcase_add_test(api, test_new_bad_args);
-	tcase_add_test(api, test_send_checks);
-	tcase_add_test(store, test_store_fresh_and_attempt_accept);
-	tcase_add_test(store, test_store_rollback_without_accept);
-	tcase_add_test(store, test_store_corrupt_record);
-	tcase_set_timeout(wire, 30);
-	tcase_add_test(wire, test_login_line_and_htbm);
-	tcase_add_test(wire, test_login_refused_and_retry);
-	tcase_add_test(wire, test_rpc_wire);
-	tcase_add_test(wire, test_stop_from_callback);
-	tcase_add_test(wire, test_queue_while_disconnected_then_terminate);
-	tcase_add_test(wire, test_line_too_long);
-	tcase_add_test(wire, test_low_res_threads);
-	tcase_add_test(wire, test_fota_login_fields_and_ota_unsupported);
-	tcase_add_test(wire, test_many_reconnects);
-	tcase_add_test(api, test_utf8_strict);
-	tcase_add_test(api, test_options_ranges);
-	tcase_add_test(store, test_store_protects_running_and_fallback);
-	tcase_add_test(wire, test_fota_slot_numbers_checked);
-	tcase_add_test(wire, test_custom_store_limits);
-	tcase_add_test(wire, test_deep_json_refused);
-	tcase_add_test(wire, test_login_reply_deadline);
-	tcase_add_test(wire, test_tls_handshake_deadline);
-	tcase_add_test(wire, test_warning_rate_limit);
-	tcase_add_test(wire, test_tls_write_to_a_server_that_stops_reading);
-	suite_add_tcase(s, api);
-	suite_add_tcase(s, store);
-	suite_add_tcase(s, wire);
+	tcase_set_timeout(wire_tc, 30);
 	tcase_set_timeout(flow, 60);
 	tcase_add_loop_test(flow, test_burst_of_calls_all_answered, 0, 2); /* 0: three threads, 1: low_res */
-	tcase_add_test(flow, test_terminate_after_burst);
-	tcase_add_test(flow, test_heartbeat_while_worker_busy);
-	tcase_add_test(flow, test_backpressure_bounds_what_is_read);
-	suite_add_tcase(s, flow);
-	return s;
+	check_add_tests(flow, flow_after_burst);
+	return check_suite("zadm", check_tcase("api", NULL, NULL, api), check_tcase("store", NULL, NULL, store),
+			   wire_tc, flow, NULL);
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
 	unsetenv("ZADM_DEBUG");
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(suite(), NULL);
 }

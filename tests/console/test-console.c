@@ -21,6 +21,8 @@
 
 #include "ztc/console.h"
 
+#include "../common/check-util.h"
+
 int test_tty_ospeed(int fd); /* termios2.c */
 
 #define WAIT_MS 3000 /* how long any one expected event may take before the test fails */
@@ -31,14 +33,6 @@ struct pty {
 	int master;
 	char path[64];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void make_pty(struct pty *p)
 {
@@ -228,6 +222,27 @@ static pid_t spawn_console(const char *port, const ztc_serial_params *sp, const 
 	close(ready[1]);
 	read_exact(ready[0], &c, 1);
 	close(ready[0]);
+	return pid;
+}
+
+/* Run the console with o on a new pty (the board's end in *pty): its output into a pipe whose reading end
+ * goes to *out, its input from a pipe whose writing end goes to *in, or none when in is NULL. */
+static pid_t start_console(struct pty *pty, const ztc_console_opts *o, int *in, int *out)
+{
+	int ip[2] = { -1, -1 }, op[2];
+	pid_t pid;
+
+	make_pty(pty);
+	if (in)
+		make_pipe(ip);
+	make_pipe(op);
+	pid = spawn_console(pty->path, NULL, o, ip[0], op[1], (int[]){ pty->master, ip[1], op[0] }, 3);
+	if (in) {
+		close(ip[0]);
+		*in = ip[1];
+	}
+	close(op[1]);
+	*out = op[0];
 	return pid;
 }
 
@@ -490,6 +505,34 @@ START_TEST(test_missing_port)
 }
 END_TEST
 
+/* The process holding port (through libztc, like another ztc would), and until it is killed. */
+static pid_t hold_port(const char *port)
+{
+	ztc_serial_params p;
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	ztc_serial_params_init(&p);
+	make_pipe(ready);
+	pid = fork_child();
+	if (pid == 0) {
+		ztc_ctx *ctx;
+		int fd;
+
+		if (ztc_ctx_new(&ctx) < 0 || ztc_serial_open(ctx, port, &p, &fd) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	read_exact(ready[0], &c, 1);
+	close(ready[0]);
+	return pid;
+}
+
 static void self_comm(char *buf, size_t size)
 {
 	FILE *f = fopen("/proc/self/comm", "r");
@@ -506,27 +549,13 @@ START_TEST(test_lock_conflict)
 	ztc_serial_params p;
 	struct pty pty;
 	ztc_ctx *ctx;
-	int ready[2], fd = -77;
+	int fd = -77;
 	long long t0;
 	pid_t holder;
 
 	make_pty(&pty);
 	ztc_serial_params_init(&p);
-	make_pipe(ready);
-	holder = fork_child();
-	if (holder == 0) {
-		ztc_ctx *cctx;
-		int hfd;
-
-		if (ztc_ctx_new(&cctx) < 0 || ztc_serial_open(cctx, pty.path, &p, &hfd) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	read_exact(ready[0], comm, 1);
+	holder = hold_port(pty.path);
 	ck_assert_int_eq(ztc_ctx_new(&ctx), 0);
 	t0 = now_ms();
 	ck_assert_int_eq(ztc_serial_open(ctx, pty.path, &p, &fd), ZTC_ERR_BUSY);
@@ -589,28 +618,23 @@ START_TEST(test_bytes_both_ways)
 {
 	ztc_console_opts o;
 	struct pty pty;
-	int in[2], out[2];
+	int in, out;
 	pid_t pid;
 
-	make_pty(&pty);
-	make_pipe(in);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
-	pid = spawn_console(pty.path, NULL, &o, in[0], out[1], (int[]){ pty.master, in[1], out[0] }, 3);
-	close(in[0]);
-	close(out[1]);
+	pid = start_console(&pty, &o, &in, &out);
 	write_all(pty.master, "hello from the board\r\n", 22);
-	expect_bytes(out[0], "hello from the board\r\n", 22);
-	write_all(in[1], "to the board\n", 13);
+	expect_bytes(out, "hello from the board\r\n", 22);
+	write_all(in, "to the board\n", 13);
 	expect_bytes(pty.master, "to the board\n", 13);
 	/* after the end of input the board may still talk: no timeout was given, so it keeps going */
-	close(in[1]);
+	close(in);
 	ck_assert(alive_after(pid, 200));
 	write_all(pty.master, "still here\n", 11);
-	expect_bytes(out[0], "still here\n", 11);
+	expect_bytes(out, "still here\n", 11);
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
-	close(out[0]);
+	close(out);
 }
 END_TEST
 
@@ -620,29 +644,24 @@ START_TEST(test_binary_untouched)
 	unsigned char *data = malloc(N), *got = malloc(N);
 	ztc_console_opts o;
 	struct pty pty;
-	int in[2], out[2];
+	int in, out;
 	pid_t pid;
 
 	pattern(data, N);
-	make_pty(&pty);
-	make_pipe(in);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
-	pid = spawn_console(pty.path, NULL, &o, in[0], out[1], (int[]){ pty.master, in[1], out[0] }, 3);
-	close(in[0]);
-	close(out[1]);
+	pid = start_console(&pty, &o, &in, &out);
 	/* board to output: CR, LF, XON, XOFF, NUL, 0xff, Ctrl-] ... all as sent */
 	write_all(pty.master, data, N);
-	read_exact(out[0], got, N);
+	read_exact(out, got, N);
 	ck_assert(memcmp(data, got, N) == 0);
 	/* input to board: the escape byte is data when the input is not a terminal */
-	write_all(in[1], data, N);
+	write_all(in, data, N);
 	read_exact(pty.master, got, N);
 	ck_assert(memcmp(data, got, N) == 0);
-	close(in[1]);
+	close(in);
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
-	close(out[0]);
+	close(out);
 	free(data);
 	free(got);
 }
@@ -710,28 +729,36 @@ START_TEST(test_echo_not_a_terminal)
 {
 	ztc_console_opts o;
 	struct pty pty;
-	int in[2], out[2];
+	int in, out;
 	pid_t pid;
 
-	make_pty(&pty);
-	make_pipe(in);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
 	o.echo = 1;
-	pid = spawn_console(pty.path, NULL, &o, in[0], out[1], (int[]){ pty.master, in[1], out[0] }, 3);
-	close(in[0]);
-	close(out[1]);
-	write_all(in[1], "ls\r", 3);
+	pid = start_console(&pty, &o, &in, &out);
+	write_all(in, "ls\r", 3);
 	expect_bytes(pty.master, "ls\r", 3);
-	expect_bytes(out[0], "ls\r", 3); /* as typed: not a terminal, no CR mapping */
+	expect_bytes(out, "ls\r", 3); /* as typed: not a terminal, no CR mapping */
 	write_all(pty.master, "ok\n", 3);
-	expect_bytes(out[0], "ok\n", 3);
-	close(in[1]);
+	expect_bytes(out, "ok\n", 3);
+	close(in);
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
-	close(out[0]);
+	close(out);
 }
 END_TEST
+
+/* A new terminal for the console's input (term), and its settings before the console runs (*orig): the
+ * descriptor of its user's end. */
+static int open_terminal(struct pty *term, struct termios *orig)
+{
+	int tfd;
+
+	make_pty(term);
+	tfd = open(term->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ck_assert_int_ge(tfd, 0);
+	ck_assert_int_eq(tcgetattr(term->master, orig), 0);
+	return tfd;
+}
 
 /* Input from a terminal: raw mode while running, escape sequence, echo, and the terminal restored. */
 START_TEST(test_terminal_escape_echo_restore)
@@ -744,10 +771,7 @@ START_TEST(test_terminal_escape_echo_restore)
 	pid_t pid;
 
 	make_pty(&port);
-	make_pty(&term);
-	tfd = open(term.path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	ck_assert_int_ge(tfd, 0);
-	ck_assert_int_eq(tcgetattr(term.master, &orig), 0);
+	tfd = open_terminal(&term, &orig);
 	ck_assert_uint_ne(orig.c_lflag & ICANON, 0);
 	make_pipe(out);
 	ztc_console_opts_init(&o);
@@ -794,10 +818,7 @@ START_TEST(test_terminal_restored_on_unplug)
 	pid_t pid;
 
 	make_pty(&port);
-	make_pty(&term);
-	tfd = open(term.path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	ck_assert_int_ge(tfd, 0);
-	ck_assert_int_eq(tcgetattr(term.master, &orig), 0);
+	tfd = open_terminal(&term, &orig);
 	make_pipe(out);
 	ztc_console_opts_init(&o);
 	pid = spawn_console(port.path, NULL, &o, tfd, out[1], (int[]){ port.master, term.master, out[0] }, 3);
@@ -818,19 +839,16 @@ START_TEST(test_unplug)
 	char buf[256] = "";
 	ztc_console_opts o;
 	struct pty pty;
-	int out[2];
+	int out;
 	pid_t pid;
 
-	make_pty(&pty);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
-	pid = spawn_console(pty.path, NULL, &o, -1, out[1], (int[]){ pty.master, out[0] }, 2);
-	close(out[1]);
+	pid = start_console(&pty, &o, NULL, &out);
 	write_all(pty.master, "booting\n", 8);
-	read_until(out[0], buf, sizeof(buf), "booting\n");
+	read_until(out, buf, sizeof(buf), "booting\n");
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
-	close(out[0]);
+	close(out);
 }
 END_TEST
 
@@ -879,7 +897,7 @@ START_TEST(test_timestamp_and_log)
 	char out_text[512] = "", log_text[512], path[128];
 	ztc_console_opts o;
 	struct pty pty;
-	int out[2], lfd;
+	int out, lfd;
 	ssize_t n;
 	pid_t pid;
 
@@ -888,21 +906,18 @@ START_TEST(test_timestamp_and_log)
 	lfd = open(path, O_WRONLY | O_CREAT, 0644);
 	write_all(lfd, "earlier\n", 8);
 	close(lfd);
-	make_pty(&pty);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
 	o.timestamp = 1;
 	o.log_path = path;
-	pid = spawn_console(pty.path, NULL, &o, -1, out[1], (int[]){ pty.master, out[0] }, 2);
-	close(out[1]);
+	pid = start_console(&pty, &o, NULL, &out);
 	write_all(pty.master, "one\ntw", 6);
-	read_until(out[0], out_text, sizeof(out_text), "tw");
+	read_until(out, out_text, sizeof(out_text), "tw");
 	/* the rest of a line arrives later: no second stamp in the middle of it */
 	write_all(pty.master, "o\n\nthree\n", 9);
-	read_until(out[0], out_text, sizeof(out_text), "three\n");
+	read_until(out, out_text, sizeof(out_text), "three\n");
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
-	read_rest(out[0], out_text, sizeof(out_text));
+	read_rest(out, out_text, sizeof(out_text));
 	check_stamped(out_text, lines, 4);
 	lfd = open(path, O_RDONLY);
 	n = read(lfd, log_text, sizeof(log_text) - 1);
@@ -911,7 +926,7 @@ START_TEST(test_timestamp_and_log)
 	close(lfd);
 	ck_assert_int_eq(strncmp(log_text, "earlier\n", 8), 0); /* appended */
 	ck_assert_str_eq(log_text + 8, out_text);
-	close(out[0]);
+	close(out);
 	remove_tmpdir();
 }
 END_TEST
@@ -923,27 +938,24 @@ START_TEST(test_log_binary_without_timestamp)
 	char path[128];
 	ztc_console_opts o;
 	struct pty pty;
-	int out[2], lfd;
+	int out, lfd;
 	pid_t pid;
 
 	pattern(data, N);
 	make_tmpdir();
 	snprintf(path, sizeof(path), "%s/binary.log", tmpdir);
-	make_pty(&pty);
-	make_pipe(out);
 	ztc_console_opts_init(&o);
 	o.log_path = path;
-	pid = spawn_console(pty.path, NULL, &o, -1, out[1], (int[]){ pty.master, out[0] }, 2);
-	close(out[1]);
+	pid = start_console(&pty, &o, NULL, &out);
 	write_all(pty.master, data, N);
-	read_exact(out[0], got, N);
+	read_exact(out, got, N);
 	close(pty.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), -ZTC_ERR_GONE);
 	lfd = open(path, O_RDONLY);
 	ck_assert_int_eq(read(lfd, got, N + 1), N);
 	ck_assert(memcmp(data, got, N) == 0);
 	close(lfd);
-	close(out[0]);
+	close(out);
 	remove_tmpdir();
 }
 END_TEST
@@ -1047,31 +1059,30 @@ static pid_t spawn_ztc(const char *term, int in_fd, int out_fd, int err_fd, cons
 	return pid;
 }
 
-/* The process holding port (through libztc, like another ztc would), and until it is killed. */
-static pid_t hold_port(const char *port)
+/* Run ztc ARGS with a new terminal (term; its settings before in *orig unless orig is NULL) as its
+ * controlling terminal and its stdin, stdout and stderr; port is the board's end of the serial port. */
+static pid_t spawn_ztc_on_terminal(struct pty *term, struct termios *orig, const struct pty *port, char **args)
 {
-	ztc_serial_params p;
-	int ready[2];
+	make_pty(term);
+	if (orig)
+		ck_assert_int_eq(tcgetattr(term->master, orig), 0);
+	return spawn_ztc(term->path, -1, -1, -1, (int[]){ port->master, term->master }, 2, args);
+}
+
+/* Run ztc ARGS with stdin in (-1: /dev/null), its stdout and stderr into pipes whose reading ends go to
+ * *out and *err; board (the board's end of the serial port) is closed in ztc. */
+static pid_t spawn_ztc_piped(int board, int in, int *out, int *err, char **args)
+{
+	int op[2], ep[2];
 	pid_t pid;
-	char c;
 
-	ztc_serial_params_init(&p);
-	make_pipe(ready);
-	pid = fork_child();
-	if (pid == 0) {
-		ztc_ctx *ctx;
-		int fd;
-
-		if (ztc_ctx_new(&ctx) < 0 || ztc_serial_open(ctx, port, &p, &fd) < 0)
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	read_exact(ready[0], &c, 1);
-	close(ready[0]);
+	make_pipe(op);
+	make_pipe(ep);
+	pid = spawn_ztc(NULL, in, op[1], ep[1], (int[]){ board, op[0], ep[0] }, 3, args);
+	close(op[1]);
+	close(ep[1]);
+	*out = op[0];
+	*err = ep[0];
 	return pid;
 }
 
@@ -1085,10 +1096,7 @@ START_TEST(test_cli_terminal_restored_after_signal)
 	pid_t pid;
 
 	make_pty(&port);
-	make_pty(&term);
-	ck_assert_int_eq(tcgetattr(term.master, &orig), 0);
-	pid = spawn_ztc(term.path, -1, -1, -1, (int[]){ port.master, term.master }, 2,
-			(char *[]){ "device", "open", "--port", port.path, NULL });
+	pid = spawn_ztc_on_terminal(&term, &orig, &port, (char *[]){ "device", "open", "--port", port.path, NULL });
 	read_until(term.master, text, sizeof(text), "type Ctrl-] then q to quit\r\n");
 	ck_assert_ptr_nonnull(strstr(text, "ztc: connected to "));
 	wait_raw(term.master);
@@ -1114,10 +1122,8 @@ START_TEST(test_cli_escape_quits)
 	pid_t pid;
 
 	make_pty(&port);
-	make_pty(&term);
-	ck_assert_int_eq(tcgetattr(term.master, &orig), 0);
-	pid = spawn_ztc(term.path, -1, -1, -1, (int[]){ port.master, term.master }, 2,
-			(char *[]){ "device", "open", "--port", port.path, "--echo", NULL });
+	pid = spawn_ztc_on_terminal(&term, &orig, &port,
+				    (char *[]){ "device", "open", "--port", port.path, "--echo", NULL });
 	read_until(term.master, text, sizeof(text), "quit\r\n");
 	wait_raw(term.master);
 	write_all(term.master, "hi\r", 3);
@@ -1137,34 +1143,30 @@ START_TEST(test_cli_stdin_eof_then_timeout)
 {
 	char out_text[256] = "", err_text[512] = "";
 	struct pty port;
-	int in[2], out[2], err[2];
+	int in[2], out, err;
 	long long t_last;
 	pid_t pid;
 
 	make_pty(&port);
 	make_pipe(in);
-	make_pipe(out);
-	make_pipe(err);
 	write_all(in[1], "AT\r\n", 4);
 	close(in[1]);
-	pid = spawn_ztc(NULL, in[0], out[1], err[1], (int[]){ port.master, out[0], err[0] }, 3,
-			(char *[]){ "device", "open", "--port", port.path, "--timeout", "0.5", NULL });
+	pid = spawn_ztc_piped(port.master, in[0], &out, &err,
+			      (char *[]){ "device", "open", "--port", port.path, "--timeout", "0.5", NULL });
 	close(in[0]);
-	close(out[1]);
-	close(err[1]);
 	expect_bytes(port.master, "AT\r\n", 4);
 	write_all(port.master, "OK\r\n", 4);
 	t_last = now_ms();
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
 	ck_assert_int_ge(now_ms() - t_last, 450);
-	read_rest(out[0], out_text, sizeof(out_text));
+	read_rest(out, out_text, sizeof(out_text));
 	ck_assert_str_eq(out_text, "OK\r\n");
-	read_rest(err[0], err_text, sizeof(err_text));
+	read_rest(err, err_text, sizeof(err_text));
 	ck_assert_msg(strncmp(err_text, "ztc: connected to ", 18) == 0, "stderr: %s", err_text);
 	ck_assert_ptr_null(strstr(err_text, "Ctrl-]")); /* no escape hint without a terminal */
 	close(port.master);
-	close(out[0]);
-	close(err[0]);
+	close(out);
+	close(err);
 }
 END_TEST
 
@@ -1225,9 +1227,8 @@ START_TEST(test_cli_escape_no_modem_lines)
 	pid_t pid;
 
 	make_pty(&port);
-	make_pty(&term);
-	pid = spawn_ztc(term.path, -1, -1, -1, (int[]){ port.master, term.master }, 2,
-			(char *[]){ "device", "open", port.path, "--escape", "x", NULL });
+	pid = spawn_ztc_on_terminal(&term, NULL, &port,
+				    (char *[]){ "device", "open", port.path, "--escape", "x", NULL });
 	read_until(term.master, text, sizeof(text), "type Ctrl-X then q to quit\r\n");
 	wait_raw(term.master);
 	write_all(term.master, "\x18" "d", 2);
@@ -1282,31 +1283,28 @@ START_TEST(test_cli_timestamp_formats)
 {
 	char out_text[512] = "", err_text[512] = "";
 	struct pty port;
-	int out[2], err[2];
+	int out, err;
 	regex_t re;
 	pid_t pid;
 
 	make_pty(&port);
-	make_pipe(out);
-	make_pipe(err);
-	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ port.master, out[0], err[0] }, 3,
-			(char *[]){ "device", "open", port.path, (char *)stamps[_i].fmt, "--timeout", "0.6", NULL });
-	close(out[1]);
-	close(err[1]);
+	pid = spawn_ztc_piped(port.master, -1, &out, &err,
+			      (char *[]){ "device", "open", port.path, (char *)stamps[_i].fmt, "--timeout", "0.6",
+					  NULL });
 	/* The lines go once ztc holds the port (a slow start, under valgrind, would read both at once). */
-	read_until(err[0], err_text, sizeof(err_text), "connected to ");
+	read_until(err, err_text, sizeof(err_text), "connected to ");
 	usleep(100 * 1000);
 	write_all(port.master, "one\r\n", 5);
 	usleep(300 * 1000);
 	write_all(port.master, "two\r\n", 5);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
-	read_rest(out[0], out_text, sizeof(out_text));
+	read_rest(out, out_text, sizeof(out_text));
 	ck_assert_int_eq(regcomp(&re, stamps[_i].re, REG_EXTENDED), 0);
 	ck_assert_msg(regexec(&re, out_text, 0, NULL, 0) == 0, "%s: %s", stamps[_i].fmt, out_text);
 	regfree(&re);
 	close(port.master);
-	close(out[0]);
-	close(err[0]);
+	close(out);
+	close(err);
 }
 END_TEST
 
@@ -1402,68 +1400,72 @@ START_TEST(test_cli_unplug)
 {
 	char out_text[64] = "", err_text[512] = "", want[128];
 	struct pty port;
-	int out[2], err[2];
+	int out, err;
 	pid_t pid;
 
 	make_pty(&port);
-	make_pipe(out);
-	make_pipe(err);
-	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ port.master, out[0], err[0] }, 3,
-			(char *[]){ "-q", "device", "open", "--port", port.path, NULL });
-	close(out[1]);
-	close(err[1]);
+	pid = spawn_ztc_piped(port.master, -1, &out, &err,
+			      (char *[]){ "-q", "device", "open", "--port", port.path, NULL });
 	/* the console is up once something goes through */
 	write_all(port.master, "up\n", 3);
-	read_until(out[0], out_text, sizeof(out_text), "up\n");
+	read_until(out, out_text, sizeof(out_text), "up\n");
 	close(port.master);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 1);
-	read_rest(err[0], err_text, sizeof(err_text));
+	read_rest(err, err_text, sizeof(err_text));
 	snprintf(want, sizeof(want), "ztc: %s: the board was disconnected\n", port.path);
 	ck_assert_str_eq(err_text, want);
-	close(out[0]);
-	close(err[0]);
+	close(out);
+	close(err);
 }
 END_TEST
+
+/* Run `ztc device open --port LINK --reconnect` with LINK a symlink (as /dev/serial/by-id gives) in a new
+ * tmpdir to a new pty (*a); link gets LINK, *out and *err ztc's stdout and stderr as in spawn_ztc_piped. */
+static pid_t spawn_ztc_reconnecting(struct pty *a, char *link, size_t size, int *out, int *err)
+{
+	make_tmpdir();
+	snprintf(link, size, "%s/ttyBOARD", tmpdir);
+	make_pty(a);
+	ck_assert_int_eq(symlink(a->path, link), 0);
+	return spawn_ztc_piped(a->master, -1, out, err,
+			       (char *[]){ "device", "open", "--port", link, "--reconnect", NULL });
+}
+
+/* Unplug the board behind link: the link goes first, as udev removes it, so the pty number, free again,
+ * cannot lead ztc to another test's pty. */
+static void unplug_link(const char *link, struct pty *a)
+{
+	ck_assert_int_eq(unlink(link), 0);
+	close(a->master);
+}
 
 /* --reconnect: the port (a symlink, as /dev/serial/by-id gives) goes away and comes back. */
 START_TEST(test_cli_reconnect)
 {
 	char out_text[256] = "", err_text[1024] = "", link[128], tmp[128];
 	struct pty a, b;
-	int out[2], err[2];
+	int out, err;
 	pid_t pid;
 
-	make_tmpdir();
-	snprintf(link, sizeof(link), "%s/ttyBOARD", tmpdir);
+	pid = spawn_ztc_reconnecting(&a, link, sizeof(link), &out, &err);
 	snprintf(tmp, sizeof(tmp), "%s/ttyBOARD.new", tmpdir);
-	make_pty(&a);
-	ck_assert_int_eq(symlink(a.path, link), 0);
-	make_pipe(out);
-	make_pipe(err);
-	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ a.master, out[0], err[0] }, 3,
-			(char *[]){ "device", "open", "--port", link, "--reconnect", NULL });
-	close(out[1]);
-	close(err[1]);
 	write_all(a.master, "first\n", 6);
-	read_until(out[0], out_text, sizeof(out_text), "first\n");
-	/* Unplugged: the link goes first, as udev removes it, so the pty number, free again, cannot
-	 * lead ztc to another test's pty. */
-	ck_assert_int_eq(unlink(link), 0);
-	close(a.master);
-	read_until(err[0], err_text, sizeof(err_text), "waiting for it to come back (Ctrl-C quits)\n");
+	read_until(out, out_text, sizeof(out_text), "first\n");
+	unplug_link(link, &a);
+	read_until(err, err_text, sizeof(err_text), "waiting for it to come back (Ctrl-C quits)\n");
 	ck_assert(alive_after(pid, 300));
 	make_pty(&b);
 	ck_assert_int_eq(symlink(b.path, tmp), 0);
 	ck_assert_int_eq(rename(tmp, link), 0);
-	read_until(err[0], err_text, sizeof(err_text), "reconnected to ");
+	read_until(err, err_text, sizeof(err_text), "reconnected to ");
 	write_all(b.master, "second\n", 7);
-	read_until(out[0], out_text, sizeof(out_text), "second\n");
+	read_until(out, out_text, sizeof(out_text), "second\n");
 	ck_assert_str_eq(out_text, "first\nsecond\n");
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
 	close(b.master);
-	close(out[0]);
-	close(err[0]);
+	close(out);
+	close(err);
 	remove_tmpdir();
 }
 END_TEST
@@ -1472,28 +1474,18 @@ START_TEST(test_cli_signal_while_waiting)
 {
 	char out_text[64] = "", err_text[1024] = "", link[128];
 	struct pty a;
-	int out[2], err[2];
+	int out, err;
 	pid_t pid;
 
-	make_tmpdir();
-	snprintf(link, sizeof(link), "%s/ttyBOARD", tmpdir);
-	make_pty(&a);
-	ck_assert_int_eq(symlink(a.path, link), 0);
-	make_pipe(out);
-	make_pipe(err);
-	pid = spawn_ztc(NULL, -1, out[1], err[1], (int[]){ a.master, out[0], err[0] }, 3,
-			(char *[]){ "device", "open", "--port", link, "--reconnect", NULL });
-	close(out[1]);
-	close(err[1]);
+	pid = spawn_ztc_reconnecting(&a, link, sizeof(link), &out, &err);
 	write_all(a.master, "x\n", 2);
-	read_until(out[0], out_text, sizeof(out_text), "x\n");
-	ck_assert_int_eq(unlink(link), 0); /* see test_cli_reconnect */
-	close(a.master);
-	read_until(err[0], err_text, sizeof(err_text), "waiting for it to come back");
+	read_until(out, out_text, sizeof(out_text), "x\n");
+	unplug_link(link, &a);
+	read_until(err, err_text, sizeof(err_text), "waiting for it to come back");
 	kill(pid, SIGINT);
 	ck_assert_int_eq(wait_exit(pid, WAIT_MS), 0);
-	close(out[0]);
-	close(err[0]);
+	close(out);
+	close(err);
 	remove_tmpdir();
 }
 END_TEST
@@ -1551,12 +1543,6 @@ static Suite *console_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(console_suite());
-	int failed;
-
 	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run(console_suite(), NULL);
 }

@@ -10,6 +10,7 @@
 
 #include "ztc/ztc.h"
 #include "umockdev-util.h"
+#include "../common/check-util.h"
 
 /* uids from the .expect.json files of tests/data (the Python toolchain's uids of the same boards). */
 #define UID_DUE "df78e45849d9f7d1c9b29def5b9ffb7bf0b74429"      /* 2341:003D:75330303035351E0A1C0 */
@@ -187,6 +188,23 @@ static void add_hid(const char *name, const char *hid_id, const char *uniq, cons
 	props_add(p, "HID_NAME", hid_name);
 	props_add(p, "HID_UNIQ", uniq);
 	g_free(add_node("hid", name, NULL, p));
+}
+
+/* Add the devices of a recording in tests/data (as umockdev-record wrote them) to the testbed. */
+static void add_recorded(const char *file)
+{
+	char *path = test_srcfile(file);
+	GError *err = NULL;
+
+	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
+	g_free(path);
+}
+
+/* Where a record sits: its place on the USB tree and its serial port. */
+static void assert_place(const ztc_usbdev *d, const char *usbpath, const char *port)
+{
+	ck_assert_pstr_eq(d->usbpath, usbpath);
+	ck_assert_pstr_eq(d->port, port);
 }
 
 static void assert_dev(const ztc_usbdev *d, const char *vid, const char *pid, const char *sid, const char *uid)
@@ -615,12 +633,9 @@ START_TEST(fuse_sorted_by_uid)
 		{ UID_DUE, "/dev/ttyACM0", NULL },
 		{ UID_CP2102, "/dev/ttyUSB0", NULL },
 	};
-	char *path = test_srcfile("tests/data/desk.umockdev");
-	GError *err = NULL;
 	ztc_usbdev_list *l;
 
-	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
-	g_free(path);
+	add_recorded("tests/data/desk.umockdev");
 	l = discover();
 	ck_assert_uint_eq(l->n, 5);
 	for (size_t i = 0; i < l->n; i++) {
@@ -719,10 +734,8 @@ START_TEST(fuse_twins_same_serial)
 	/* Sorted by uid, then usbpath. */
 	assert_dev(&l->dev[0], "10C4", "EA60", "0001", UID_CP2102);
 	assert_dev(&l->dev[1], "10C4", "EA60", "0001", UID_CP2102);
-	ck_assert_pstr_eq(l->dev[0].usbpath, "1-2");
-	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB0");
-	ck_assert_pstr_eq(l->dev[1].usbpath, "1-3");
-	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB1");
+	assert_place(&l->dev[0], "1-2", "/dev/ttyUSB0");
+	assert_place(&l->dev[1], "1-3", "/dev/ttyUSB1");
 	ztc_usbdev_list_free(l);
 }
 END_TEST
@@ -730,22 +743,17 @@ END_TEST
 /* tests/data/ch340_twins.umockdev: two serial-less CH340 adapters, as udev recorded them. */
 START_TEST(fuse_twins_no_serial)
 {
-	char *path = test_srcfile("tests/data/ch340_twins.umockdev");
-	GError *err = NULL;
 	ztc_usbdev_list *l;
 	char uid[41];
 
-	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
-	g_free(path);
+	add_recorded("tests/data/ch340_twins.umockdev");
 	ck_assert_int_eq(ztc_uid_compute("1A86", "7523", "no_sid", uid), ZTC_OK);
 	l = discover();
 	ck_assert_uint_eq(l->n, 2);
 	for (size_t i = 0; i < 2; i++)
 		assert_dev(&l->dev[i], "1A86", "7523", "no_sid", uid);
-	ck_assert_pstr_eq(l->dev[0].usbpath, "1-2");
-	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB0");
-	ck_assert_pstr_eq(l->dev[1].usbpath, "1-3");
-	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB1");
+	assert_place(&l->dev[0], "1-2", "/dev/ttyUSB0");
+	assert_place(&l->dev[1], "1-3", "/dev/ttyUSB1");
 	ztc_usbdev_list_free(l);
 }
 END_TEST
@@ -753,22 +761,17 @@ END_TEST
 /* tests/data/cp2102_twins.umockdev: behind a hub, the usbpath is the port path through it. */
 START_TEST(fuse_twins_behind_hub)
 {
-	char *path = test_srcfile("tests/data/cp2102_twins.umockdev");
-	GError *err = NULL;
 	ztc_usbdev_list *l;
 
-	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
-	g_free(path);
+	add_recorded("tests/data/cp2102_twins.umockdev");
 	l = discover();
 	ck_assert_uint_eq(l->n, 3); /* the hub is a USB device too */
-	ck_assert_pstr_eq(l->dev[0].usbpath, "1-1");
-	ck_assert_ptr_null(l->dev[0].port);
+	assert_place(&l->dev[0], "1-1", NULL);
 	ck_assert_pstr_eq(find_uid(l, UID_CP2102)->usbpath, "1-1.2");
 	ck_assert_str_eq(l->dev[1].uid, UID_CP2102);
 	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyUSB0");
 	ck_assert_str_eq(l->dev[2].uid, UID_CP2102);
-	ck_assert_pstr_eq(l->dev[2].usbpath, "1-1.3");
-	ck_assert_pstr_eq(l->dev[2].port, "/dev/ttyUSB1");
+	assert_place(&l->dev[2], "1-1.3", "/dev/ttyUSB1");
 	ztc_usbdev_list_free(l);
 }
 END_TEST
@@ -790,8 +793,7 @@ START_TEST(fuse_composite_first_interface)
 		      "6010", "ID_SERIAL_SHORT", "FT2232", NULL));
 	l = discover();
 	ck_assert_uint_eq(l->n, 1);
-	ck_assert_pstr_eq(l->dev[0].usbpath, "2-1");
-	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyUSB3");
+	assert_place(&l->dev[0], "2-1", "/dev/ttyUSB3");
 	ztc_usbdev_list_free(l);
 	g_free(if0);
 	g_free(if2);
@@ -813,11 +815,9 @@ START_TEST(fuse_no_usb_parent)
 	l = discover();
 	ck_assert_uint_eq(l->n, 2);
 	ck_assert_str_eq(l->dev[0].uid, UID_DUE);
-	ck_assert_ptr_null(l->dev[0].usbpath);
-	ck_assert_pstr_eq(l->dev[0].port, "/dev/ttyACM5");
+	assert_place(&l->dev[0], NULL, "/dev/ttyACM5");
 	ck_assert_pstr_eq(l->dev[0].desc, "Due HID");
-	ck_assert_pstr_eq(l->dev[1].usbpath, "1-1");
-	ck_assert_pstr_eq(l->dev[1].port, "/dev/ttyACM0");
+	assert_place(&l->dev[1], "1-1", "/dev/ttyACM0");
 	ztc_usbdev_list_free(l);
 }
 END_TEST
@@ -856,15 +856,12 @@ static ztc_usbdev_list *step(ztc_ctx *ctx, ztc_monitor *mon, ztc_usbdev_list *pr
 
 START_TEST(monitor_partial_reread)
 {
-	char *path = test_srcfile("tests/data/desk.umockdev");
 	ztc_usbdev_list *l;
 	ztc_monitor *mon;
-	GError *err = NULL;
 	ztc_ctx *ctx;
 	char *tty;
 
-	ck_assert_msg(umockdev_testbed_add_from_file(tb, path, &err), "%s: %s", path, err ? err->message : "?");
-	g_free(path);
+	add_recorded("tests/data/desk.umockdev");
 	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
 	ck_assert_int_eq(ztc_monitor_new(ctx, &mon), ZTC_OK);
 	l = discover();
@@ -904,77 +901,39 @@ START_TEST(no_devices)
 }
 END_TEST
 
-static TCase *tcase(const char *name)
+/* A test case of discover_suite: the tests (NULL-terminated) on a testbed of their own, 20 s each at most. */
+static TCase *tcase(const char *name, const TTest *const *tests)
 {
-	TCase *tc = tcase_create(name);
+	TCase *tc = check_tcase(name, setup, teardown, tests);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	return tc;
 }
 
 static Suite *discover_suite(void)
 {
-	Suite *s = suite_create("discover");
-	TCase *tc;
+	const TTest *uid[] = { uid_known_boards, uid_bad_args, discover_bad_args, NULL };
+	const TTest *records[] = {
+		rec_vid_pid_upper, rec_sid_upper, rec_no_sid, rec_empty_sid_is_no_sid, rec_tty_without_vendor_ignored,
+		rec_usb_interface_ignored, rec_usb_device_counted, rec_tty_port, rec_hid, rec_hid_lower_case_id,
+		rec_hid_empty_uniq, rec_hid_bluetooth_ignored, rec_hid_malformed_ignored, rec_vid_not_hex4_ignored,
+		rec_id_usb_fallbacks, NULL,
+	};
+	const TTest *fusion[] = {
+		fuse_one_board, fuse_disk_newest_mount, fuse_disk_unmounted, fuse_first_nonempty_wins,
+		fuse_two_boards_two_serials, fuse_sorted_by_uid, fuse_twins_same_serial, fuse_twins_no_serial,
+		fuse_twins_behind_hub, fuse_composite_first_interface, fuse_no_usb_parent, list_equal,
+		list_equal_fields, no_devices, NULL,
+	};
+	const TTest *monitor[] = { monitor_partial_reread, NULL };
 
-	tc = tcase("uid");
-	tcase_add_test(tc, uid_known_boards);
-	tcase_add_test(tc, uid_bad_args);
-	tcase_add_test(tc, discover_bad_args);
-	suite_add_tcase(s, tc);
-
-	tc = tcase("records");
-	tcase_add_test(tc, rec_vid_pid_upper);
-	tcase_add_test(tc, rec_sid_upper);
-	tcase_add_test(tc, rec_no_sid);
-	tcase_add_test(tc, rec_empty_sid_is_no_sid);
-	tcase_add_test(tc, rec_tty_without_vendor_ignored);
-	tcase_add_test(tc, rec_usb_interface_ignored);
-	tcase_add_test(tc, rec_usb_device_counted);
-	tcase_add_test(tc, rec_tty_port);
-	tcase_add_test(tc, rec_hid);
-	tcase_add_test(tc, rec_hid_lower_case_id);
-	tcase_add_test(tc, rec_hid_empty_uniq);
-	tcase_add_test(tc, rec_hid_bluetooth_ignored);
-	tcase_add_test(tc, rec_hid_malformed_ignored);
-	tcase_add_test(tc, rec_vid_not_hex4_ignored);
-	tcase_add_test(tc, rec_id_usb_fallbacks);
-	suite_add_tcase(s, tc);
-
-	tc = tcase("fusion");
-	tcase_add_test(tc, fuse_one_board);
-	tcase_add_test(tc, fuse_disk_newest_mount);
-	tcase_add_test(tc, fuse_disk_unmounted);
-	tcase_add_test(tc, fuse_first_nonempty_wins);
-	tcase_add_test(tc, fuse_two_boards_two_serials);
-	tcase_add_test(tc, fuse_sorted_by_uid);
-	tcase_add_test(tc, fuse_twins_same_serial);
-	tcase_add_test(tc, fuse_twins_no_serial);
-	tcase_add_test(tc, fuse_twins_behind_hub);
-	tcase_add_test(tc, fuse_composite_first_interface);
-	tcase_add_test(tc, fuse_no_usb_parent);
-	tcase_add_test(tc, list_equal);
-	tcase_add_test(tc, list_equal_fields);
-	tcase_add_test(tc, no_devices);
-	suite_add_tcase(s, tc);
-
-	tc = tcase("monitor");
-	tcase_add_test(tc, monitor_partial_reread);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("discover", tcase("uid", uid), tcase("records", records), tcase("fusion", fusion),
+			   tcase("monitor", monitor), NULL);
 }
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	test_ensure_preloaded(argv);
-	sr = srunner_create(discover_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(discover_suite(), NULL);
 }

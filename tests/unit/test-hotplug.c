@@ -10,23 +10,27 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 #include <umockdev.h>
 
 #include "umockdev-util.h"
+#include "../common/check-util.h"
 
 /* How long ztc may take to print a set: at most ~500 ms (a plug that is never bound); the margin is for
  * loaded machines. */
 #define SET_TIMEOUT_MS 5000
 
 #define DUE_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1"
+#define DUE_INTF DUE_SYSPATH "/1-1:1.0"
+#define DUE_TTY DUE_INTF "/tty/ttyACM0"
 #define DUE_JSON \
 	"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\"," \
 	"\"uid\":\"df78e45849d9f7d1c9b29def5b9ffb7bf0b74429\",\"port\":\"/dev/ttyACM0\",\"disk\":null," \
 	"\"desc\":\"Arduino__www.arduino.cc__Arduino_Due_Prog._Port_75330303035351E0A1C0\",\"usbpath\":\"1-1\"}"
+/* The set of the Due alone. */
+static const char *const due[] = { DUE_JSON };
 
 /* tests/data/photon.umockdev moved to the hub's second port, so it can sit beside the Due. */
 #define PHOTON_SYSPATH "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
@@ -73,14 +77,6 @@ static int ztc_out = -1;
 static char outbuf[65536];
 static size_t outlen;
 static bool out_eof;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void setup(void)
 {
@@ -244,10 +240,25 @@ static void stop_ztc(int sig)
 	ck_assert_msg(out_eof && outlen == 0, "ztc printed \"%.*s\" after its last set", (int)outlen, outbuf);
 }
 
-/* Unplug, as the kernel does it: uevents child first. umockdev can only send the uevent of a device
- * that still exists, so the ids are blanked first: a rescan that happens between the uevents and the
- * removal already sees no board, whatever the timing. */
-static void unplug(const char *usb, const char *intf, const char *tty)
+/* Start ztc with the Due plugged: its first set is the Due. */
+static void start_ztc_with_due(void)
+{
+	add_due();
+	start_ztc();
+	expect_set("at start, the Due", due, 1);
+}
+
+/* What the kernel announces when the Due is plugged, before any driver binds: its usb_device, interface
+ * and tty added. */
+static void due_add_events(void)
+{
+	umockdev_testbed_uevent(tb, DUE_SYSPATH, "add");
+	umockdev_testbed_uevent(tb, DUE_INTF, "add");
+	umockdev_testbed_uevent(tb, DUE_TTY, "add");
+}
+
+/* A board's usb_device and tty without their USB ids: from then on a rescan sees no board there. */
+static void blank_ids(const char *usb, const char *tty)
 {
 	const char *const nodes[] = { tty, usb };
 
@@ -255,6 +266,14 @@ static void unplug(const char *usb, const char *intf, const char *tty)
 		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
 		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
 	}
+}
+
+/* Unplug, as the kernel does it: uevents child first. umockdev can only send the uevent of a device
+ * that still exists, so the ids are blanked first: a rescan that happens between the uevents and the
+ * removal already sees no board, whatever the timing. */
+static void unplug(const char *usb, const char *intf, const char *tty)
+{
+	blank_ids(usb, tty);
 	umockdev_testbed_uevent(tb, tty, "remove");
 	umockdev_testbed_uevent(tb, intf, "remove");
 	umockdev_testbed_uevent(tb, usb, "remove");
@@ -267,16 +286,12 @@ static void unplug(const char *usb, const char *intf, const char *tty)
  * for the end of any burst, and shorter than the fallback for a plug that is never bound. */
 START_TEST(hotplug_burst_plug)
 {
-	static const char *const due[] = { DUE_JSON };
-
 	start_ztc();
 	expect_set("at start, no device", NULL, 0);
 	add_due();
-	umockdev_testbed_uevent(tb, DUE_SYSPATH, "add");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "add");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "add");
+	due_add_events();
 	expect_quiet("usb_device, interface and tty added, nothing bound yet", 150);
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "bind");
+	umockdev_testbed_uevent(tb, DUE_INTF, "bind");
 	expect_quiet("interface bound, the usb_device not yet", 100);
 	umockdev_testbed_uevent(tb, DUE_SYSPATH, "bind");
 	expect_set("usb_device bound: the plug is complete", due, 1);
@@ -289,20 +304,12 @@ END_TEST
  * empty set, after the usb_device's remove. */
 START_TEST(hotplug_burst_unplug)
 {
-	static const char *const due[] = { DUE_JSON };
-	const char *const nodes[] = { DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", DUE_SYSPATH };
-
-	add_due();
-	start_ztc();
-	expect_set("at start, the Due", due, 1);
+	start_ztc_with_due();
 	/* As in unplug(): a rescan at any point from here sees no board. */
-	for (size_t i = 0; i < 2; i++) {
-		umockdev_testbed_set_property(tb, nodes[i], "ID_VENDOR_ID", "");
-		umockdev_testbed_set_property(tb, nodes[i], "ID_MODEL_ID", "");
-	}
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "remove");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "unbind");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "remove");
+	blank_ids(DUE_SYSPATH, DUE_TTY);
+	umockdev_testbed_uevent(tb, DUE_TTY, "remove");
+	umockdev_testbed_uevent(tb, DUE_INTF, "unbind");
+	umockdev_testbed_uevent(tb, DUE_INTF, "remove");
 	expect_quiet("tty and interface gone, the usb_device not yet", 150);
 	umockdev_testbed_uevent(tb, DUE_SYSPATH, "unbind");
 	umockdev_testbed_uevent(tb, DUE_SYSPATH, "remove");
@@ -316,19 +323,15 @@ END_TEST
 /* Without bind events (kernels before 4.14) a plug still shows, after the fallback timer. */
 START_TEST(hotplug_add_remove)
 {
-	static const char *const due[] = { DUE_JSON };
-
 	start_ztc();
 	expect_set("at start, no device", NULL, 0);
 	expect_quiet("nothing changed", 300);
 
 	add_due();
-	umockdev_testbed_uevent(tb, DUE_SYSPATH, "add");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0", "add");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "add");
+	due_add_events();
 	expect_set("Due plugged", due, 1);
 
-	unplug(DUE_SYSPATH, DUE_SYSPATH "/1-1:1.0", DUE_SYSPATH "/1-1:1.0/tty/ttyACM0");
+	unplug(DUE_SYSPATH, DUE_INTF, DUE_TTY);
 	expect_set("Due unplugged", NULL, 0);
 
 	stop_ztc(SIGTERM);
@@ -337,21 +340,18 @@ END_TEST
 
 START_TEST(hotplug_full_set_each_change)
 {
-	static const char *const due[] = { DUE_JSON };
 	static const char *const both[] = { PHOTON_JSON, DUE_JSON };
 	static const char *const photon[] = { PHOTON_JSON };
 	GError *err = NULL;
 
-	add_due();
-	start_ztc();
-	expect_set("at start, the Due", due, 1);
+	start_ztc_with_due();
 
 	ck_assert_msg(umockdev_testbed_add_from_string(tb, photon_record, &err), "%s", err ? err->message : "?");
 	umockdev_testbed_uevent(tb, PHOTON_SYSPATH, "add");
 	umockdev_testbed_uevent(tb, PHOTON_SYSPATH "/1-2:1.0/tty/ttyACM1", "add");
 	expect_set("Photon plugged beside the Due", both, 2);
 
-	unplug(DUE_SYSPATH, DUE_SYSPATH "/1-1:1.0", DUE_SYSPATH "/1-1:1.0/tty/ttyACM0");
+	unplug(DUE_SYSPATH, DUE_INTF, DUE_TTY);
 	expect_set("Due unplugged, Photon stays", photon, 1);
 
 	stop_ztc(SIGINT);
@@ -360,17 +360,13 @@ END_TEST
 
 START_TEST(hotplug_same_set_not_reprinted)
 {
-	static const char *const due[] = { DUE_JSON };
-
-	add_due();
-	start_ztc();
-	expect_set("at start, the Due", due, 1);
+	start_ztc_with_due();
 	/* An event that changes nothing the set shows. */
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "change");
+	umockdev_testbed_uevent(tb, DUE_TTY, "change");
 	expect_quiet("after a change event that changes nothing", 500);
 	/* A change that does show: ztc is still listening. */
-	umockdev_testbed_set_property(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "ID_SERIAL", "Due_renamed");
-	umockdev_testbed_uevent(tb, DUE_SYSPATH "/1-1:1.0/tty/ttyACM0", "change");
+	umockdev_testbed_set_property(tb, DUE_TTY, "ID_SERIAL", "Due_renamed");
+	umockdev_testbed_uevent(tb, DUE_TTY, "change");
 	{
 		static const char *const renamed[] = {
 			"{\"vid\":\"2341\",\"pid\":\"003D\",\"sid\":\"75330303035351E0A1C0\","
@@ -396,7 +392,6 @@ END_TEST
  * here at all, so only polling can see the changes. */
 START_TEST(hotplug_poll_fallback)
 {
-	static const char *const due[] = { DUE_JSON };
 	char *errfile = g_strdup_printf("%s/ztc-poll-%d.err", g_get_tmp_dir(), (int)getpid());
 	char *err = NULL;
 
@@ -419,32 +414,19 @@ END_TEST
 
 static Suite *hotplug_suite(void)
 {
-	Suite *s = suite_create("hotplug");
-	TCase *tc = tcase_create("loop");
+	const TTest *tests[] = {
+		hotplug_burst_plug, hotplug_burst_unplug, hotplug_add_remove, hotplug_full_set_each_change,
+		hotplug_same_set_not_reprinted, hotplug_sigint, hotplug_poll_fallback, NULL,
+	};
+	TCase *tc = check_tcase("loop", setup, teardown, tests);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, hotplug_burst_plug);
-	tcase_add_test(tc, hotplug_burst_unplug);
-	tcase_add_test(tc, hotplug_add_remove);
-	tcase_add_test(tc, hotplug_full_set_each_change);
-	tcase_add_test(tc, hotplug_same_set_not_reprinted);
-	tcase_add_test(tc, hotplug_sigint);
-	tcase_add_test(tc, hotplug_poll_fallback);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("hotplug", tc, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	SRunner *sr;
-	int failed;
-
 	(void)argc;
 	test_ensure_preloaded(argv);
-	sr = srunner_create(hotplug_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(hotplug_suite(), NULL);
 }

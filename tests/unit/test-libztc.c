@@ -15,6 +15,8 @@
 
 #include <ztc/ztc.h>
 
+#include "../common/check-util.h"
+
 static ztc_ctx *ctx;
 static char tmp[64];
 static char home[128];
@@ -27,7 +29,35 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
-/* A fresh ZTC_HOME, the source tree's database and the built plugins; no backend, no token. */
+/* ---- devices, built by hand as discovery would report them ---------------------------------------- */
+
+#define MAXDEV 8
+static ztc_usbdev devbuf[MAXDEV];
+static char uidbuf[MAXDEV][41];
+static ztc_usbdev_list devlist;
+
+static const ztc_usbdev *add_dev(const char *vid, const char *pid, const char *sid, const char *port)
+{
+	size_t i = devlist.n++;
+
+	ck_assert_uint_lt(i, MAXDEV);
+	ck_assert_int_eq(ztc_uid_compute(vid, pid, sid, uidbuf[i]), ZTC_OK);
+	devbuf[i] = (ztc_usbdev){ .vid = (char *)vid, .pid = (char *)pid, .sid = (char *)sid, .uid = uidbuf[i],
+				  .port = (char *)port };
+	devlist.dev = devbuf;
+	return &devbuf[i];
+}
+
+static void reset_devs(void)
+{
+	memset(&devlist, 0, sizeof(devlist));
+}
+
+/* The Due of tests/data/arduino_due.umockdev (uid df78e458...), the ST-Link of a Nucleo (4fdcb314...). */
+static const ztc_usbdev *due(void) { return add_dev("2341", "003D", "75330303035351E0A1C0", "/dev/ttyACM0"); }
+static const ztc_usbdev *stlink(void) { return add_dev("0483", "374B", "0671FF485550755187101620", "/dev/ttyACM1"); }
+
+/* A fresh ZTC_HOME, the source tree's database and the built plugins; no backend, no token; no devices. */
 static void setup(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/ztc-test-libztc.XXXXXX");
@@ -40,6 +70,7 @@ static void setup(void)
 	unsetenv("ZTC_TOKEN");
 	unsetenv("ZTC_DEBUG");
 	ck_assert_int_eq(ztc_ctx_new(&ctx), ZTC_OK);
+	reset_devs();
 }
 
 static void teardown(void)
@@ -87,34 +118,6 @@ static void expect_candidates(const char *want)
 	join(ztc_ctx_candidates(ctx), got, sizeof(got));
 	ck_assert_str_eq(got, want);
 }
-
-/* ---- devices, built by hand as discovery would report them ---------------------------------------- */
-
-#define MAXDEV 8
-static ztc_usbdev devbuf[MAXDEV];
-static char uidbuf[MAXDEV][41];
-static ztc_usbdev_list devlist;
-
-static const ztc_usbdev *add_dev(const char *vid, const char *pid, const char *sid, const char *port)
-{
-	size_t i = devlist.n++;
-
-	ck_assert_uint_lt(i, MAXDEV);
-	ck_assert_int_eq(ztc_uid_compute(vid, pid, sid, uidbuf[i]), ZTC_OK);
-	devbuf[i] = (ztc_usbdev){ .vid = (char *)vid, .pid = (char *)pid, .sid = (char *)sid, .uid = uidbuf[i],
-				  .port = (char *)port };
-	devlist.dev = devbuf;
-	return &devbuf[i];
-}
-
-static void reset_devs(void)
-{
-	memset(&devlist, 0, sizeof(devlist));
-}
-
-/* The Due of tests/data/arduino_due.umockdev (uid df78e458...), the ST-Link of a Nucleo (4fdcb314...). */
-static const ztc_usbdev *due(void) { return add_dev("2341", "003D", "75330303035351E0A1C0", "/dev/ttyACM0"); }
-static const ztc_usbdev *stlink(void) { return add_dev("0483", "374B", "0671FF485550755187101620", "/dev/ttyACM1"); }
 
 /* ==== resolvers ======================================================================================= */
 
@@ -213,7 +216,6 @@ START_TEST(resolve_device_uid)
 {
 	const ztc_usbdev *d = NULL, *a, *b;
 
-	reset_devs();
 	a = due();
 	b = stlink();
 	ck_assert_int_eq(ztc_usbdev_list_resolve_uid(ctx, &devlist, "4f", &d), ZTC_OK);
@@ -230,7 +232,6 @@ START_TEST(resolve_device_uid_any_case_and_port)
 {
 	const ztc_usbdev *d = NULL, *a, *b;
 
-	reset_devs();
 	a = due();
 	b = stlink();
 	/* uids are hex: a prefix in capitals is the same prefix. */
@@ -261,7 +262,6 @@ START_TEST(resolve_store_device)
 	const ztc_known *k = (const ztc_known *)0x1;
 	ztc_store *s;
 
-	reset_devs();
 	due();
 	stlink();
 	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
@@ -294,7 +294,6 @@ START_TEST(resolve_store_device_twins)
 	const ztc_known *k = NULL;
 	ztc_store *s;
 
-	reset_devs();
 	a = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB0");
 	b = (ztc_usbdev *)add_dev("10C4", "EA60", "0001", "/dev/ttyUSB1");
 	a->usbpath = "1-1.2";
@@ -351,23 +350,14 @@ END_TEST
 
 static Suite *resolvers_suite(void)
 {
-	Suite *s = suite_create("resolvers");
-	TCase *tc = tcase_create("resolvers");
+	const TTest *tests[] = {
+		resolve_exact_beats_prefix, resolve_unique_prefix, resolve_ambiguous, resolve_not_found,
+		resolve_long_list_stays_one_line, resolve_store_alias, resolve_device_uid,
+		resolve_device_uid_any_case_and_port, resolve_store_device, resolve_store_device_twins, resolve_vm_uid,
+		NULL,
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, resolve_exact_beats_prefix);
-	tcase_add_test(tc, resolve_unique_prefix);
-	tcase_add_test(tc, resolve_ambiguous);
-	tcase_add_test(tc, resolve_not_found);
-	tcase_add_test(tc, resolve_long_list_stays_one_line);
-	tcase_add_test(tc, resolve_store_alias);
-	tcase_add_test(tc, resolve_device_uid);
-	tcase_add_test(tc, resolve_device_uid_any_case_and_port);
-	tcase_add_test(tc, resolve_store_device);
-	tcase_add_test(tc, resolve_store_device_twins);
-	tcase_add_test(tc, resolve_vm_uid);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("resolvers", check_tcase("resolvers", setup, teardown, tests), NULL);
 }
 
 /* ==== alias policy ==================================================================================== */
@@ -380,7 +370,6 @@ static void alias_setup(void)
 	setup();
 	ck_assert_int_eq(ztc_db_load(ctx, &db), ZTC_OK);
 	ck_assert_int_eq(ztc_store_load(ctx, &mem), ZTC_OK);
-	reset_devs();
 }
 
 static void alias_teardown(void)
@@ -656,22 +645,13 @@ END_TEST
 
 static Suite *alias_suite(void)
 {
-	Suite *s = suite_create("alias policy");
-	TCase *tc = tcase_create("alias");
+	const TTest *tests[] = {
+		alias_single_class, alias_realias_keeps_registration, alias_errors, alias_taken, alias_classname,
+		alias_board_through_probe, alias_file_and_del, alias_programmer_policy, alias_put_says_replaced,
+		alias_list_connected_or_not, NULL,
+	};
 
-	tcase_add_checked_fixture(tc, alias_setup, alias_teardown);
-	tcase_add_test(tc, alias_single_class);
-	tcase_add_test(tc, alias_realias_keeps_registration);
-	tcase_add_test(tc, alias_errors);
-	tcase_add_test(tc, alias_taken);
-	tcase_add_test(tc, alias_classname);
-	tcase_add_test(tc, alias_board_through_probe);
-	tcase_add_test(tc, alias_file_and_del);
-	tcase_add_test(tc, alias_programmer_policy);
-	tcase_add_test(tc, alias_put_says_replaced);
-	tcase_add_test(tc, alias_list_connected_or_not);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("alias policy", check_tcase("alias", alias_setup, alias_teardown, tests), NULL);
 }
 
 /* ==== VM creation: everything checked before the backend is asked ==================================== */
@@ -738,14 +718,9 @@ END_TEST
 
 static Suite *vm_suite(void)
 {
-	Suite *s = suite_create("vm create");
-	TCase *tc = tcase_create("checks");
+	const TTest *tests[] = { vm_create_checks, vm_remote_checks, NULL };
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, vm_create_checks);
-	tcase_add_test(tc, vm_remote_checks);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("vm create", check_tcase("checks", setup, teardown, tests), NULL);
 }
 
 /* ==== known-device store ============================================================================== */
@@ -805,14 +780,9 @@ END_TEST
 
 static Suite *store_suite(void)
 {
-	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("store");
+	const TTest *tests[] = { store_put_find_del_update, store_update_writes_or_not, NULL };
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, store_put_find_del_update);
-	tcase_add_test(tc, store_update_writes_or_not);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("store", check_tcase("store", setup, teardown, tests), NULL);
 }
 
 /* ==== board database and matching ===================================================================== */
@@ -833,7 +803,6 @@ START_TEST(db_targets_and_classes)
 	ck_assert_int_eq(ztc_target_class_find(t, "atmel.ArduinoDue"), 0);
 	ck_assert_int_eq(ztc_target_class_find(t, "ArduinoDue"), 0);
 	ck_assert_int_eq(ztc_target_class_find(t, "dfu.ArduinoDue"), -1);
-	reset_devs();
 	ck_assert_int_eq(ztc_target_class_matches(t, 0, due()), 1);
 	ck_assert_int_eq(ztc_target_class_matches(t, 0, stlink()), 0);
 	ck_assert_ptr_null(ztc_db_find(d, "no_such_board"));
@@ -851,7 +820,6 @@ START_TEST(match_alias_pins_target)
 
 	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
 	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
-	reset_devs();
 	due();
 	/* Unknown: once per target whose class matches (the Due and the Flip&Click share 2341:003D). */
 	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
@@ -875,14 +843,9 @@ END_TEST
 
 static Suite *db_suite(void)
 {
-	Suite *s = suite_create("db and match");
-	TCase *tc = tcase_create("db");
+	const TTest *tests[] = { db_targets_and_classes, match_alias_pins_target, NULL };
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, db_targets_and_classes);
-	tcase_add_test(tc, match_alias_pins_target);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("db and match", check_tcase("db", setup, teardown, tests), NULL);
 }
 
 /* ==== loader ========================================================================================== */
@@ -949,15 +912,9 @@ END_TEST
 
 static Suite *loader_suite(void)
 {
-	Suite *s = suite_create("loader");
-	TCase *tc = tcase_create("loader");
+	const TTest *tests[] = { loader_caches_by_file, loader_default_class, loader_refusals, NULL };
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, loader_caches_by_file);
-	tcase_add_test(tc, loader_default_class);
-	tcase_add_test(tc, loader_refusals);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("loader", check_tcase("loader", setup, teardown, tests), NULL);
 }
 
 /* ==== flash object ==================================================================================== */
@@ -1130,42 +1087,58 @@ static ztc_firmware *small_firmware(void)
 	return fw;
 }
 
+/* What a flash test burns with: the database d (the test loads it), an empty store, the matches of the
+ * simulated board (1D6B:0104 on /dev/null) and a small firmware. */
+struct bench {
+	ztc_db *d;
+	ztc_store *s;
+	ztc_match_list *ml;
+	ztc_firmware *fw;
+};
+
+static void bench_match(struct bench *b)
+{
+	ck_assert_int_eq(ztc_store_load(ctx, &b->s), ZTC_OK);
+	reset_devs();
+	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
+	ck_assert_int_eq(ztc_match_devices(ctx, b->d, b->s, &devlist, &b->ml), ZTC_OK);
+	b->fw = small_firmware();
+}
+
+static void bench_free(struct bench *b)
+{
+	ztc_firmware_free(b->fw);
+	ztc_match_list_free(b->ml);
+	ztc_store_free(b->s);
+	ztc_db_free(b->d);
+}
+
 /* A board whose flash object breaks a rule is matched but refuses to be flashed, whatever its class does
  * (the simulated board's class flashes by itself), and the interpreter refuses its sub-objects too; the
  * other boards still flash. */
 START_TEST(flash_object_bad_cannot_flash)
 {
 	char dir[256], simflash[300], want[512];
-	ztc_match_list *ml;
-	ztc_firmware *fw;
-	ztc_store *s;
-	ztc_db *d;
+	struct bench b;
 
 	vendor_db(dir, sizeof(dir));
 	board_dir(dir, "bad_sim", "sim.SimBoard", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
 	board_dir(dir, "bad_reset", "spresense.AcmeReset", "{\"method\": \"plugin\", \"reset\": {\"method\": \"ioctl\"}}");
 	snprintf(simflash, sizeof(simflash), "%s/simflash", tmp);
 	setenv("ZTC_SIM_FLASH", simflash, 1);
-	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_int_eq(ztc_db_load(ctx, &b.d), ZTC_OK);
 	ck_assert_uint_eq(nwarnings, 2);
-	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
-	reset_devs();
-	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
-	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
-	fw = small_firmware();
+	bench_match(&b);
 	snprintf(want, sizeof(want), "%s/bad_sim/device.json: flash: reset.method must be serial or tool", dir);
-	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "bad_sim"), fw), ZTC_ERR_PARSE);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(b.ml, "bad_sim"), b.fw), ZTC_ERR_PARSE);
 	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
 	ck_assert_int_eq(access(simflash, F_OK), -1); /* nothing flashed */
 	snprintf(want, sizeof(want), "%s/bad_reset/device.json: flash: reset.method must be serial or tool", dir);
-	ck_assert_int_eq(ztc_board_reset(ctx, sim_match(ml, "bad_reset")), ZTC_ERR_PARSE);
+	ck_assert_int_eq(ztc_board_reset(ctx, sim_match(b.ml, "bad_reset")), ZTC_ERR_PARSE);
 	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
-	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "ztc_sim"), fw), ZTC_OK);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(b.ml, "ztc_sim"), b.fw), ZTC_OK);
 	ck_assert_str_eq(read_text(simflash), "hello");
-	ztc_firmware_free(fw);
-	ztc_match_list_free(ml);
-	ztc_store_free(s);
-	ztc_db_free(d);
+	bench_free(&b);
 }
 END_TEST
 
@@ -1173,28 +1146,18 @@ END_TEST
 START_TEST(flash_object_probe_needs_a_probe_module)
 {
 	char dir[256], want[512];
-	ztc_match_list *ml;
-	ztc_firmware *fw;
-	ztc_store *s;
-	ztc_db *d;
+	struct bench b;
 
 	vendor_db(dir, sizeof(dir));
 	board_dir(dir, "acme_probe", "spresense.AcmeProbe", "{\"version\": 1, \"method\": \"probe\", \"probe\": \"stlink\"}");
-	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
+	ck_assert_int_eq(ztc_db_load(ctx, &b.d), ZTC_OK);
 	ck_assert_uint_eq(nwarnings, 0);
-	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
-	reset_devs();
-	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
-	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
-	fw = small_firmware();
+	bench_match(&b);
 	snprintf(want, sizeof(want), "%s/acme_probe/device.json: flash method \"probe\": class AcmeProbe flashes no probe "
 		 "(its module must take the method itself, see ztc-plugin(7))", dir);
-	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_probe"), fw), ZTC_ERR_UNSUPPORTED);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(b.ml, "acme_probe"), b.fw), ZTC_ERR_UNSUPPORTED);
 	ck_assert_str_eq(ztc_ctx_errmsg(ctx), want);
-	ztc_firmware_free(fw);
-	ztc_match_list_free(ml);
-	ztc_store_free(s);
-	ztc_db_free(d);
+	bench_free(&b);
 }
 END_TEST
 
@@ -1206,10 +1169,7 @@ static const char *missing_tool_line(const char *tool, const char *tools_json)
 {
 	static char line[1024];
 	char dir[256], path[512], flash[256];
-	ztc_match_list *ml;
-	ztc_firmware *fw;
-	ztc_store *s;
-	ztc_db *d;
+	struct bench b;
 
 	vendor_db(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tools.json", dir);
@@ -1223,18 +1183,11 @@ static const char *missing_tool_line(const char *tool, const char *tools_json)
 	snprintf(path, sizeof(path), "%s/empty-bin", tmp);
 	mkdir_ok(path);
 	setenv("PATH", path, 1);
-	ck_assert_int_eq(ztc_db_load(ctx, &d), ZTC_OK);
-	ck_assert_int_eq(ztc_store_load(ctx, &s), ZTC_OK);
-	reset_devs();
-	add_dev("1D6B", "0104", "SIM0001", "/dev/null");
-	ck_assert_int_eq(ztc_match_devices(ctx, d, s, &devlist, &ml), ZTC_OK);
-	fw = small_firmware();
-	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(ml, "acme_tool"), fw), ZTC_ERR_TOOL);
+	ck_assert_int_eq(ztc_db_load(ctx, &b.d), ZTC_OK);
+	bench_match(&b);
+	ck_assert_int_eq(ztc_board_burn(ctx, sim_match(b.ml, "acme_tool"), b.fw), ZTC_ERR_TOOL);
 	snprintf(line, sizeof(line), "%s", ztc_ctx_errmsg(ctx));
-	ztc_firmware_free(fw);
-	ztc_match_list_free(ml);
-	ztc_store_free(s);
-	ztc_db_free(d);
+	bench_free(&b);
 	return line;
 }
 
@@ -1309,33 +1262,16 @@ END_TEST
 
 static Suite *flash_object_suite(void)
 {
-	Suite *s = suite_create("flash object");
-	TCase *tc = tcase_create("flash object");
+	const TTest *tests[] = {
+		flash_object_rules, flash_object_bad_cannot_flash, flash_object_probe_needs_a_probe_module,
+		tools_json_builtin, tools_json_vendor_adds_and_overrides, tools_json_malformed_is_a_warning, NULL,
+	};
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, flash_object_rules);
-	tcase_add_test(tc, flash_object_bad_cannot_flash);
-	tcase_add_test(tc, flash_object_probe_needs_a_probe_module);
-	tcase_add_test(tc, tools_json_builtin);
-	tcase_add_test(tc, tools_json_vendor_adds_and_overrides);
-	tcase_add_test(tc, tools_json_malformed_is_a_warning);
-	suite_add_tcase(s, tc);
-	return s;
+	return check_suite("flash object", check_tcase("flash object", setup, teardown, tests), NULL);
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resolvers_suite());
-	int failed;
-
-	srunner_add_suite(sr, alias_suite());
-	srunner_add_suite(sr, vm_suite());
-	srunner_add_suite(sr, store_suite());
-	srunner_add_suite(sr, db_suite());
-	srunner_add_suite(sr, loader_suite());
-	srunner_add_suite(sr, flash_object_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(resolvers_suite(), alias_suite(), vm_suite(), store_suite(), db_suite(), loader_suite(),
+			 flash_object_suite(), NULL);
 }
