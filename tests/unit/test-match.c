@@ -11,6 +11,8 @@
 
 #include <ztc/ztc.h>
 
+#include "../common/check-util.h"
+
 static ztc_ctx *ctx;
 static char tmp[64];
 
@@ -174,19 +176,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("match");
-	TCase *tc = tcase_create("index");
-	SRunner *sr;
-	int failed;
+	const TTest *const tests[] = { shared_repeated_and_bound_ids, generated_ids, NULL };
+	TCase *tc = check_tcase("index", setup, teardown, tests);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, shared_repeated_and_bound_ids);
-	tcase_add_test(tc, generated_ids);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tcase_set_timeout(tc, 60); /* 1,500 board folders written per test */
+	return check_run(check_suite("match", tc, NULL), NULL);
 }
