@@ -122,7 +122,7 @@ EXTRA_DIST += tests/virtualize-real.sh
 # ---- the serial console: over pseudo-terminals, the library directly and the real ztc command ------
 check_PROGRAMS += tests/console/test-console
 TESTS += tests/console/test-console
-tests_console_test_console_SOURCES = tests/console/test-console.c tests/console/termios2.c
+tests_console_test_console_SOURCES = tests/console/test-console.c tests/console/termios2.c tests/console/termios2.h
 tests_console_test_console_CPPFLAGS = $(AM_CPPFLAGS) -DZTC_BIN='"$(abs_top_builddir)/core/cli/ztc"' \
 	-DMODEM_LINES_SO='"$(abs_top_builddir)/tests/tools/.libs/modem-lines.so"'
 tests_console_test_console_DEPENDENCIES = tests/tools/modem-lines.la core/lib/libztc.la

@@ -3,6 +3,8 @@
 #include <asm/termbits.h>
 #include <sys/ioctl.h>
 
+#include "termios2.h"
+
 int test_tty_ospeed(int fd)
 {
 	struct termios2 t;

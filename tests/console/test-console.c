@@ -23,7 +23,7 @@
 
 #include "../common/check-util.h"
 
-int test_tty_ospeed(int fd); /* termios2.c */
+#include "termios2.h"
 
 #define WAIT_MS 3000 /* how long any one expected event may take before the test fails */
 
