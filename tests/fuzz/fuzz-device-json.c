@@ -184,7 +184,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)ztc_target_class_matches(t, i, &devs[d]);
 	/* Unknown devices, then the first one stored under an alias with and without a classname. */
 	if (ztc_store_load(ctx, &store) == ZTC_OK) {
-		ztc_known k = { "fuzzalias", uids[0], NULL, (char *)ztc_target_get_id(t), "chip", "remote", NULL };
+		ztc_known k = { .alias = "fuzzalias", .uid = uids[0], .target = (char *)ztc_target_get_id(t),
+				.chipid = "chip", .remote_id = "remote" };
 
 		match_with(db, store, &list);
 		if (ztc_store_put(ctx, store, &k) == ZTC_OK) {

@@ -47,8 +47,8 @@ static int no_change(ztc_ctx *c, ztc_store *s, void *ud)
 	return ZTC_OK;
 }
 
-static const ztc_known extra = { "zz-fuzz", "0123456789abcdef0123456789abcdef01234567", "Fuzz", "fuzz_target",
-				 NULL, NULL, "Cls" };
+static const ztc_known extra = { .alias = "zz-fuzz", .uid = "0123456789abcdef0123456789abcdef01234567",
+				 .name = "Fuzz", .target = "fuzz_target", .classname = "Cls" };
 
 static int put_then_del(ztc_ctx *c, ztc_store *s, void *ud)
 {
