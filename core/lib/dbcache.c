@@ -769,16 +769,25 @@ static bool put_folder(struct ztc_buf *b, const struct cfolder *f)
 	return ok;
 }
 
+bool ztc_dbcache_put_header(struct ztc_buf *b)
+{
+	return put(b, CACHE_MAGIC, 8) && put_u32(b, CACHE_FORMAT) && put_u32(b, CACHE_BOM) &&
+	       put_str(b, PACKAGE_VERSION);
+}
+
+bool ztc_dbcache_put_sum(struct ztc_buf *b)
+{
+	return put_u64(b, fnv1a((const unsigned char *)b->data, b->len));
+}
+
 static bool cache_write(ztc_ctx *ctx, struct ztc_dbcache *c)
 {
+	const struct cdir *dirs[CACHE_DIRS_MAX];
 	struct ztc_buf b = { 0 };
+	size_t ndirs = 0;
 	char *dir, *slash;
-	uint64_t sum;
 	bool ok;
 	int rc;
-
-	const struct cdir *dirs[CACHE_DIRS_MAX];
-	size_t ndirs = 0;
 
 	/* This run's dirs first, then the earlier runs' others (untouched: what they cached still stands
 	 * for their files until a run that searches them checks it). */
@@ -792,8 +801,7 @@ static bool cache_write(ztc_ctx *ctx, struct ztc_dbcache *c)
 		if (!searched)
 			dirs[ndirs++] = &c->old[i];
 	}
-	ok = put(&b, CACHE_MAGIC, 8) && put_u32(&b, CACHE_FORMAT) && put_u32(&b, CACHE_BOM) &&
-	     put_str(&b, PACKAGE_VERSION) && put_u32(&b, (uint32_t)ndirs);
+	ok = ztc_dbcache_put_header(&b) && put_u32(&b, (uint32_t)ndirs);
 	for (size_t i = 0; ok && i < ndirs; i++) {
 		const struct cdir *d = dirs[i];
 
@@ -802,8 +810,7 @@ static bool cache_write(ztc_ctx *ctx, struct ztc_dbcache *c)
 		for (size_t j = 0; ok && j < d->n; j++)
 			ok = put_folder(&b, &d->f[j]);
 	}
-	sum = ok ? fnv1a((const unsigned char *)b.data, b.len) : 0;
-	ok = ok && put_u64(&b, sum);
+	ok = ok && ztc_dbcache_put_sum(&b);
 	if (!ok) {
 		ztc_dbg(ctx, "board cache not written: out of memory or an overlong name");
 		ztc_buf_free(&b);

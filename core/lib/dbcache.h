@@ -56,6 +56,10 @@ int ztc_dbcache_scan_dir(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db,
 /* Write the cache back if anything changed (atomically; failures only logged), and free c; the
  * targets taken from the cache point into memory that db keeps from then on (NULL db: no target). */
 void ztc_dbcache_close(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db);
+/* The file's frame, as cache_write() writes it: its header (magic, format, byte order, version), and
+ * the checksum of all of b so far, appended. Also what the fuzz target frames its inputs with. */
+bool ztc_dbcache_put_header(struct ztc_buf *b);
+bool ztc_dbcache_put_sum(struct ztc_buf *b);
 /* ztc_target_json() (internal.h) is defined here: it reads the device.json of a target taken from the
  * cache on first use. */
 

@@ -12,7 +12,7 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 # Extra libFuzzer flags for every run, e.g. FUZZ_FLAGS=-jobs=2 or -max_len=65536.
 FUZZ_FLAGS =
-FUZZ_ZTC_TARGETS = device-json devices-json firmware backend-reply udev-props
+FUZZ_ZTC_TARGETS = device-json devices-json firmware backend-reply udev-props board-cache
 FUZZ_ZADM_TARGETS = adm-lines fota-record
 FUZZ_TARGETS = $(FUZZ_ZTC_TARGETS) $(FUZZ_ZADM_TARGETS)
 
@@ -106,7 +106,7 @@ FUZZ_REPLAY_ZADM_LINK = $(adm_lib_libzadm_la_OBJECTS) $(adm_lib_libzadm_la_LIBAD
 
 check_PROGRAMS += tests/fuzz/replay-device-json tests/fuzz/replay-devices-json tests/fuzz/replay-firmware \
 	tests/fuzz/replay-backend-reply tests/fuzz/replay-udev-props tests/fuzz/replay-adm-lines \
-	tests/fuzz/replay-fota-record
+	tests/fuzz/replay-fota-record tests/fuzz/replay-board-cache
 tests_fuzz_replay_device_json_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-device-json.c tests/fuzz/fuzz-common.h
 tests_fuzz_replay_device_json_CPPFLAGS = $(FUZZ_REPLAY_ZTC_INCS)
 tests_fuzz_replay_device_json_LDADD = $(FUZZ_REPLAY_ZTC_LINK)
@@ -122,6 +122,9 @@ tests_fuzz_replay_backend_reply_LDADD = $(FUZZ_REPLAY_ZTC_LINK)
 tests_fuzz_replay_udev_props_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-udev-props.c tests/fuzz/fuzz-common.h
 tests_fuzz_replay_udev_props_CPPFLAGS = $(FUZZ_REPLAY_ZTC_INCS)
 tests_fuzz_replay_udev_props_LDADD = $(FUZZ_REPLAY_ZTC_LINK)
+tests_fuzz_replay_board_cache_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-board-cache.c tests/fuzz/fuzz-common.h
+tests_fuzz_replay_board_cache_CPPFLAGS = $(FUZZ_REPLAY_ZTC_INCS)
+tests_fuzz_replay_board_cache_LDADD = $(FUZZ_REPLAY_ZTC_LINK)
 tests_fuzz_replay_adm_lines_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-adm-lines.c tests/fuzz/fuzz-common.h
 tests_fuzz_replay_adm_lines_CPPFLAGS = $(FUZZ_REPLAY_ZADM_INCS)
 tests_fuzz_replay_adm_lines_LDADD = $(FUZZ_REPLAY_ZADM_LINK)

@@ -10,7 +10,7 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export UBSAN_OPTIONS
 
 fail=0
-for t in device-json devices-json firmware backend-reply udev-props adm-lines fota-record; do
+for t in device-json devices-json firmware backend-reply udev-props board-cache adm-lines fota-record; do
 	files=$(find "$top_srcdir/tests/fuzz/crashes/$t" "$top_srcdir/tests/fuzz/corpus/$t" -type f 2>/dev/null | sort)
 	n=$(printf '%s\n' "$files" | grep -c .)
 	# shellcheck disable=SC2086 # file names from the source tree, without blanks
