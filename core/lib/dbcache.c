@@ -645,6 +645,15 @@ static int scan_folder(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, c
 	return add_target(ctx, c, db, &t, f->flashwhy);
 }
 
+/* The entry of dir among v[0..n), or NULL. */
+static struct cdir *find_dir(struct cdir *v, size_t n, const char *dir)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].path && strcmp(v[i].path, dir) == 0)
+			return &v[i];
+	return NULL;
+}
+
 int ztc_dbcache_scan_dir(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db, const char *dir)
 {
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -660,9 +669,7 @@ int ztc_dbcache_scan_dir(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db,
 			close(dfd);
 		return ZTC_OK;
 	}
-	for (size_t i = 0; i < c->nold && !old; i++)
-		if (c->old[i].path && strcmp(c->old[i].path, dir) == 0)
-			old = &c->old[i];
+	old = find_dir(c->old, c->nold, dir);
 	if (c->ncur == c->capcur) {
 		size_t cap = c->capcur ? c->capcur * 2 : 4;
 		struct cdir *nc = realloc(c->cur, cap * sizeof(*nc));
@@ -793,14 +800,9 @@ static bool cache_write(ztc_ctx *ctx, struct ztc_dbcache *c)
 	 * for their files until a run that searches them checks it). */
 	for (size_t i = 0; i < c->ncur && ndirs < CACHE_DIRS_MAX; i++)
 		dirs[ndirs++] = &c->cur[i];
-	for (size_t i = 0; i < c->nold && ndirs < CACHE_DIRS_MAX; i++) {
-		bool searched = false;
-
-		for (size_t j = 0; j < c->ncur && !searched; j++)
-			searched = strcmp(c->old[i].path, c->cur[j].path) == 0;
-		if (!searched)
+	for (size_t i = 0; i < c->nold && ndirs < CACHE_DIRS_MAX; i++)
+		if (!find_dir(c->cur, c->ncur, c->old[i].path))
 			dirs[ndirs++] = &c->old[i];
-	}
 	ok = ztc_dbcache_put_header(&b) && put_u32(&b, (uint32_t)ndirs);
 	for (size_t i = 0; ok && i < ndirs; i++) {
 		const struct cdir *d = dirs[i];
@@ -836,15 +838,8 @@ void ztc_dbcache_close(ztc_ctx *ctx, struct ztc_dbcache *c, struct ztc_db *db)
 {
 	if (!c)
 		return;
-	/* A dir searched now that the file did not hold is a change; one it holds that this run did not
-	 * search is kept as it is (cache_write). */
-	for (size_t i = 0; i < c->ncur && !c->changed; i++) {
-		bool held = false;
-
-		for (size_t j = 0; j < c->nold && !held; j++)
-			held = strcmp(c->cur[i].path, c->old[j].path) == 0;
-		c->changed = !held;
-	}
+	/* A dir searched now that the file did not hold was listed, which marked the change (scan_dir); one
+	 * the file holds that this run did not search is no change: cache_write keeps it. */
 	if (c->changed && c->file) {
 		/* Never a reason to fail the load: a cache that cannot be written only costs speed. The
 		 * detail was logged; the context carries no error for a call that succeeded. */
