@@ -41,22 +41,7 @@ static char *make_tmpdir(void)
 /* Remove a directory of make_tmpdir() with its files, and free its name. */
 static void rm_tmpdir(char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	if (!d) {
-		free(dir);
-		return;
-	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
+	check_rm_tree(dir);
 	free(dir);
 }
 

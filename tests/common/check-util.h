@@ -2,8 +2,11 @@
 #ifndef ZTC_TESTS_CHECK_UTIL_H
 #define ZTC_TESTS_CHECK_UTIL_H
 
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <check.h>
@@ -15,6 +18,21 @@ static inline long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int check_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* rm -rf path, a test's own temporary tree (links are removed, never followed); a leftover is harmless. */
+static inline void check_rm_tree(const char *path)
+{
+	if (path && *path)
+		nftw(path, check_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Add the tests of a NULL-terminated list to tc, in its order. */

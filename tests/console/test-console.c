@@ -283,14 +283,7 @@ static void make_tmpdir(void)
 
 static void remove_tmpdir(void)
 {
-	char cmd[128];
-
-	if (!tmpdir[0])
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0) {
-		/* a leftover temporary directory is harmless */
-	}
+	check_rm_tree(tmpdir);
 	tmpdir[0] = '\0';
 }
 

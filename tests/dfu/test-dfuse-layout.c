@@ -1,10 +1,14 @@
 /* test-dfuse-layout.c: Check suite: the DfuSe memory-layout strings the dfu plugin reads from a device
  * (real bootloaders' strings, sector lookup, and hostile strings refused with a reason). */
+#include "config.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfuse.h"
+
+#include "../common/check-util.h"
 
 static struct dfuse_layout parse_ok(const char *s)
 {
@@ -140,20 +144,7 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("dfuse-layout");
-	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
+	const TTest *const tests[] = { test_photon, test_st_rom, test_hostile, test_many_groups, test_long_name, NULL };
 
-	tcase_add_test(tc, test_photon);
-	tcase_add_test(tc, test_st_rom);
-	tcase_add_test(tc, test_hostile);
-	tcase_add_test(tc, test_many_groups);
-	tcase_add_test(tc, test_long_name);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(check_suite("dfuse-layout", check_tcase("parse", NULL, NULL, tests), NULL), NULL);
 }

@@ -1,5 +1,7 @@
 /* test-firmware.c: Check suite: .vm / register.vm parsing (every error message exactly), file loading and
  * size limit, image padding. */
+#include "config.h"
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +12,8 @@
 
 #include <ztc/ztc.h>
 #include <ztc/plugin.h>
+
+#include "../common/check-util.h"
 
 static ztc_ctx *ctx;
 static char tmpdir[] = "/tmp/ztc-test-firmware.XXXXXX";
@@ -261,31 +265,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("firmware");
-	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
+	const TTest *const tests[] = { string_bin, list_bin_with_loc, invalid_json, not_a_firmware, bin_wrong_type,
+				       bad_base64, loc_mismatch, load_files, image_pad, board_ops_args, NULL };
+	int rc;
 
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 99;
 	}
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, string_bin);
-	tcase_add_test(tc, list_bin_with_loc);
-	tcase_add_test(tc, invalid_json);
-	tcase_add_test(tc, not_a_firmware);
-	tcase_add_test(tc, bin_wrong_type);
-	tcase_add_test(tc, bad_base64);
-	tcase_add_test(tc, loc_mismatch);
-	tcase_add_test(tc, load_files);
-	tcase_add_test(tc, image_pad);
-	tcase_add_test(tc, board_ops_args);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	rmdir(tmpdir);
-	return failed ? 1 : 0;
+	rc = check_run(check_suite("firmware", check_tcase("parse", setup, teardown, tests), NULL), NULL);
+	check_rm_tree(tmpdir);
+	return rc;
 }

@@ -16,6 +16,8 @@
 #include "ztc/backend.h"
 #include "ztc/firmware.h"
 
+#include "../common/check-util.h"
+
 #define HUGE_DEPTH 300000
 
 static char tmpdir[] = "/tmp/ztc-test-json.XXXXXX";
@@ -272,38 +274,19 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("json");
-	TCase *helper = tcase_create("helper"), *sites = tcase_create("sites");
-	SRunner *sr;
-	int failed;
+	const TTest *const helper[] = { depth_limit, huge_depth, objects_count_too, brackets_in_strings_and_comments,
+					other_errors, NULL };
+	const TTest *const sites[] = { store_too_deep, device_json_too_deep, firmware_too_deep, vmstore_too_deep,
+				       NULL };
+	int rc;
 
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 99;
 	}
-	tcase_add_checked_fixture(helper, setup, teardown);
-	tcase_add_test(helper, depth_limit);
-	tcase_add_test(helper, huge_depth);
-	tcase_add_test(helper, objects_count_too);
-	tcase_add_test(helper, brackets_in_strings_and_comments);
-	tcase_add_test(helper, other_errors);
-	suite_add_tcase(s, helper);
-	tcase_add_checked_fixture(sites, setup, teardown);
-	tcase_add_test(sites, store_too_deep);
-	tcase_add_test(sites, device_json_too_deep);
-	tcase_add_test(sites, firmware_too_deep);
-	tcase_add_test(sites, vmstore_too_deep);
-	suite_add_tcase(s, sites);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	{
-		char *cmd = ztc_strdup_printf("rm -rf '%s'", tmpdir);
-
-		if (cmd && system(cmd) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		free(cmd);
-	}
-	return failed ? 1 : 0;
+	rc = check_run(check_suite("json", check_tcase("helper", setup, teardown, helper),
+				   check_tcase("sites", setup, teardown, sites), NULL),
+		       NULL);
+	check_rm_tree(tmpdir);
+	return rc;
 }

@@ -6,7 +6,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +19,6 @@
 static ztc_ctx *ctx;
 static char tmp[64];
 static char home[128];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* ---- devices, built by hand as discovery would report them ---------------------------------------- */
 
@@ -76,7 +67,7 @@ static void setup(void)
 static void teardown(void)
 {
 	ztc_ctx_free(ctx);
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	check_rm_tree(tmp);
 }
 
 static void write_file(const char *path, const char *text)

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +14,6 @@
 
 static ztc_ctx *ctx;
 static char tmp[64];
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void board(const char *db, const char *target, const char *classes)
 {
@@ -70,7 +61,7 @@ static void setup(void)
 static void teardown(void)
 {
 	ztc_ctx_free(ctx);
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	check_rm_tree(tmp);
 }
 
 static bool in_matches(const ztc_match_list *ml, const ztc_usbdev *d, const ztc_target *t, size_t c)
