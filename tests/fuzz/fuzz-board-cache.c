@@ -130,16 +130,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static bool identifier(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
-			return false;
-	return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const ids[][3] = { { "2341", "003D", "ABC" }, { "2341", "003E", "no_sid" },
@@ -180,7 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(type && (!strcmp(type, "board") || !strcmp(type, "jtag") || !strcmp(type, "usbtoserial")));
 		FUZZ_CHECK(ztc_db_find(db, id) != NULL);
 		for (size_t c = 0; c < ztc_target_class_count(t); c++) {
-			FUZZ_CHECK(identifier(ztc_target_class_module(t, c)) && identifier(ztc_target_class_name(t, c)));
+			FUZZ_CHECK(fuzz_plain_identifier(ztc_target_class_module(t, c)) &&
+				   fuzz_plain_identifier(ztc_target_class_name(t, c)));
 			FUZZ_CHECK(ztc_target_class_find(t, ztc_target_class_name(t, c)) >= 0);
 			for (size_t d = 0; d < 4; d++)
 				(void)ztc_target_class_matches(t, c, &devs[d]);

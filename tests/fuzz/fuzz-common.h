@@ -3,8 +3,10 @@
 #ifndef ZTC_FUZZ_COMMON_H
 #define ZTC_FUZZ_COMMON_H
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,6 +91,18 @@ static inline void fuzz_write_file(const char *path, const void *data, size_t le
 		len -= (size_t)w;
 	}
 	close(fd);
+}
+
+/* The rule for a class's module and class names (load_target() in core/lib/db.c), written out again
+ * on purpose: what the library accepts is checked against it, not against itself. */
+static inline bool fuzz_plain_identifier(const char *s)
+{
+	if (!s || !*s || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isascii((unsigned char)*s) || !(isalnum((unsigned char)*s) || *s == '_'))
+			return false;
+	return true;
 }
 
 /* A NUL-terminated copy of the input (the parsers take C strings). */

@@ -69,16 +69,6 @@ static void make_devs(const uint8_t *data, size_t size, ztc_usbdev devs[2], char
 	}
 }
 
-static bool plain_identifier(const char *s)
-{
-	if (!s || !*s || isdigit((unsigned char)*s))
-		return false;
-	for (; *s; s++)
-		if (!isascii((unsigned char)*s) || !(isalnum((unsigned char)*s) || *s == '_'))
-			return false;
-	return true;
-}
-
 static void match_with(ztc_db *db, ztc_store *store, ztc_usbdev_list *list)
 {
 	ztc_match_list *ml = NULL;
@@ -171,8 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *full = ztc_strdup_printf("%s.%s", ztc_target_class_module(t, i), ztc_target_class_name(t, i));
 
 		/* A class names a module file: never a path (issue 11). */
-		FUZZ_CHECK(plain_identifier(ztc_target_class_module(t, i)));
-		FUZZ_CHECK(plain_identifier(ztc_target_class_name(t, i)));
+		FUZZ_CHECK(fuzz_plain_identifier(ztc_target_class_module(t, i)));
+		FUZZ_CHECK(fuzz_plain_identifier(ztc_target_class_name(t, i)));
 		FUZZ_CHECK(ztc_target_class_find(t, ztc_target_class_name(t, i)) == (int)i);
 		FUZZ_CHECK(full && ztc_target_class_find(t, full) == (int)i);
 		free(full);
