@@ -1,5 +1,8 @@
 # tests/local.mk: make check: Check unit suites and integration tests under umockdev.
 TEST_EXTENSIONS = .sh
+# The LD_PRELOAD modules of tests/tools (never installed, loaded by path): one set of flags for all.
+TEST_PRELOAD_CFLAGS = -Wall -Wextra
+TEST_PRELOAD_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 SH_LOG_COMPILER = $(SHELL)
 # With --enable-sanitizers: ASan may not come first in the library list under umockdev's LD_PRELOAD
 # (verify_asan_link_order=0), and undefined behaviour fails a test instead of printing a line.
@@ -104,8 +107,8 @@ tests_tools_dfuse_model_CFLAGS = $(AM_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_tools_dfuse_model_LDADD = $(UMOCKDEV_LIBS)
 check_LTLIBRARIES += tests/tools/no-usb-access.la
 tests_tools_no_usb_access_la_SOURCES = tests/tools/no-usb-access.c
-tests_tools_no_usb_access_la_CFLAGS = -Wall -Wextra
-tests_tools_no_usb_access_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_no_usb_access_la_CFLAGS = $(TEST_PRELOAD_CFLAGS)
+tests_tools_no_usb_access_la_LDFLAGS = $(TEST_PRELOAD_LDFLAGS)
 tests_tools_no_usb_access_la_LIBADD = -ldl
 TESTS += tests/dfu-util-model.sh tests/dfu.sh
 endif
@@ -128,8 +131,8 @@ tests_console_test_console_CPPFLAGS = $(AM_CPPFLAGS) -DZTC_BIN='"$(abs_top_build
 tests_console_test_console_DEPENDENCIES = tests/tools/modem-lines.la core/lib/libztc.la
 check_LTLIBRARIES += tests/tools/modem-lines.la
 tests_tools_modem_lines_la_SOURCES = tests/tools/modem-lines.c
-tests_tools_modem_lines_la_CFLAGS = -Wall -Wextra
-tests_tools_modem_lines_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_modem_lines_la_CFLAGS = $(TEST_PRELOAD_CFLAGS)
+tests_tools_modem_lines_la_LDFLAGS = $(TEST_PRELOAD_LDFLAGS)
 tests_tools_modem_lines_la_LIBADD = -ldl
 tests_console_test_console_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_console_test_console_LDADD = core/lib/libztc.la $(CHECK_LIBS)
@@ -205,8 +208,8 @@ tests_unit_test_hotplug_DEPENDENCIES = tests/tools/no-netlink.la
 # A preload that makes netlink sockets fail: the --looptime fallback of discover --loop.
 check_LTLIBRARIES += tests/tools/no-netlink.la
 tests_tools_no_netlink_la_SOURCES = tests/tools/no-netlink.c
-tests_tools_no_netlink_la_CFLAGS = -Wall -Wextra
-tests_tools_no_netlink_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_no_netlink_la_CFLAGS = $(TEST_PRELOAD_CFLAGS)
+tests_tools_no_netlink_la_LDFLAGS = $(TEST_PRELOAD_LDFLAGS)
 tests_tools_no_netlink_la_LIBADD = -ldl
 tests_unit_test_hotplug_LDADD = $(CHECK_LIBS) $(UMOCKDEV_LIBS)
 
@@ -224,8 +227,8 @@ tests_unit_test_json_LDADD = $(core_lib_libztc_la_OBJECTS) $(core_lib_libztc_la_
 check_LTLIBRARIES += tests/tools/secret-probe.la
 tests_tools_secret_probe_la_SOURCES = tests/tools/secret-probe.c
 tests_tools_secret_probe_la_CPPFLAGS = $(CURL_CFLAGS)
-tests_tools_secret_probe_la_CFLAGS = -Wall -Wextra
-tests_tools_secret_probe_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_tools_secret_probe_la_CFLAGS = $(TEST_PRELOAD_CFLAGS)
+tests_tools_secret_probe_la_LDFLAGS = $(TEST_PRELOAD_LDFLAGS)
 tests_tools_secret_probe_la_LIBADD = -ldl
 
 # ztc itself with a run path to the built libztc instead of libtool's wrapper script: it runs with a real
