@@ -545,14 +545,6 @@ struct ztc_monitor {
 	long long last_ms;  /* CLOCK_MONOTONIC of the last event */
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 ZTC_API int ztc_monitor_new(ztc_ctx *ctx, ztc_monitor **ret_mon)
 {
 	ztc_monitor *m;
@@ -666,7 +658,7 @@ static void track(ztc_monitor *m, struct udev_device *dev)
 	bool usb_device = devtype && strcmp(devtype, "usb_device") == 0;
 
 	m->dirty = true;
-	m->last_ms = mono_ms();
+	m->last_ms = ztc_now_ms();
 	ztc_dbg(m->ctx, "udev event %s %s", action ? action : "?", syspath ? syspath : "?");
 	if (!usbpath || !set_add(&m->touched, &m->ntouched, &m->tcap, usbpath))
 		m->touched_all = true;
@@ -703,7 +695,7 @@ ZTC_API int ztc_monitor_settle(ztc_monitor *m, int *ret_wait_ms)
 	}
 	if (!m->complete || m->npending) {
 		limit = m->npending ? BURST_TIMEOUT_MS : STRAY_SETTLE_MS;
-		waited = mono_ms() - m->last_ms;
+		waited = ztc_now_ms() - m->last_ms;
 		if (waited < limit) {
 			*ret_wait_ms = (int)(limit - waited);
 			return 0;

@@ -1,4 +1,4 @@
-/* inline.h: the few helpers both libztc and the plugins' common code (plugins/common) need, as static inline
+/* inline.h: the few helpers both libztc and the plugins need, as static inline
  * functions: each gets its own copy and no symbol joins libztc (a plugin may call only what the public
  * headers declare). Self-contained: nothing from internal.h, which plugins must not see. */
 #ifndef ZTC_INLINE_H
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Strings kept until a run ends, because an argument vector or a result points into them. Start from
  * { 0 }. */
@@ -41,6 +42,15 @@ static inline void ztc_kept_free(struct ztc_kept *k)
 	free(k->v);
 	k->v = NULL;
 	k->n = 0;
+}
+
+/* Milliseconds on the monotonic clock, for deadlines. */
+static inline long long ztc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Exactly four hexadecimal digits, either case: a USB vendor or product id as udev gives it. */

@@ -10,6 +10,8 @@
 
 #include "ztc/ztc.h"
 
+#include "inline.h"
+
 struct ztc_ctx {
 	ztc_log_fn log_fn;
 	void *log_data;
@@ -59,8 +61,7 @@ static inline void ztc_hand_over(char **ret, char **owned)
 	}
 }
 
-/* Milliseconds on the monotonic clock, for deadlines (std.c). */
-long long ztc_now_ms(void);
+/* ztc_now_ms(), milliseconds on the monotonic clock, is in inline.h (the plugins use it too). */
 
 /* Small string helpers (std.c). */
 char *ztc_strdup_upper(const char *s);

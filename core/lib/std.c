@@ -134,11 +134,3 @@ void ztc_buf_free(struct ztc_buf *b)
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
-
-long long ztc_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

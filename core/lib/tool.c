@@ -204,23 +204,15 @@ static void capture_feed(struct capture *c, const char *buf, size_t n)
 	}
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Stop the tool's whole process group (it may have started children of its own) and reap it. */
 static int kill_and_reap(pid_t pid)
 {
-	long deadline = now_ms() + TOOL_KILL_GRACE_MS;
+	long long deadline = ztc_now_ms() + TOOL_KILL_GRACE_MS;
 	int st = 0;
 
 	kill(-pid, SIGTERM);
 	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_ms() >= deadline) {
+		if (ztc_now_ms() >= deadline) {
 			kill(-pid, SIGKILL);
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
@@ -277,7 +269,7 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 	char *path = NULL, buf[4096];
 	int pfd[2], rc, st = 0;
 	bool timed_out = false;
-	long deadline;
+	long long deadline;
 	pid_t pid;
 
 	if (!b || !argv || !argv[0] || !ret_status)
@@ -313,10 +305,10 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 	c.last_pct = -1;
 	c.pass = 1;
 	set_label(&c);
-	deadline = now_ms() + timeout_ms;
+	deadline = ztc_now_ms() + timeout_ms;
 	for (;;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-		long left = deadline - now_ms();
+		long long left = deadline - ztc_now_ms();
 		ssize_t r;
 
 		if (left <= 0) {
@@ -348,7 +340,7 @@ ZTC_API int ztc_tool_run(ztc_board *b, const char *const *argv, int timeout_ms, 
 				st = 0;
 				break;
 			}
-			if (now_ms() >= deadline) {
+			if (ztc_now_ms() >= deadline) {
 				timed_out = true;
 				break;
 			}

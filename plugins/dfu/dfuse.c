@@ -11,6 +11,8 @@
 #include <libusb.h>
 
 #include "dfuse.h"
+/* libztc's static inline helpers (ztc_now_ms): they add no symbol to libztc, so a plugin may share them. */
+#include "../../core/lib/inline.h"
 
 /* DFU 1.1 requests, states and status codes; DfuSe commands (ST AN3156). */
 enum { DFU_DNLOAD = 1, DFU_UPLOAD = 2, DFU_GETSTATUS = 3, DFU_CLRSTATUS = 4, DFU_ABORT = 6 };
@@ -78,14 +80,6 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void set_label(dfuse *d, ztc_board *b)
@@ -175,7 +169,7 @@ static int request_fail(dfuse *d, int lrc, const char *doing)
  * in state want with status OK. */
 static int wait_done(dfuse *d, int want, const char *doing)
 {
-	long long deadline = now_ms() + BUSY_LIMIT_MS;
+	long long deadline = ztc_now_ms() + BUSY_LIMIT_MS;
 	struct status st;
 	int r;
 
@@ -186,7 +180,7 @@ static int wait_done(dfuse *d, int want, const char *doing)
 			return dfu_fail(d, &st, doing);
 		if (st.state != ST_DNBUSY && st.state != ST_DNLOAD_SYNC)
 			break;
-		if (now_ms() > deadline)
+		if (ztc_now_ms() > deadline)
 			return ztc_board_fail(d->b, ZTC_ERR_TIMEOUT,
 					      "%s: the DFU bootloader stayed busy for %d s while %s", d->label,
 					      BUSY_LIMIT_MS / 1000, doing);

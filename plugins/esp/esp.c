@@ -9,6 +9,9 @@
 
 #include <ztc/plugin.h>
 
+/* libztc's static inline helpers (ztc_now_ms): they add no symbol to libztc, so a plugin may share them. */
+#include "../../core/lib/inline.h"
+
 /* Flashing and the reset are data (device.json `flash`: esptool write_flash, the DTR/RTS steps of
  * `flash.reset`), and so is the chip a board has (`family_name`). The chip id is read here, natively,
  * from the chip's ROM serial bootloader (the "UART download mode" of Espressif's "Serial Protocol"
@@ -62,14 +65,6 @@ struct link {
 	bool in_frame; /* the last 0xC0 read may open a frame: the one that ends a frame may start the next */
 };
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static void put_le32(uint8_t *p, uint32_t v)
 {
 	for (int i = 0; i < 4; i++)
@@ -115,13 +110,13 @@ static int send_command(struct link *l, uint8_t op, const uint8_t *data, uint16_
 /* The next whole SLIP frame received before deadline (*ret_len bytes, unescaped). Bytes outside
  * frames, empty frames, frames with a bad escape and frames longer than cap are noise: skipped.
  * ZTC_ERR_TIMEOUT (nothing recorded) when no frame came in time. */
-static int read_frame(struct link *l, uint8_t *buf, size_t cap, size_t *ret_len, long deadline)
+static int read_frame(struct link *l, uint8_t *buf, size_t cap, size_t *ret_len, long long deadline)
 {
 	size_t n = 0;
 	bool esc = false, bad = false;
 
 	for (;;) {
-		long left = deadline - now_ms();
+		long long left = deadline - ztc_now_ms();
 		uint8_t c;
 		size_t got = 0;
 		int rc;
@@ -171,7 +166,7 @@ static int read_frame(struct link *l, uint8_t *buf, size_t cap, size_t *ret_len,
 /* The answer to command op: the first frame that is a response (direction 1) to op whose size field
  * matches what came. Other frames are skipped, as esptool does: the ROM answers one SYNC several
  * times, and a boot log may contain 0xC0. *ret_data points into buf. */
-static int read_response(struct link *l, uint8_t op, long deadline, uint32_t *ret_value, uint8_t *buf,
+static int read_response(struct link *l, uint8_t op, long long deadline, uint32_t *ret_value, uint8_t *buf,
 			 size_t cap, const uint8_t **ret_data, size_t *ret_dlen)
 {
 	for (;;) {
@@ -212,7 +207,7 @@ static int try_sync(struct link *l)
 	memset(payload + 4, 0x55, 32);
 	if ((rc = send_command(l, OP_SYNC, payload, sizeof(payload))) < 0)
 		return rc;
-	rc = read_response(l, OP_SYNC, now_ms() + SYNC_WAIT_MS, &value, buf, sizeof(buf), &data, &dlen);
+	rc = read_response(l, OP_SYNC, ztc_now_ms() + SYNC_WAIT_MS, &value, buf, sizeof(buf), &data, &dlen);
 	if (rc == ZTC_ERR_TIMEOUT)
 		return 0;
 	if (rc < 0)
@@ -240,7 +235,7 @@ static void reset_into_bootloader(struct link *l, long hold_ms)
 
 static int connect_rom(struct link *l)
 {
-	long start = now_ms();
+	long long start = ztc_now_ms();
 	int tries = 0;
 
 	for (int round = 0; round < RESET_ROUNDS; round++) {
@@ -261,7 +256,7 @@ static int connect_rom(struct link *l)
 			      "%s: no answer from the ESP ROM loader to SYNC (%d tries in %.1f s): hold the BOOT (IO0) "
 			      "button, press and release RESET (EN), release BOOT and run the command again; check "
 			      "the USB cable (some carry only power)", l->port, tries,
-			      (double)(now_ms() - start) / 1000.0);
+			      (double)(ztc_now_ms() - start) / 1000.0);
 }
 
 static int read_reg(struct link *l, uint32_t addr, uint32_t *ret_value)
@@ -275,7 +270,7 @@ static int read_reg(struct link *l, uint32_t addr, uint32_t *ret_value)
 	put_le32(a, addr);
 	if ((rc = send_command(l, OP_READ_REG, a, sizeof(a))) < 0)
 		return rc;
-	rc = read_response(l, OP_READ_REG, now_ms() + COMMAND_WAIT_MS, &value, buf, sizeof(buf), &data, &dlen);
+	rc = read_response(l, OP_READ_REG, ztc_now_ms() + COMMAND_WAIT_MS, &value, buf, sizeof(buf), &data, &dlen);
 	if (rc == ZTC_ERR_TIMEOUT)
 		return ztc_board_fail(l->b, rc, "%s: the ESP ROM loader did not answer READ_REG 0x%08X within %d ms "
 				      "(after answering SYNC): check the cable and run the command again", l->port,
